@@ -1,0 +1,133 @@
+//! Everything a parser skipped, repaired or guessed, counted per kind with its first position.
+//!
+//! Each parser declares its kinds as `const`s next to the code that notes them, so the wording
+//! lives in one place; this type only counts. Memory stays bounded (one entry per kind) however
+//! bad the input is, and the order is stable (sorted by the kind's id).
+
+use std::collections::BTreeMap;
+
+use crate::error::Position;
+
+/// One kind of thing a parser can skip, repair or guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssueKind {
+    /// Stable identifier, used in `-f json` and for ordering (`importtime.negative-self`).
+    pub id: &'static str,
+    /// Wording for a count of one (`row with negative self time set to 0`).
+    pub one: &'static str,
+    /// Wording for larger counts (`rows with negative self time set to 0`).
+    pub many: &'static str,
+}
+
+/// A counted kind with where it was first seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// What happened.
+    pub kind: IssueKind,
+    /// How often.
+    pub count: u64,
+    /// The first place it happened, when the input has positions.
+    pub first: Option<Position>,
+}
+
+impl Entry {
+    /// `3 rows with negative self time set to 0 (first at line 812)`.
+    pub fn message(&self) -> String {
+        let what = if self.count == 1 {
+            self.kind.one
+        } else {
+            self.kind.many
+        };
+        match self.first {
+            Some(at) => format!("{} {} (first at {})", self.count, what, at),
+            None => format!("{} {}", self.count, what),
+        }
+    }
+}
+
+/// The counted issues of one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(BTreeMap<&'static str, Entry>);
+
+impl Diagnostics {
+    /// Counts one occurrence of `kind` at `at`.
+    pub fn note(&mut self, kind: IssueKind, at: Position) {
+        self.note_many(kind, 1, Some(at));
+    }
+
+    /// Counts `count` occurrences of `kind`, the first at `first`.
+    pub fn note_many(&mut self, kind: IssueKind, count: u64, first: Option<Position>) {
+        if count == 0 {
+            return;
+        }
+        self.0
+            .entry(kind.id)
+            .and_modify(|e| {
+                e.count += count;
+                if e.first.is_none() || (first.is_some() && first < e.first) {
+                    e.first = first.or(e.first);
+                }
+            })
+            .or_insert(Entry {
+                kind,
+                count,
+                first,
+            });
+    }
+
+    /// The entries, in stable order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.0.values()
+    }
+
+    /// How often `kind` was noted.
+    pub fn count(&self, kind: IssueKind) -> u64 {
+        self.0.get(kind.id).map_or(0, |e| e.count)
+    }
+
+    /// True when nothing was noted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds every entry of `other` to this one.
+    pub fn extend(&mut self, other: &Diagnostics) {
+        for e in other.entries() {
+            self.note_many(e.kind, e.count, e.first);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEG: IssueKind = IssueKind {
+        id: "t.neg",
+        one: "row with negative self time set to 0",
+        many: "rows with negative self time set to 0",
+    };
+
+    #[test]
+    fn counts_and_keeps_the_first_position() {
+        let mut d = Diagnostics::default();
+        d.note(NEG, Position::Line(812));
+        d.note(NEG, Position::Line(900));
+        d.note(NEG, Position::Line(1000));
+        let e = d.entries().next().unwrap();
+        assert_eq!(
+            e.message(),
+            "3 rows with negative self time set to 0 (first at line 812)"
+        );
+    }
+
+    #[test]
+    fn a_single_occurrence_reads_singular() {
+        let mut d = Diagnostics::default();
+        d.note(NEG, Position::Line(2));
+        assert_eq!(
+            d.entries().next().unwrap().message(),
+            "1 row with negative self time set to 0 (first at line 2)"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Reading inputs: a path or stdin, gunzipped when needed, UTF-16 turned into UTF-8, the format
+//! detected from content (`--from` overrides), then handed to one parser. Every error leaving
+//! this module names its input.
+
+pub mod detect;
+pub mod folded;
+pub mod importtime;
+pub mod pstats;
+pub mod pyspy;
+pub mod speedscope;
+pub mod text;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Profile;
+
+pub use detect::Format;
+
+/// Where an input comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input (`-` or no input at all).
+    Stdin,
+    /// A file.
+    Path(PathBuf),
+}
+
+impl Source {
+    /// The name used in messages and as the input's root frame: the path as given, or `<stdin>`.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::Path(p) => p.display().to_string(),
+        }
+    }
+
+    /// Opens the source for reading.
+    pub fn open(&self) -> Result<Box<dyn Read>> {
+        match self {
+            Source::Stdin => Ok(Box::new(io::stdin().lock())),
+            Source::Path(p) => {
+                if p.is_dir() {
+                    return Err(Error::usage("is a directory, expected a file").in_input(&self.name()));
+                }
+                let file = File::open(p).map_err(|e| Error::from(e).in_input(&self.name()))?;
+                Ok(Box::new(file))
+            }
+        }
+    }
+}
+
+/// Options that change how inputs are parsed.
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    /// Keep 3.14 `-X importtime=2` `cached` rows (weight 0).
+    pub cached: bool,
+    /// Keep idle threads of py-spy dumps and sampling profilers.
+    pub idle: bool,
+    /// Keep file paths whole instead of shortening them.
+    pub full_paths: bool,
+    /// Top-level package names to colour as first-party code.
+    pub first_party: Vec<String>,
+    /// Largest input, after decompression, that is read (a gzip bomb stops here).
+    pub max_input_bytes: u64,
+}
+
+/// The default limit on one input's size after decompression: 4 GiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 4 << 30;
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            cached: false,
+            idle: false,
+            full_paths: false,
+            first_party: Vec::new(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+}
+
+/// Reads the whole input into memory: decompressed, UTF-16 converted, at most `limit` bytes.
+pub fn read_all(source: &Source, limit: u64) -> Result<Vec<u8>> {
+    let name = source.name();
+    let reader = source.open()?;
+    read_limited(reader, limit).map_err(|e| e.in_input(&name))
+}
+
+/// Reads `reader` to the end, gunzipping it when it starts with the gzip magic bytes.
+pub fn read_limited(mut reader: impl Read, limit: u64) -> Result<Vec<u8>> {
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let chained = io::Cursor::new(head[..got].to_vec()).chain(reader);
+    let mut data = Vec::new();
+    if head[..got] == [0x1F, 0x8B] {
+        let mut gz = MultiGzDecoder::new(chained).take(limit.saturating_add(1));
+        gz.read_to_end(&mut data).map_err(|e| {
+            Error::invalid(format!("not a valid gzip stream ({e})"))
+        })?;
+    } else {
+        chained.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+    }
+    if data.len() as u64 > limit {
+        return Err(Error::invalid(format!(
+            "input is larger than {limit} bytes (after decompression); raise the limit with --max-input-size"
+        )));
+    }
+    if data.starts_with(&[0xFF, 0xFE]) {
+        data = text::utf16le_to_utf8(&data[2..]);
+    }
+    Ok(data)
+}
+
+/// Parses `data` as `format` (or the detected format) into a profile.
+pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
+    let format = match from {
+        Some(f) => f,
+        None => detect::detect(data)?,
+    };
+    format.parse(data, opts)
+}
+
+/// Reads and parses one input; errors name it.
+pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
+    let name = source.name();
+    let data = read_all(source, opts.max_input_bytes)?;
+    if data.is_empty() {
+        return Err(Error::no_data("empty input, expected an importtime log, pstats file or py-spy output").in_input(&name));
+    }
+    parse_bytes(&data, from, opts).map_err(|e| e.in_input(&name))
+}
+
+/// True when `err` is about reading rather than the content.
+pub fn is_io(err: &Error) -> bool {
+    matches!(err.kind(), ErrorKind::Io(_))
+}

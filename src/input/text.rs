@@ -1,0 +1,133 @@
+//! Text hygiene shared by every text format (FORMATS.md §0): split on `\n`, drop one trailing
+//! `\r`, strip a UTF-8 BOM on the first line and ANSI SGR escapes. Lines are byte slices, so
+//! invalid UTF-8 never stops a parser; each parser decodes the parts it keeps, lossily.
+
+use std::borrow::Cow;
+
+/// The UTF-8 byte order mark.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Iterates over the lines of `data` as `(line number from 1, cleaned line)`.
+pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, Cow<'_, [u8]>)> + '_ {
+    let data = data.strip_prefix(UTF8_BOM).unwrap_or(data);
+    let mut rest = Some(data);
+    let mut number = 0u64;
+    std::iter::from_fn(move || {
+        let chunk = rest?;
+        let (line, next) = match memchr(b'\n', chunk) {
+            Some(i) => (&chunk[..i], Some(&chunk[i + 1..])),
+            None if chunk.is_empty() => return None,
+            None => (chunk, None),
+        };
+        rest = next.filter(|n| !n.is_empty());
+        number += 1;
+        Some((number, clean_line(line)))
+    })
+}
+
+/// Drops one trailing `\r` and ANSI escapes; borrows when there is nothing to remove.
+pub fn clean_line(line: &[u8]) -> Cow<'_, [u8]> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if memchr(0x1B, line).is_none() {
+        Cow::Borrowed(line)
+    } else {
+        Cow::Owned(strip_ansi(line))
+    }
+}
+
+/// Removes CSI escape sequences (`ESC [ params final`), of which SGR colours are the common
+/// case, and any other lone `ESC x` pair.
+fn strip_ansi(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] != 0x1B {
+            out.push(line[i]);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if line.get(i) == Some(&b'[') {
+            i += 1;
+            while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
+                i += 1;
+            }
+        }
+        i += 1; // the final byte of the sequence
+    }
+    out
+}
+
+/// Position of the first `needle` byte.
+pub fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Position of the last occurrence of `needle` in `haystack`.
+pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    (0..=haystack.len() - needle.len())
+        .rev()
+        .find(|&i| &haystack[i..i + needle.len()] == needle)
+}
+
+/// Position of the first occurrence of `needle` in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Decodes UTF-16LE (after its `FF FE` mark) to UTF-8, replacing unpaired surrogates.
+/// Windows PowerShell 5 writes redirected stderr this way (FORMATS.md §0).
+pub fn utf16le_to_utf8(data: &[u8]) -> Vec<u8> {
+    let units = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        lines(data).map(|(n, l)| (n, l.into_owned())).collect()
+    }
+
+    #[test]
+    fn splits_lines_and_drops_crlf_bom_and_colours() {
+        let data = b"\xEF\xBB\xBFone\r\n\x1b[1;32mtwo\x1b[0m\nthree";
+        assert_eq!(
+            collect(data),
+            vec![
+                (1, b"one".to_vec()),
+                (2, b"two".to_vec()),
+                (3, b"three".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_final_newline_makes_no_extra_line() {
+        assert_eq!(collect(b"a\n\nb\n").len(), 3);
+        assert!(collect(b"").is_empty());
+    }
+
+    #[test]
+    fn finds_substrings() {
+        assert_eq!(rfind(b"x import time: a import time: b", b"import time:"), Some(17));
+        assert_eq!(find(b"abcabc", b"ca"), Some(2));
+        assert_eq!(rfind(b"ab", b"abc"), None);
+    }
+
+    #[test]
+    fn decodes_utf16le() {
+        let data: Vec<u8> = "hé\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(utf16le_to_utf8(&data), "hé\n".as_bytes());
+    }
+}

@@ -1,0 +1,326 @@
+//! The data every parser produces and every renderer consumes.
+//!
+//! A [`Profile`] is a set of stacks (root first) with integer weights, over an interned
+//! [`FrameTable`]. Weights are integers so that sums do not depend on how the parallel fold split
+//! the work (FORMATS.md §4: microseconds for importtime and pstats, samples for py-spy).
+//! [`FrameTable::intern`] is the one place where `;`, CR and LF leave frame labels, so folded
+//! output can always be split on `;` again.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostics::Diagnostics;
+
+/// What the weights count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Wall or CPU time in whole microseconds (importtime, pstats).
+    Microseconds,
+    /// Sample counts (py-spy, folded stacks, sampling profilers).
+    Samples,
+}
+
+impl Unit {
+    /// Short name used in JSON and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Microseconds => "us",
+            Unit::Samples => "samples",
+        }
+    }
+}
+
+/// Which parser produced a profile; `diff` compares only profiles of the same kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InputKind {
+    /// `python -X importtime` log.
+    Importtime,
+    /// pstats file from cProfile, profile or a sampling profiler.
+    Pstats,
+    /// py-spy dump text or JSON.
+    PySpyDump,
+    /// Collapsed stacks (py-spy raw, flamegraph.pl, inferno).
+    Folded,
+    /// speedscope JSON.
+    Speedscope,
+}
+
+impl InputKind {
+    /// Human-readable name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::Importtime => "importtime log",
+            InputKind::Pstats => "pstats profile",
+            InputKind::PySpyDump => "py-spy dump",
+            InputKind::Folded => "folded stacks",
+            InputKind::Speedscope => "speedscope profile",
+        }
+    }
+}
+
+/// What a frame is, for colouring: the graph tells these apart at a glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Category {
+    /// Python's standard library.
+    Stdlib,
+    /// Installed third-party code (site-packages, dist-packages).
+    SitePackages,
+    /// The user's own code.
+    FirstParty,
+    /// C functions and built-ins (`<built-in method builtins.len>`).
+    Builtin,
+    /// Native frames (shared libraries, addresses).
+    Native,
+    /// An import that failed.
+    Failed,
+    /// Frames importflame adds: report, process and thread roots, `<unfinished>`, elisions.
+    Synthetic,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+impl Category {
+    /// Name used in JSON output and the legend.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Stdlib => "stdlib",
+            Category::SitePackages => "site-packages",
+            Category::FirstParty => "first-party",
+            Category::Builtin => "built-in",
+            Category::Native => "native",
+            Category::Failed => "failed",
+            Category::Synthetic => "synthetic",
+            Category::Other => "other",
+        }
+    }
+}
+
+/// Index of a frame in its profile's [`FrameTable`].
+pub type FrameId = u32;
+
+/// Interned frame labels with their category and an optional tooltip detail.
+#[derive(Clone, Debug, Default)]
+pub struct FrameTable {
+    names: Vec<String>,
+    categories: Vec<Category>,
+    details: Vec<Option<String>>,
+    index: HashMap<String, FrameId>,
+}
+
+impl FrameTable {
+    /// Returns the id of `label` (cleaned by [`clean_label`]), adding it on first use. The
+    /// category of the first use wins.
+    pub fn intern(&mut self, label: &str, category: Category) -> FrameId {
+        let label = clean_label(label);
+        if let Some(&id) = self.index.get(label.as_ref()) {
+            return id;
+        }
+        let id = FrameId::try_from(self.names.len()).expect("fewer than 2^32 distinct frames");
+        let label = label.into_owned();
+        self.index.insert(label.clone(), id);
+        self.names.push(label);
+        self.categories.push(category);
+        self.details.push(None);
+        id
+    }
+
+    /// The label of `id`.
+    pub fn name(&self, id: FrameId) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// The category of `id`.
+    pub fn category(&self, id: FrameId) -> Category {
+        self.categories[id as usize]
+    }
+
+    /// Changes the category of `id` (a later row can show that an import failed).
+    pub fn set_category(&mut self, id: FrameId, category: Category) {
+        self.categories[id as usize] = category;
+    }
+
+    /// Extra tooltip text for `id` (`12 calls`).
+    pub fn detail(&self, id: FrameId) -> Option<&str> {
+        self.details[id as usize].as_deref()
+    }
+
+    /// Sets the extra tooltip text for `id`.
+    pub fn set_detail(&mut self, id: FrameId, detail: String) {
+        self.details[id as usize] = Some(detail);
+    }
+
+    /// Number of distinct frames.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when no frame was interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Makes a label safe for folded output and SVG: `;` becomes `:` (the stackcollapse
+/// convention), line breaks and other control characters become spaces, and a label ending in
+/// ` <digits>` gets a `_` so it is never read back as a differential count (FORMATS.md §4).
+pub fn clean_label(label: &str) -> Cow<'_, str> {
+    let needs_char_fix = label.chars().any(|c| c == ';' || c.is_control());
+    let ends_in_number = {
+        let trimmed = label.trim_end_matches(|c: char| c.is_ascii_digit());
+        trimmed.len() < label.len() && trimmed.ends_with(char::is_whitespace)
+    };
+    if !needs_char_fix && !ends_in_number && !label.is_empty() {
+        return Cow::Borrowed(label);
+    }
+    let mut out: String = label
+        .chars()
+        .map(|c| match c {
+            ';' => ':',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    if ends_in_number {
+        out.push('_');
+    }
+    if out.is_empty() {
+        out.push_str("<empty>");
+    }
+    Cow::Owned(out)
+}
+
+/// One stack of a profile, borrowed from its arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackRef<'a> {
+    /// Frames, root first.
+    pub frames: &'a [FrameId],
+    /// Weight in the profile's unit.
+    pub weight: u64,
+    /// Index into [`Profile::reports`] (0 when the profile has no reports).
+    pub report: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct StackEntry {
+    start: u32,
+    len: u32,
+    weight: u64,
+    report: u32,
+}
+
+/// Everything one input yields.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// Which parser produced it.
+    pub kind: InputKind,
+    /// What the weights count.
+    pub unit: Unit,
+    /// Interned frame labels.
+    pub frames: FrameTable,
+    /// Labels of the reports (importtime: `python #1`, `python #2`; repeated runs), in input
+    /// order. Empty when the input has no such structure; then no report root is drawn.
+    pub reports: Vec<String>,
+    /// What was skipped, repaired or guessed.
+    pub diagnostics: Diagnostics,
+    /// Named facts for titles and JSON (`modules`, `exact_us`, `apportioned_us`, `samples`).
+    pub facts: BTreeMap<&'static str, u64>,
+    arena: Vec<FrameId>,
+    stacks: Vec<StackEntry>,
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new(kind: InputKind, unit: Unit) -> Self {
+        Profile {
+            kind,
+            unit,
+            frames: FrameTable::default(),
+            reports: Vec::new(),
+            diagnostics: Diagnostics::default(),
+            facts: BTreeMap::new(),
+            arena: Vec::new(),
+            stacks: Vec::new(),
+        }
+    }
+
+    /// Adds a stack (root first). Stacks may repeat; the fold adds them up.
+    pub fn push_stack(&mut self, frames: &[FrameId], weight: u64, report: u32) {
+        let start = u32::try_from(self.arena.len()).expect("fewer than 2^32 frames in stacks");
+        self.arena.extend_from_slice(frames);
+        self.stacks.push(StackEntry {
+            start,
+            len: frames.len() as u32,
+            weight,
+            report,
+        });
+    }
+
+    /// Number of stacks pushed.
+    pub fn stack_count(&self) -> usize {
+        self.stacks.len()
+    }
+
+    /// The stacks, in the order they were pushed.
+    pub fn stacks(&self) -> impl ExactSizeIterator<Item = StackRef<'_>> + '_ {
+        self.stacks.iter().map(|e| self.stack_ref(e))
+    }
+
+    /// The `i`th stack.
+    pub fn stack(&self, i: usize) -> StackRef<'_> {
+        self.stack_ref(&self.stacks[i])
+    }
+
+    fn stack_ref(&self, e: &StackEntry) -> StackRef<'_> {
+        StackRef {
+            frames: &self.arena[e.start as usize..(e.start + e.len) as usize],
+            weight: e.weight,
+            report: e.report,
+        }
+    }
+
+    /// Sum of all weights.
+    pub fn total(&self) -> u64 {
+        self.stacks.iter().map(|e| e.weight).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_lose_semicolons_and_line_breaks() {
+        for (input, expected) in [
+            ("numpy", "numpy"),
+            ("a;b", "a:b"),
+            ("a\r\nb", "a  b"),
+            ("frame 42", "frame 42_"),
+            ("py311", "py311"),
+            ("", "<empty>"),
+            ("tab\there", "tab here"),
+        ] {
+            assert_eq!(clean_label(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn interning_returns_the_same_id_for_the_same_label() {
+        let mut t = FrameTable::default();
+        let a = t.intern("a;b", Category::Stdlib);
+        let b = t.intern("a:b", Category::Failed);
+        assert_eq!(a, b);
+        assert_eq!(t.category(a), Category::Stdlib);
+    }
+
+    #[test]
+    fn stacks_are_stored_in_order() {
+        let mut p = Profile::new(InputKind::Folded, Unit::Samples);
+        let a = p.frames.intern("a", Category::Other);
+        let b = p.frames.intern("b", Category::Other);
+        p.push_stack(&[a, b], 3, 0);
+        p.push_stack(&[a], 2, 0);
+        assert_eq!(p.stack(0).frames, &[a, b]);
+        assert_eq!(p.total(), 5);
+    }
+}
