@@ -283,6 +283,32 @@ impl Profile {
     pub fn total(&self) -> u64 {
         self.stacks.iter().map(|e| e.weight).sum()
     }
+
+    /// Label of the stack's path: frames joined by `;`, with the report root (when the
+    /// profile has reports) first.
+    pub fn stack_label(&self, stack: StackRef<'_>) -> String {
+        let mut label = String::new();
+        if let Some(report) = self.reports.get(stack.report as usize) {
+            label.push_str(&clean_label(report));
+        }
+        for &f in stack.frames {
+            if !label.is_empty() {
+                label.push(';');
+            }
+            label.push_str(self.frames.name(f));
+        }
+        label
+    }
+
+    /// The folded stacks, one per distinct path, sorted; a plain sequential reference for the
+    /// parallel `fold` and for tests.
+    pub fn folded_lines(&self) -> Vec<(String, u64)> {
+        let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+        for stack in self.stacks() {
+            *sums.entry(self.stack_label(stack)).or_default() += stack.weight;
+        }
+        sums.into_iter().collect()
+    }
 }
 
 #[cfg(test)]
