@@ -1,1 +1,28 @@
-fn main() {}
+//! The `importflame` binary: parse the command line, run, print one error, pick the exit code
+//! (0 success, 1 a gate failed, 2 usage or input error; CLI.md).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use importflame::{Outcome, cli::Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // clap prints usage errors itself and exits 2
+    match cli
+        .into_config()
+        .and_then(|config| importflame::run(&config))
+    {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::GateFailed) => ExitCode::from(1),
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            let message: String = err
+                .to_string()
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            eprintln!("importflame: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

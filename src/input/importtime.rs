@@ -1,16 +1,817 @@
-//! Placeholder until this parser lands: it recognises nothing.
+//! `python -X importtime` logs (FORMATS.md §1).
+//!
+//! A row is printed when its import *finishes*, so children come before their parent:
+//!
+//! ```text
+//! import time: self [us] | cumulative | imported package
+//! import time:        40 |         40 |     _codecs
+//! import time:       250 |        290 |   codecs
+//! import time:       600 |       1190 | encodings
+//! ```
+//!
+//! The tree is rebuilt with a stack (§1.5): a row of depth `d` adopts every node on the stack
+//! deeper than `d`. Every header starts a new report (a process or sub-interpreter, §1.7), which
+//! becomes its own root (`python #1`, `python #2`, …). Weights are the `self` column, never
+//! `cumulative − Σ children` (§1.5: on interleaved logs the difference invents time no process
+//! spent); negative self times (threads, §1.7) are clamped to 0 and reported.
+//!
+//! Rows can sit anywhere in other output (pytest writes `collecting ... import time: …`, §1.8):
+//! a row is parsed from the last `import time:` on its line.
 
-use crate::error::{Error, Result};
-use crate::model::Profile;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use crate::diagnostics::IssueKind;
+use crate::error::{Error, Position, Result};
+use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+use crate::stdlib::is_stdlib_module;
 
 use super::ParseOptions;
+use super::text::{self, find, rfind};
 
-/// Never claims an input yet.
-pub fn sniff(_data: &[u8]) -> bool {
+/// The marker every row and header carries.
+const MARKER: &[u8] = b"import time:";
+
+/// Label of the synthetic root holding rows whose parent never printed (§1.5).
+pub const UNFINISHED: &str = "<unfinished>";
+
+const NEGATIVE_SELF: IssueKind = IssueKind {
+    id: "importtime.negative-self",
+    one: "row with negative self time set to 0 (threads importing concurrently)",
+    many: "rows with negative self time set to 0 (threads importing concurrently)",
+};
+const MID_LINE: IssueKind = IssueKind {
+    id: "importtime.mid-line",
+    one: "row found after other output on the same line",
+    many: "rows found after other output on the same line",
+};
+const MALFORMED: IssueKind = IssueKind {
+    id: "importtime.malformed",
+    one: "line with \"import time:\" that is not a valid row, skipped",
+    many: "lines with \"import time:\" that are not valid rows, skipped",
+};
+const UNFINISHED_ROWS: IssueKind = IssueKind {
+    id: "importtime.unfinished",
+    one: "row whose parent never printed, kept under <unfinished>",
+    many: "rows whose parent never printed, kept under <unfinished>",
+};
+const MISSING_LEVEL: IssueKind = IssueKind {
+    id: "importtime.missing-level",
+    one: "row more than one level deeper than its parent (a line was lost), attached anyway",
+    many: "rows more than one level deeper than their parent (lines were lost), attached anyway",
+};
+const MISMATCHED_CUMULATIVE: IssueKind = IssueKind {
+    id: "importtime.mismatched-cumulative",
+    one: "row whose cumulative time disagrees with its children (interleaved processes or threads)",
+    many: "rows whose cumulative time disagrees with their children (interleaved processes or threads)",
+};
+const HEADER_MID_REPORT: IssueKind = IssueKind {
+    id: "importtime.header-mid-report",
+    one: "header that cut an unfinished report short (interleaved processes)",
+    many: "headers that cut unfinished reports short (interleaved processes)",
+};
+const NO_HEADER: IssueKind = IssueKind {
+    id: "importtime.no-header",
+    one: "report with rows but no header (a forked child, or a log cut at the start)",
+    many: "reports with rows but no header (forked children, or a log cut at the start)",
+};
+const RESTARTED: IssueKind = IssueKind {
+    id: "importtime.restarted",
+    one: "report that started again without a header (a 3.7-3.11 sub-interpreter), split into its own report",
+    many: "reports that started again without a header (3.7-3.11 sub-interpreters), split into their own reports",
+};
+const IMPORTLIB_ORPHANS: IssueKind = IssueKind {
+    id: "importtime.importlib-orphans",
+    one: "row imported under an untimed parent (importlib.import_module), kept under <untimed PACKAGE>",
+    many: "rows imported under an untimed parent (importlib.import_module), kept under <untimed PACKAGE>",
+};
+const FAILED: IssueKind = IssueKind {
+    id: "importtime.failed",
+    one: "failed import marked (failed) (a repeated row or a \"No module named\" message)",
+    many: "failed imports marked (failed) (repeated rows or \"No module named\" messages)",
+};
+const CACHED_SKIPPED: IssueKind = IssueKind {
+    id: "importtime.cached-skipped",
+    one: "cached row left out (-X importtime=2; --cached keeps it)",
+    many: "cached rows left out (-X importtime=2; --cached keeps them)",
+};
+const CACHED_DEPTH_GUESSED: IssueKind = IssueKind {
+    id: "importtime.cached-depth-guessed",
+    one: "cached row whose depth cannot be read (name wider than its field), placed at the deepest possible level",
+    many: "cached rows whose depth cannot be read (name wider than their field), placed at the deepest possible level",
+};
+
+/// One line of the log, as far as importtime is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Row<'a> {
+    /// `import time: self [us] | cumulative | imported package`.
+    Header,
+    /// A timed import.
+    Timed {
+        /// The `self` column in µs (can be negative, §1.7).
+        self_us: i64,
+        /// The `cumulative` column in µs.
+        cumulative_us: i64,
+        /// Nesting level (indent / 2).
+        depth: u32,
+        /// The absolute module name.
+        name: &'a str,
+    },
+    /// A 3.14 `-X importtime=2` row for an import that found the module loaded (§1.6).
+    Cached {
+        /// The module name.
+        name: &'a str,
+        /// Depth when the right-aligned field tells it; else the deepest it can be.
+        depth: u32,
+        /// Whether `depth` is exact.
+        exact: bool,
+    },
+    /// Has the marker but not the grammar (a line cut by another writer).
+    Malformed,
+}
+
+/// Finds the row in `line`, returning the marker's offset and the row. `None` when the line
+/// has no marker at all (other output).
+pub fn parse_row(line: &[u8]) -> Option<(usize, Row<'_>)> {
+    let at = if line.starts_with(MARKER) {
+        // The common case; a second marker later on the line is still taken (§1.8).
+        rfind(&line[MARKER.len()..], MARKER).map_or(0, |i| i + MARKER.len())
+    } else {
+        rfind(line, MARKER)?
+    };
+    let rest = &line[at + MARKER.len()..];
+    Some((at, classify(rest)))
+}
+
+fn classify(rest: &[u8]) -> Row<'_> {
+    // CPython prints names as UTF-8: anything else is a damaged line.
+    let Ok(rest) = std::str::from_utf8(rest) else {
+        return Row::Malformed;
+    };
+    let mut parts = rest.splitn(3, '|');
+    let (Some(first), Some(second), Some(name_field)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Row::Malformed;
+    };
+    let (first, second) = (first.trim(), second.trim());
+    if first.starts_with("self [us]") && second == "cumulative" {
+        return Row::Header;
+    }
+    if name_field.contains('|') {
+        return Row::Malformed;
+    }
+    let Some(field) = name_field.strip_prefix(' ') else {
+        return Row::Malformed;
+    };
+    let field = field.trim_end();
+    if first == "cached" && second == "cached" {
+        return classify_cached(field);
+    }
+    let (Ok(self_us), Ok(cumulative_us)) = (first.parse::<i64>(), second.parse::<i64>()) else {
+        return Row::Malformed;
+    };
+    let name = field.trim_start_matches(' ');
+    let indent = field.len() - name.len();
+    if name.is_empty() || indent % 2 == 1 {
+        return Row::Malformed;
+    }
+    Row::Timed {
+        self_us,
+        cumulative_us,
+        depth: (indent / 2) as u32,
+        name,
+    }
+}
+
+/// The name of a cached row is right-aligned in a field 2×depth wide (§1.6).
+fn classify_cached(field: &str) -> Row<'_> {
+    let name = field.trim_start_matches(' ');
+    if name.is_empty() {
+        return Row::Malformed;
+    }
+    let spaces = field.len() - name.len();
+    if spaces > 0 {
+        Row::Cached {
+            name,
+            depth: ((spaces + name.len()) / 2) as u32,
+            exact: true,
+        }
+    } else {
+        Row::Cached {
+            name,
+            depth: (name.len() / 2) as u32,
+            exact: false,
+        }
+    }
+}
+
+/// True when some line of `data` is an importtime header or row.
+pub fn sniff(data: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = find(&data[from..], MARKER) {
+        let start = from + i;
+        let end = data[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |j| start + j);
+        let line = text::clean_line(&data[start..end]);
+        if matches!(
+            parse_row(&line),
+            Some((_, Row::Header | Row::Timed { .. } | Row::Cached { .. }))
+        ) {
+            return true;
+        }
+        from = end.min(data.len());
+        if from >= data.len() {
+            break;
+        }
+    }
     false
 }
 
-/// Not implemented yet.
-pub fn parse(_data: &[u8], _opts: &ParseOptions) -> Result<Profile> {
-    Err(Error::no_data("this input format is not supported yet"))
+/// Parses a whole log into a profile with one report per header.
+pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    let failed_names = failure_messages(data);
+    let mut builder = Builder::new(opts, failed_names);
+    for (number, line) in text::lines(data) {
+        builder.line(&line, number);
+    }
+    builder.finish()
+}
+
+/// Copies every line of `reader` that is not an importtime row to `tee`, byte for byte and in
+/// order, and returns the whole input for parsing. A row that starts mid-line gives its prefix
+/// to `tee`. `tee` is flushed whenever the reader has nothing buffered, so a live pytest run
+/// shows its output as it comes.
+pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Vec<u8>> {
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut data = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        let content = line.strip_suffix(b"\n").unwrap_or(&line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        let keep = match parse_row(&text::clean_line(content)) {
+            Some((_, Row::Malformed)) | None => line.len(),
+            // The marker offset is in the cleaned line; ANSI codes before it make the raw
+            // offset larger. Rows with colour codes are not printed by CPython, so the raw
+            // search finds the same marker.
+            Some(_) => rfind(&line, MARKER).unwrap_or(line.len()),
+        };
+        tee.write_all(&line[..keep])?;
+        if reader.buffer().is_empty() {
+            tee.flush()?;
+        }
+        data.extend_from_slice(&line);
+        if data.len() as u64 > limit {
+            return Err(Error::invalid(format!(
+                "input is larger than {limit} bytes; raise the limit with --max-input-size"
+            )));
+        }
+    }
+    tee.flush()?;
+    Ok(data)
+}
+
+/// Module names that the log itself says failed to import: `No module named 'x'` and
+/// `cannot import name 'y' from 'x'` (which also tried the submodule `x.y`).
+fn failure_messages(data: &[u8]) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for (needle, submodule) in [
+        (&b"No module named '"[..], false),
+        (&b"cannot import name '"[..], true),
+    ] {
+        let mut from = 0;
+        while let Some(i) = find(&data[from..], needle) {
+            let start = from + i + needle.len();
+            from = start;
+            let Some(name) = quoted(&data[start..]) else {
+                continue;
+            };
+            if !submodule {
+                names.insert(name.to_string());
+                continue;
+            }
+            // `cannot import name 'y' from 'x' (...)`
+            let after = &data[start + name.len() + 1..];
+            if let Some(rest) = after.strip_prefix(b" from '")
+                && let Some(module) = quoted(rest)
+            {
+                names.insert(format!("{module}.{name}"));
+            }
+        }
+    }
+    names
+}
+
+/// The text up to the next `'` on the same line, when it looks like a module name.
+fn quoted(data: &[u8]) -> Option<&str> {
+    let end = data
+        .iter()
+        .take(512)
+        .position(|&b| b == b'\'' || b == b'\n')?;
+    if data[end] != b'\'' || end == 0 {
+        return None;
+    }
+    std::str::from_utf8(&data[..end])
+        .ok()
+        .filter(|s| !s.contains(char::is_whitespace))
+}
+
+/// A row of the current report.
+#[derive(Debug)]
+struct Node {
+    name: String,
+    self_us: i64,
+    cumulative_us: i64,
+    depth: u32,
+    line: u64,
+    /// Index of the first row of this row's subtree: rows print in post-order, so a subtree
+    /// is the contiguous run `first..=index`.
+    first: u32,
+    children: Vec<u32>,
+    cached: bool,
+    failed: bool,
+}
+
+/// Builds the profile line by line; one report at a time is kept in memory.
+struct Builder<'o> {
+    opts: &'o ParseOptions,
+    profile: Profile,
+    failed_names: HashSet<String>,
+    /// Rows of the open report, in print order.
+    nodes: Vec<Node>,
+    /// Finished rows whose parent has not printed yet (§1.5).
+    open: Vec<u32>,
+    /// Whether a report is open, and whether it began with a header.
+    report_open: bool,
+    had_header: bool,
+    report_start: u64,
+    rows: u64,
+    path: Vec<FrameId>,
+}
+
+impl<'o> Builder<'o> {
+    fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
+        Builder {
+            opts,
+            profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
+            failed_names,
+            nodes: Vec::new(),
+            open: Vec::new(),
+            report_open: false,
+            had_header: false,
+            report_start: 0,
+            rows: 0,
+            path: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, line: &[u8], number: u64) {
+        let Some((at, row)) = parse_row(line) else {
+            return;
+        };
+        let at_line = Position::Line(number);
+        if at > 0 && row != Row::Malformed {
+            self.profile.diagnostics.note(MID_LINE, at_line);
+        }
+        match row {
+            Row::Header => {
+                if self.open.iter().any(|&i| self.nodes[i as usize].depth > 0) {
+                    self.profile.diagnostics.note(HEADER_MID_REPORT, at_line);
+                }
+                self.close_report();
+                self.report_open = true;
+                self.had_header = true;
+                self.report_start = number;
+            }
+            Row::Malformed => self.profile.diagnostics.note(MALFORMED, at_line),
+            Row::Timed {
+                self_us,
+                cumulative_us,
+                depth,
+                name,
+            } => {
+                self.rows += 1;
+                self.push(name, self_us, cumulative_us, depth, number, false);
+            }
+            Row::Cached { name, depth, exact } => {
+                if !self.opts.cached {
+                    self.profile.diagnostics.note(CACHED_SKIPPED, at_line);
+                    return;
+                }
+                if !exact {
+                    self.profile.diagnostics.note(CACHED_DEPTH_GUESSED, at_line);
+                }
+                self.push(name, 0, 0, depth, number, true);
+            }
+        }
+    }
+
+    fn push(&mut self, name: &str, self_us: i64, cum: i64, depth: u32, line: u64, cached: bool) {
+        if self.restarts_report(name, cached) {
+            self.close_report();
+            self.profile
+                .diagnostics
+                .note(RESTARTED, Position::Line(line));
+            self.report_open = true;
+            self.had_header = true;
+            self.report_start = line;
+        }
+        if !self.report_open {
+            self.report_open = true;
+            self.had_header = false;
+            self.report_start = line;
+        }
+        let first_child = self
+            .open
+            .iter()
+            .rposition(|&i| self.nodes[i as usize].depth <= depth)
+            .map_or(0, |p| p + 1);
+        let children: Vec<u32> = self.open.drain(first_child..).collect();
+        let mut children_cum = 0i64;
+        for &c in &children {
+            let child = &self.nodes[c as usize];
+            children_cum = children_cum.saturating_add(child.cumulative_us);
+            if child.depth > depth + 1 {
+                self.profile
+                    .diagnostics
+                    .note(MISSING_LEVEL, Position::Line(child.line));
+            }
+        }
+        if self_us < 0 {
+            self.profile
+                .diagnostics
+                .note(NEGATIVE_SELF, Position::Line(line));
+            *self.profile.facts.entry("clamped_us").or_default() += self_us.unsigned_abs();
+        } else if !cached {
+            // Each column is rounded up separately: on clean logs the gap is in
+            // [-(children + 1), 0] µs (§1.5).
+            let gap = cum.saturating_sub(self_us).saturating_sub(children_cum);
+            let slack = children.len() as i64 + 1;
+            if gap > 0 || gap < -slack {
+                self.profile
+                    .diagnostics
+                    .note(MISMATCHED_CUMULATIVE, Position::Line(line));
+            }
+        }
+        let index = self.nodes.len() as u32;
+        let first = children
+            .first()
+            .map_or(index, |&c| self.nodes[c as usize].first);
+        self.nodes.push(Node {
+            name: name.to_string(),
+            self_us,
+            cumulative_us: cum,
+            depth,
+            line,
+            first,
+            children,
+            cached,
+            failed: false,
+        });
+        self.open.push(index);
+    }
+
+    /// Python 3.7–3.11 sub-interpreters share the header of the main interpreter (§1.7): the
+    /// first module of the report imported again, at a point where no import is in flight,
+    /// means a new interpreter started.
+    fn restarts_report(&self, name: &str, cached: bool) -> bool {
+        !cached
+            && self.report_open
+            && self.nodes.first().is_some_and(|n| n.name == name)
+            && self.open.iter().all(|&i| self.nodes[i as usize].depth == 0)
+    }
+
+    /// Ends the open report: marks failures and importlib orphans, then emits one stack per
+    /// row in import (pre-)order.
+    fn close_report(&mut self) {
+        if !self.report_open {
+            return;
+        }
+        self.report_open = false;
+        if self.nodes.is_empty() {
+            return;
+        }
+        if !self.had_header {
+            self.profile
+                .diagnostics
+                .note(NO_HEADER, Position::Line(self.report_start));
+        }
+        let report = self.profile.reports.len() as u32;
+        self.profile.reports.push(format!("python #{}", report + 1));
+        self.mark_failures();
+
+        let open = std::mem::take(&mut self.open);
+        let (roots, unfinished): (Vec<u32>, Vec<u32>) = open
+            .into_iter()
+            .partition(|&i| self.nodes[i as usize].depth == 0);
+        // Roots come back in print order, each with the synthetic frame it sits under.
+        let mut top: Vec<(Option<String>, u32)> = Vec::new();
+        let mut seen_names: HashSet<&str> = HashSet::new();
+        let mut order: Vec<(u32, Option<String>)> = roots
+            .iter()
+            .map(|&r| (r, None))
+            .chain(
+                unfinished
+                    .iter()
+                    .map(|&u| (u, Some(UNFINISHED.to_string()))),
+            )
+            .collect();
+        order.sort_by_key(|(i, _)| *i);
+        let mut orphan_count = 0u64;
+        let mut orphan_first = None;
+        let mut unfinished_count = 0u64;
+        let mut unfinished_first = None;
+        let mut seen_up_to = 0;
+        for (i, synthetic) in order {
+            // Rows printed before root i, its own subtree included (a package imported while
+            // importing `xml.not_there` is timed), are the ones it can build on.
+            let lower = i as usize;
+            for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
+                seen_names.insert(node.name.as_str());
+            }
+            seen_up_to = seen_up_to.max(lower);
+            let node = &self.nodes[i as usize];
+            let synthetic = match synthetic {
+                Some(s) => {
+                    unfinished_count += self.subtree_len(i) as u64;
+                    unfinished_first.get_or_insert(node.line);
+                    Some(s)
+                }
+                None => match node.name.split_once('.') {
+                    Some((package, _)) if !seen_names.contains(package) => {
+                        orphan_count += 1;
+                        orphan_first.get_or_insert(node.line);
+                        Some(format!("<untimed {package}>"))
+                    }
+                    _ => None,
+                },
+            };
+            top.push((synthetic, i));
+        }
+        if let Some(first) = orphan_first {
+            self.profile.diagnostics.note_many(
+                IMPORTLIB_ORPHANS,
+                orphan_count,
+                Some(Position::Line(first)),
+            );
+        }
+        if let Some(first) = unfinished_first {
+            self.profile.diagnostics.note_many(
+                UNFINISHED_ROWS,
+                unfinished_count,
+                Some(Position::Line(first)),
+            );
+        }
+        for (synthetic, root) in top {
+            self.emit_tree(report, synthetic.as_deref(), root);
+        }
+        *self.profile.facts.entry("modules").or_default() +=
+            self.nodes.iter().filter(|n| !n.cached).count() as u64;
+        self.nodes.clear();
+    }
+
+    fn subtree_len(&self, root: u32) -> usize {
+        (root - self.nodes[root as usize].first) as usize + 1
+    }
+
+    /// A row is a failed import when the log says so (`No module named`), or when the same
+    /// name is imported again later in the same report: a module that loaded stays in
+    /// `sys.modules` and never gets a second row (§1.3).
+    fn mark_failures(&mut self) {
+        let mut last_leaf: HashMap<&str, usize> = HashMap::new();
+        let mut repeated: Vec<usize> = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.cached {
+                continue;
+            }
+            // An earlier leaf inside this row's own subtree is a circular import of a module
+            // still initialising (pandas.core.ops.common does it), not a failure.
+            if let Some(prev) = last_leaf.insert(node.name.as_str(), i)
+                && prev < node.first as usize
+            {
+                repeated.push(prev);
+            }
+            if !node.children.is_empty() {
+                last_leaf.remove(node.name.as_str());
+            }
+        }
+        for i in repeated {
+            self.nodes[i].failed = true;
+        }
+        for node in &mut self.nodes {
+            if !node.cached && self.failed_names.contains(&node.name) {
+                node.failed = true;
+            }
+        }
+        let failed: Vec<u64> = self
+            .nodes
+            .iter()
+            .filter(|n| n.failed)
+            .map(|n| n.line)
+            .collect();
+        if let Some(&first) = failed.iter().min() {
+            self.profile.diagnostics.note_many(
+                FAILED,
+                failed.len() as u64,
+                Some(Position::Line(first)),
+            );
+        }
+    }
+
+    /// Emits `root` and its subtree in pre-order (import start order), with an explicit stack.
+    fn emit_tree(&mut self, report: u32, synthetic: Option<&str>, root: u32) {
+        self.path.clear();
+        if let Some(label) = synthetic {
+            let id = self.profile.frames.intern(label, Category::Synthetic);
+            self.path.push(id);
+        }
+        let base = self.path.len();
+        let mut todo: Vec<(u32, usize)> = vec![(root, base)];
+        while let Some((i, level)) = todo.pop() {
+            let frame = self.frame_for(i);
+            self.path.truncate(level);
+            self.path.push(frame);
+            let node = &self.nodes[i as usize];
+            let node_weight = node.self_us.max(0) as u64;
+            self.profile.push_stack(&self.path, node_weight, report);
+            todo.extend(node.children.iter().rev().map(|&c| (c, level + 1)));
+        }
+    }
+
+    fn frame_for(&mut self, i: u32) -> FrameId {
+        let node = &self.nodes[i as usize];
+        let category = if node.failed {
+            Category::Failed
+        } else {
+            module_category(&node.name, &self.opts.first_party)
+        };
+        let label = if node.failed {
+            format!("{} (failed)", node.name)
+        } else if node.cached {
+            format!("{} (cached)", node.name)
+        } else {
+            return self.profile.frames.intern(&node.name, category);
+        };
+        self.profile.frames.intern(&label, category)
+    }
+
+    fn finish(mut self) -> Result<Profile> {
+        self.close_report();
+        if self.profile.reports.is_empty() {
+            return Err(Error::no_data(
+                "no \"import time:\" rows found (run Python with -X importtime and capture stderr)",
+            ));
+        }
+        self.profile
+            .facts
+            .insert("reports", self.profile.reports.len() as u64);
+        self.profile.facts.insert("rows", self.rows);
+        Ok(self.profile)
+    }
+}
+
+/// Colour class of a module: the standard library, the user's own packages, or installed.
+pub fn module_category(name: &str, first_party: &[String]) -> Category {
+    let top = name.split('.').next().unwrap_or(name);
+    if first_party.iter().any(|p| p == top) {
+        Category::FirstParty
+    } else if is_stdlib_module(top) {
+        Category::Stdlib
+    } else if top == "conftest" || top == "tests" || top == "test" || top.starts_with("test_") {
+        Category::FirstParty
+    } else {
+        Category::SitePackages
+    }
+}
+
+/// Reads stdin-like input for `--tee` and writes the copy to stdout.
+pub fn tee_stdin(limit: u64) -> Result<Vec<u8>> {
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    tee_copy(stdin.lock(), &mut out, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timed(self_us: i64, cumulative_us: i64, depth: u32, name: &str) -> Row<'_> {
+        Row::Timed {
+            self_us,
+            cumulative_us,
+            depth,
+            name,
+        }
+    }
+
+    #[test]
+    fn rows_are_read_by_fields_not_columns() {
+        let cases: Vec<(&str, Option<(usize, Row<'_>)>)> = vec![
+            (
+                "import time: self [us] | cumulative | imported package",
+                Some((0, Row::Header)),
+            ),
+            (
+                "import time:       123 |       4567 |     json.decoder",
+                Some((0, timed(123, 4567, 2, "json.decoder"))),
+            ),
+            (
+                "import time: 1234567890 | 12345678901 | big",
+                Some((0, timed(1234567890, 12345678901, 0, "big"))),
+            ),
+            (
+                "import time:    -69751 |      1000 |   slow1",
+                Some((0, timed(-69751, 1000, 1, "slow1"))),
+            ),
+            (
+                "collecting ... import time:       181 |        181 |   numpy.version",
+                Some((15, timed(181, 181, 1, "numpy.version"))),
+            ),
+            (
+                "import time: cached    | cached     |    sys",
+                Some((
+                    0,
+                    Row::Cached {
+                        name: "sys",
+                        depth: 3,
+                        exact: true,
+                    },
+                )),
+            ),
+            (
+                "import time: cached    | cached     | _frozen_importlib_external",
+                Some((
+                    0,
+                    Row::Cached {
+                        name: "_frozen_importlib_external",
+                        depth: 13,
+                        exact: false,
+                    },
+                )),
+            ),
+            ("import time:       12 |   ", Some((0, Row::Malformed))),
+            (
+                "import time:       12 |  3 |    odd",
+                Some((0, Row::Malformed)),
+            ),
+            ("import time:   x |  3 | name", Some((0, Row::Malformed))),
+            ("an ordinary line", None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(parse_row(line.as_bytes()), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn children_are_adopted_by_the_next_shallower_row() {
+        let log = "import time: self [us] | cumulative | imported package\n\
+                   import time:        40 |         40 |     _codecs\n\
+                   import time:       250 |        290 |   codecs\n\
+                   import time:       300 |        300 |   encodings.aliases\n\
+                   import time:       600 |       1190 | encodings\n\
+                   import time:       200 |        200 | encodings.utf_8\n";
+        let profile = parse(log.as_bytes(), &ParseOptions::default()).unwrap();
+        let lines: Vec<String> = profile
+            .folded_lines()
+            .into_iter()
+            .map(|(s, w)| format!("{s} {w}"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "python #1;encodings 600",
+                "python #1;encodings.utf_8 200",
+                "python #1;encodings;codecs 250",
+                "python #1;encodings;codecs;_codecs 40",
+                "python #1;encodings;encodings.aliases 300",
+            ]
+        );
+        assert!(profile.diagnostics.is_empty(), "{:?}", profile.diagnostics);
+    }
+
+    #[test]
+    fn failure_messages_name_the_modules() {
+        let names = failure_messages(
+            b"ModuleNotFoundError: No module named 'not_a_module'\n\
+              ImportError: cannot import name 'not_there' from 'numpy' (/x/numpy/__init__.py)\n",
+        );
+        assert!(names.contains("not_a_module"));
+        assert!(names.contains("numpy.not_there"));
+    }
+
+    #[test]
+    fn tee_keeps_everything_but_rows() {
+        let input = b"hello\r\ncollecting ... import time:   1 |   1 | a\nimport time:   2 |   3 | b\n\xff\xfe bad\n";
+        let mut out = Vec::new();
+        let data = tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        assert_eq!(data, input);
+        assert_eq!(out, b"hello\r\ncollecting ... \xff\xfe bad\n");
+    }
 }

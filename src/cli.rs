@@ -1,0 +1,286 @@
+//! The command line (CLI.md): clap derive structs whose doc comments are the help text, turned
+//! into a plain [`Config`] that tests can build directly.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::Config;
+use crate::error::{Error, Result};
+use crate::fold::FoldOptions;
+use crate::input::{Format, ParseOptions, Source};
+use crate::render::{OutputFormat, SvgOptions};
+
+/// Turn Python profiling output (-X importtime logs, pstats files, py-spy dumps and
+/// recordings, folded stacks) into flame graphs.
+#[derive(Parser, Debug)]
+#[command(name = "importflame", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Input files; `-` or nothing reads stdin. Gzip is read transparently.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Options of the default (render) command.
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// Options of the render command.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format [default: from the -o extension, else svg].
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Input format, instead of detecting it from the content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<FromArg>,
+
+    /// Copy every input line that is not an import-time row to stdout (needs -o).
+    #[arg(long)]
+    pub tee: bool,
+
+    /// Silence warnings about skipped, repaired or guessed rows (errors still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Fold the reports of an importtime log together instead of one root per report.
+    #[arg(long)]
+    pub merge: bool,
+
+    /// Keep Python 3.14 `-X importtime=2` cached rows (with zero time).
+    #[arg(long)]
+    pub cached: bool,
+
+    /// Keep idle threads of py-spy dumps.
+    #[arg(long)]
+    pub idle: bool,
+
+    /// Keep file paths whole in frame names instead of shortening them.
+    #[arg(long)]
+    pub full_paths: bool,
+
+    /// Top-level package to colour as your own code; repeatable.
+    #[arg(long, value_name = "PACKAGE")]
+    pub first_party: Vec<String>,
+
+    /// Flame chart: x is time in import order instead of merged and sorted by name.
+    #[arg(long)]
+    pub flamechart: bool,
+
+    /// Icicle graph: roots at the top.
+    #[arg(long)]
+    pub inverted: bool,
+
+    /// Title of the graph [default: what it shows, e.g. total import time].
+    #[arg(long)]
+    pub title: Option<String>,
+
+    /// Subtitle of the graph [default: input names and a count of repairs].
+    #[arg(long)]
+    pub subtitle: Option<String>,
+
+    /// Width of the SVG in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
+    pub width: usize,
+
+    /// Leave out frames narrower than this many pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = 0.1)]
+    pub min_width: f64,
+
+    /// Rows in the text and markdown tables.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub top: usize,
+
+    /// Worker threads for folding [default: one per core, or RAYON_NUM_THREADS].
+    #[arg(short, long = "jobs", visible_alias = "threads", value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Largest input read, after decompression (e.g. 500M, 8G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_input_size: u64,
+}
+
+/// `-f` values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Interactive flame graph (zoom, search, tooltips) that works offline.
+    Svg,
+    /// Collapsed stacks `frame;frame WEIGHT`, sorted.
+    Folded,
+    /// Tree, per-frame table and diagnostics as JSON.
+    Json,
+    /// Top-N table for the terminal.
+    Text,
+    /// Top-N table as GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// `--from` values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FromArg {
+    /// `python -X importtime` log.
+    Importtime,
+    /// pstats file from cProfile or profile.
+    Pstats,
+    /// py-spy dump, text or --json.
+    Pyspy,
+    /// Collapsed stacks (py-spy record -f raw, flamegraph.pl).
+    Folded,
+    /// speedscope JSON.
+    Speedscope,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Svg => OutputFormat::Svg,
+            FormatArg::Folded => OutputFormat::Folded,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Text => OutputFormat::Text,
+            FormatArg::Markdown => OutputFormat::Markdown,
+        }
+    }
+}
+
+impl From<FromArg> for Format {
+    fn from(f: FromArg) -> Self {
+        match f {
+            FromArg::Importtime => Format::Importtime,
+            FromArg::Pstats => Format::Pstats,
+            FromArg::Pyspy => Format::Pyspy,
+            FromArg::Folded => Format::Folded,
+            FromArg::Speedscope => Format::Speedscope,
+        }
+    }
+}
+
+/// `4096`, `500K`, `500M`, `8G` (powers of 1024).
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    let (digits, shift) = match s.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 20),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&s[..i], 30),
+        _ => (s, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("expected a size such as 500M or 8G, got {s:?}"))?;
+    n.checked_shl(shift)
+        .filter(|v| v >> shift == n)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+impl Cli {
+    /// Checks option combinations and builds the run's configuration.
+    pub fn into_config(self) -> Result<Config> {
+        let r = self.render;
+        let mut inputs: Vec<Source> = self
+            .inputs
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Source::Stdin
+                } else {
+                    Source::Path(p.clone())
+                }
+            })
+            .collect();
+        if inputs.is_empty() {
+            inputs.push(Source::Stdin);
+        }
+        if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+            return Err(Error::usage("stdin (-) can be read only once"));
+        }
+        let format = match (r.format, &r.output) {
+            (Some(f), _) => f.into(),
+            (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
+            (None, None) => OutputFormat::Svg,
+        };
+        if r.tee {
+            if r.output.is_none() {
+                return Err(Error::usage(
+                    "--tee copies the input to stdout, so the graph needs -o FILE",
+                ));
+            }
+            if inputs.len() != 1 {
+                return Err(Error::usage("--tee reads exactly one input"));
+            }
+            if r.from.is_some_and(|f| f != FromArg::Importtime) {
+                return Err(Error::usage("--tee works only on importtime logs"));
+            }
+        }
+        if r.width == 0 {
+            return Err(Error::usage("--width must be at least 1 pixel"));
+        }
+        if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
+            return Err(Error::usage(
+                "--min-width must be a number of pixels, 0 or more",
+            ));
+        }
+        Ok(Config {
+            inputs,
+            from: if r.tee {
+                Some(Format::Importtime)
+            } else {
+                r.from.map(Format::from)
+            },
+            parse: ParseOptions {
+                cached: r.cached,
+                idle: r.idle,
+                full_paths: r.full_paths,
+                first_party: r.first_party,
+                max_input_bytes: r.max_input_size,
+            },
+            fold: FoldOptions {
+                jobs: r.jobs.unwrap_or(0),
+                merge: r.merge,
+                keep_order: r.flamechart,
+            },
+            format,
+            output: r.output,
+            tee: r.tee,
+            quiet: r.quiet,
+            svg: SvgOptions {
+                title: r.title,
+                subtitle: r.subtitle,
+                width: Some(r.width),
+                min_width: Some(r.min_width),
+                flamechart: r.flamechart,
+                inverted: r.inverted,
+            },
+            top: r.top.max(1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("500K"), Ok(500 << 10));
+        assert_eq!(parse_size("8g"), Ok(8 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn tee_needs_an_output_file() {
+        let cli = Cli::parse_from(["importflame", "--tee"]);
+        assert!(cli.into_config().is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! `-f json`: every number the graph shows, plus the diagnostics, for scripts.
+//!
+//! The tree is written flat (`nodes` with a `parent` index), never nested, so no depth of
+//! input can overflow a stack, in this writer or in the reader's JSON parser.
+//!
+//! ```json
+//! {"version": "0.1.0", "unit": "us", "total": 1190,
+//!  "inputs": [{"name": "x.log", "kind": "importtime log", "facts": {...}, "diagnostics": [...]}],
+//!  "frames": [{"name": "encodings", "category": "stdlib", "self": 600, "total": 1190}],
+//!  "nodes": [{"id": 0, "parent": null, "name": "python #1", "self": 0, "total": 1190}],
+//!  "stacks": [{"stack": "python #1;encodings", "weight": 600}]}
+//! ```
+
+use std::io::Write;
+
+use super::Report;
+use super::table::frame_totals;
+use crate::error::Result;
+use crate::fold::Folded;
+
+/// Writes the JSON document.
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+    let folded = report.folded;
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"version\": {},", q(env!("CARGO_PKG_VERSION")))?;
+    writeln!(out, "  \"unit\": {},", q(folded.unit.name()))?;
+    writeln!(out, "  \"total\": {},", folded.total())?;
+    write_inputs(report, out)?;
+    write_frames(folded, out)?;
+    write_nodes(folded, out)?;
+    writeln!(out, "  \"stacks\": [")?;
+    for (i, (stack, weight)) in folded.lines.iter().enumerate() {
+        let comma = if i + 1 < folded.lines.len() { "," } else { "" };
+        writeln!(
+            out,
+            "    {{\"stack\": {}, \"weight\": {weight}}}{comma}",
+            q(stack)
+        )?;
+    }
+    writeln!(out, "  ]")?;
+    writeln!(out, "}}")?;
+    Ok(())
+}
+
+fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "  \"inputs\": [")?;
+    for (i, input) in report.inputs.iter().enumerate() {
+        let facts: Vec<String> = input
+            .facts
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", q(k)))
+            .collect();
+        let diags: Vec<String> = input
+            .diagnostics
+            .entries()
+            .map(|e| {
+                format!(
+                    "{{\"id\": {}, \"count\": {}, \"first\": {}, \"message\": {}}}",
+                    q(e.kind.id),
+                    e.count,
+                    e.first.map_or("null".to_string(), |p| q(&p.to_string())),
+                    q(&e.message())
+                )
+            })
+            .collect();
+        let comma = if i + 1 < report.inputs.len() { "," } else { "" };
+        writeln!(
+            out,
+            "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]}}{comma}",
+            q(&input.name),
+            q(input.kind.name()),
+            facts.join(", "),
+            diags.join(", ")
+        )?;
+    }
+    writeln!(out, "  ],")?;
+    Ok(())
+}
+
+fn write_frames(folded: &Folded, out: &mut dyn Write) -> Result<()> {
+    let totals = frame_totals(folded);
+    writeln!(out, "  \"frames\": [")?;
+    for (i, t) in totals.iter().enumerate() {
+        let category = folded
+            .frames
+            .get(t.name)
+            .map_or("other", |f| f.category.name());
+        let comma = if i + 1 < totals.len() { "," } else { "" };
+        writeln!(
+            out,
+            "    {{\"name\": {}, \"category\": {}, \"self\": {}, \"total\": {}}}{comma}",
+            q(t.name),
+            q(category),
+            t.self_weight,
+            t.total
+        )?;
+    }
+    writeln!(out, "  ],")?;
+    Ok(())
+}
+
+/// One node per frame rectangle of the graph.
+struct Node<'a> {
+    parent: Option<usize>,
+    name: &'a str,
+    self_weight: u64,
+    total: u64,
+}
+
+/// Rebuilds the drawn tree from the folded lines. Sorted lines that share a prefix are
+/// neighbours, so comparing each line with the previous path is enough.
+fn tree(folded: &Folded) -> Vec<Node<'_>> {
+    let mut nodes: Vec<Node<'_>> = Vec::new();
+    let mut path: Vec<usize> = Vec::new();
+    for (stack, weight) in &folded.lines {
+        let mut depth = 0;
+        for frame in stack.split(';') {
+            let reuse = path.get(depth).is_some_and(|&id| nodes[id].name == frame);
+            if !reuse {
+                path.truncate(depth);
+                nodes.push(Node {
+                    parent: path.last().copied(),
+                    name: frame,
+                    self_weight: 0,
+                    total: 0,
+                });
+                path.push(nodes.len() - 1);
+            }
+            nodes[path[depth]].total += weight;
+            depth += 1;
+        }
+        path.truncate(depth);
+        if let Some(&leaf) = path.last() {
+            nodes[leaf].self_weight += weight;
+        }
+    }
+    nodes
+}
+
+fn write_nodes(folded: &Folded, out: &mut dyn Write) -> Result<()> {
+    let nodes = tree(folded);
+    writeln!(out, "  \"nodes\": [")?;
+    for (i, n) in nodes.iter().enumerate() {
+        let comma = if i + 1 < nodes.len() { "," } else { "" };
+        let parent = n.parent.map_or("null".to_string(), |p| p.to_string());
+        writeln!(
+            out,
+            "    {{\"id\": {i}, \"parent\": {parent}, \"name\": {}, \"self\": {}, \"total\": {}}}{comma}",
+            q(n.name),
+            n.self_weight,
+            n.total
+        )?;
+    }
+    writeln!(out, "  ],")?;
+    Ok(())
+}
+
+/// A JSON string literal.
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Unit;
+
+    #[test]
+    fn the_tree_has_one_node_per_drawn_rectangle() {
+        let folded = Folded {
+            unit: Unit::Microseconds,
+            lines: vec![
+                ("a".into(), 5),
+                ("a;b".into(), 3),
+                ("a;b;c".into(), 1),
+                ("d".into(), 2),
+            ],
+            frames: Default::default(),
+        };
+        let nodes = tree(&folded);
+        let summary: Vec<(&str, Option<usize>, u64, u64)> = nodes
+            .iter()
+            .map(|n| (n.name, n.parent, n.self_weight, n.total))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("a", None, 5, 9),
+                ("b", Some(0), 3, 4),
+                ("c", Some(1), 1, 1),
+                ("d", None, 2, 2)
+            ]
+        );
+    }
+}

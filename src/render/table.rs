@@ -1,0 +1,210 @@
+//! `-f text` and `-f markdown`: the top frames by cumulative and by self weight, with their
+//! share of the total. Synthetic frames (report, process and thread roots) are left out:
+//! they would always top the list.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use super::svg::title;
+use super::{Report, human};
+use crate::error::Result;
+use crate::fold::Folded;
+use crate::model::Category;
+
+/// Per-name sums over the folded stacks.
+pub struct FrameTotal<'a> {
+    /// The frame label.
+    pub name: &'a str,
+    /// Weight of stacks ending in this frame.
+    pub self_weight: u64,
+    /// Weight of stacks containing this frame (once per stack, so recursion is not counted
+    /// twice).
+    pub total: u64,
+}
+
+/// Totals per frame label, largest total first, ties by name.
+pub fn frame_totals(folded: &Folded) -> Vec<FrameTotal<'_>> {
+    let mut sums: HashMap<&str, (u64, u64)> = HashMap::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (stack, weight) in &folded.lines {
+        seen.clear();
+        let mut last = None;
+        for frame in stack.split(';') {
+            if !seen.contains(&frame) {
+                seen.push(frame);
+                sums.entry(frame).or_default().1 += weight;
+            }
+            last = Some(frame);
+        }
+        if let Some(leaf) = last {
+            sums.entry(leaf).or_default().0 += weight;
+        }
+    }
+    let mut totals: Vec<FrameTotal<'_>> = sums
+        .into_iter()
+        .map(|(name, (self_weight, total))| FrameTotal {
+            name,
+            self_weight,
+            total,
+        })
+        .collect();
+    totals.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(b.name)));
+    totals
+}
+
+struct Rows<'a> {
+    by_total: Vec<FrameTotal<'a>>,
+    by_self: Vec<FrameTotal<'a>>,
+    grand_total: u64,
+}
+
+fn rows<'a>(report: &Report<'a>) -> Rows<'a> {
+    let folded = report.folded;
+    let real = |t: &FrameTotal<'_>| {
+        folded
+            .frames
+            .get(t.name)
+            .is_none_or(|f| f.category != Category::Synthetic)
+    };
+    let mut by_total: Vec<FrameTotal<'a>> = frame_totals(folded).into_iter().filter(real).collect();
+    let mut by_self: Vec<FrameTotal<'a>> = frame_totals(folded).into_iter().filter(real).collect();
+    by_self.sort_by(|a, b| b.self_weight.cmp(&a.self_weight).then(a.name.cmp(b.name)));
+    by_total.truncate(report.top);
+    by_self.truncate(report.top);
+    Rows {
+        by_total,
+        by_self,
+        grand_total: folded.total(),
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0.0%".to_string()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// The terminal table.
+pub fn write_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+    let unit = report.folded.unit;
+    let rows = rows(report);
+    writeln!(out, "{}", title(report))?;
+    for (heading, list) in [
+        ("by cumulative", &rows.by_total),
+        ("by self", &rows.by_self),
+    ] {
+        writeln!(out)?;
+        let width = list
+            .iter()
+            .map(|t| t.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 72);
+        writeln!(
+            out,
+            "{:<width$}  {:>12} {:>6}  {:>12} {:>6}",
+            format!("top {} {heading}", list.len()),
+            "cumulative",
+            "%",
+            "self",
+            "%"
+        )?;
+        for t in list {
+            let name: String = if t.name.chars().count() > width {
+                let cut: String = t.name.chars().take(width - 1).collect();
+                format!("{cut}…")
+            } else {
+                t.name.to_string()
+            };
+            writeln!(
+                out,
+                "{:<width$}  {:>12} {:>6}  {:>12} {:>6}",
+                name,
+                human(t.total, unit),
+                percent(t.total, rows.grand_total),
+                human(t.self_weight, unit),
+                percent(t.self_weight, rows.grand_total)
+            )?;
+        }
+    }
+    write_notes_text(report, out)
+}
+
+fn write_notes_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+    let mut first = true;
+    for input in report.inputs {
+        for e in input.diagnostics.entries() {
+            if first {
+                writeln!(out)?;
+                first = false;
+            }
+            writeln!(out, "note: {}: {}", input.name, e.message())?;
+        }
+    }
+    Ok(())
+}
+
+/// Escapes text for a Markdown table cell.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The GitHub-flavoured Markdown table, for `$GITHUB_STEP_SUMMARY` and PR comments.
+pub fn write_markdown(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+    let unit = report.folded.unit;
+    let rows = rows(report);
+    writeln!(out, "### {}", md(&title(report)))?;
+    for (heading, list) in [
+        ("by cumulative", &rows.by_total),
+        ("by self", &rows.by_self),
+    ] {
+        writeln!(out)?;
+        writeln!(out, "**Top {} {heading}**", list.len())?;
+        writeln!(out)?;
+        writeln!(out, "| frame | cumulative | % | self | % |")?;
+        writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+        for t in list {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                md(t.name),
+                human(t.total, unit),
+                percent(t.total, rows.grand_total),
+                human(t.self_weight, unit),
+                percent(t.self_weight, rows.grand_total)
+            )?;
+        }
+    }
+    let notes: Vec<String> = report
+        .inputs
+        .iter()
+        .flat_map(|i| {
+            i.diagnostics
+                .entries()
+                .map(move |e| format!("- {}: {}", md(&i.name), md(&e.message())))
+        })
+        .collect();
+    if !notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "<details><summary>Notes</summary>")?;
+        writeln!(out)?;
+        for n in notes {
+            writeln!(out, "{n}")?;
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
