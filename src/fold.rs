@@ -22,7 +22,6 @@ pub struct FoldOptions {
     pub keep_order: bool,
 }
 
-
 /// One input to fold, with the name used as its root when several are combined.
 pub struct Named<'a> {
     /// Input name (path or `<stdin>`).

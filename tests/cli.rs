@@ -1,0 +1,320 @@
+//! The command line as users run it: paths, stdin, -o, -f, --tee, exit codes and messages.
+
+mod common;
+
+use std::fs;
+
+use common::{repo, run};
+
+const SAMPLE: &str = "samples/importtime/edge/many_libs_crlf.log";
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_path_and_stdin_give_the_same_bytes() {
+    let by_path = run(&["-f", "folded", SAMPLE], Vec::new());
+    let by_stdin = run(&["-f", "folded", "-"], fs::read(repo(SAMPLE)).unwrap());
+    let by_nothing = run(&["-f", "folded"], fs::read(repo(SAMPLE)).unwrap());
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    assert!(!by_path.stdout.is_empty());
+    assert_eq!(by_path.stdout, by_stdin.stdout);
+    assert_eq!(by_path.stdout, by_nothing.stdout);
+}
+
+#[test]
+fn svg_goes_to_stdout_by_default_and_is_interactive() {
+    let out = run(&["samples/importtime/single/py311_json.log"], Vec::new());
+    assert!(out.status.success());
+    let svg = stdout(&out);
+    assert!(svg.starts_with("<?xml"));
+    assert!(
+        svg.contains("<script"),
+        "zoom and search need inferno's script"
+    );
+    assert!(
+        svg.contains("Import time: 17.7 ms in 48 modules (1 report)"),
+        "title"
+    );
+    assert!(svg.contains("json.decoder ("), "tooltips name modules");
+}
+
+#[test]
+fn output_is_deterministic_across_runs_and_thread_counts() {
+    let a = run(
+        &["-j", "1", "samples/importtime/pytest/pytest_combined.log"],
+        Vec::new(),
+    );
+    let b = run(
+        &["-j", "4", "samples/importtime/pytest/pytest_combined.log"],
+        Vec::new(),
+    );
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn gzip_input_is_read_transparently() {
+    let plain = fs::read(repo(SAMPLE)).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).unwrap();
+    let compressed = gz.finish().unwrap();
+    let a = run(&["-f", "folded", "-"], compressed);
+    let b = run(&["-f", "folded", "-"], plain);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn the_output_extension_picks_the_format_and_the_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, starts) in [
+        ("g.svg", "<?xml"),
+        ("g.folded", "python #1;"),
+        ("g.json", "{"),
+        ("g.md", "### Import time"),
+    ] {
+        let path = dir.path().join(name);
+        let out = run(&[SAMPLE, "-o", path.to_str().unwrap()], Vec::new());
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+        let body = fs::read_to_string(&path).unwrap();
+        assert!(body.starts_with(starts), "{name}: {}", &body[..40]);
+    }
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left behind");
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_output_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("graph.svg");
+    fs::write(&path, "previous graph").unwrap();
+    let empty = dir.path().join("empty.log");
+    fs::write(&empty, "").unwrap();
+    let out = run(
+        &[empty.to_str().unwrap(), "-o", path.to_str().unwrap()],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "previous graph");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn tee_passes_pytest_output_through_and_writes_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("imports.svg");
+    let input = fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap();
+    let out = run(
+        &["--tee", "-q", "-o", graph.to_str().unwrap()],
+        input.clone(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::read_to_string(&graph).unwrap().starts_with("<?xml"));
+    let teed = stdout(&out);
+    assert!(
+        teed.contains("PASSED") || teed.contains("passed"),
+        "pytest's own output comes through"
+    );
+    assert!(!teed.contains("import time:"), "rows are not copied");
+    // Tee output plus the rows is the input, byte for byte: cut every row (from its last
+    // marker to the end of its line) out of the input and the tee output is what is left.
+    let mut expected = Vec::new();
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        let marker = b"import time:";
+        match line.windows(marker.len()).rposition(|w| w == marker) {
+            Some(at) => expected.extend_from_slice(&line[..at]),
+            None => expected.extend_from_slice(line),
+        }
+    }
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn tee_without_an_output_file_is_a_usage_error() {
+    let out = run(
+        &["--tee"],
+        b"import time: self [us] | cumulative | imported package\n".to_vec(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--tee"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_importflame"))
+        .args([
+            "-f",
+            "folded",
+            "samples/importtime/single/py311_many_libs.log",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, like `| head -0`
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn warnings_go_to_stderr_one_line_per_kind_and_q_silences_them() {
+    let out = run(
+        &[
+            "-f",
+            "folded",
+            "samples/importtime/multiproc/threads_import.log",
+        ],
+        Vec::new(),
+    );
+    let err = stderr(&out);
+    assert!(err.contains("importflame: samples/importtime/multiproc/threads_import.log: 8 rows with negative self time set to 0"), "{err}");
+    let quiet = run(
+        &[
+            "-q",
+            "-f",
+            "folded",
+            "samples/importtime/multiproc/threads_import.log",
+        ],
+        Vec::new(),
+    );
+    assert!(quiet.stderr.is_empty());
+    assert_eq!(quiet.stdout, out.stdout);
+}
+
+#[test]
+fn text_and_markdown_tables_list_the_slowest_modules() {
+    let text = stdout(&run(
+        &[
+            "-f",
+            "text",
+            "--top",
+            "5",
+            "samples/importtime/single/py311_pandas.log",
+        ],
+        Vec::new(),
+    ));
+    assert!(text.contains("top 5 by cumulative"), "{text}");
+    assert!(text.contains("pandas"), "{text}");
+    let md = stdout(&run(
+        &[
+            "-f",
+            "markdown",
+            "samples/importtime/single/py311_pandas.log",
+        ],
+        Vec::new(),
+    ));
+    assert!(md.contains("| frame | cumulative | % | self | % |"), "{md}");
+}
+
+#[test]
+fn json_output_parses_and_carries_totals_and_diagnostics() {
+    let out = run(
+        &[
+            "-f",
+            "json",
+            "samples/importtime/multiproc/threads_import.log",
+        ],
+        Vec::new(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unit"], "us");
+    let total = v["total"].as_u64().unwrap();
+    let stacks: u64 = v["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["weight"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, stacks);
+    let roots: u64 = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["parent"].is_null())
+        .map(|n| n["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(roots, total);
+    assert!(
+        v["inputs"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == "importtime.negative-self")
+    );
+}
+
+#[test]
+fn several_inputs_keep_their_own_roots() {
+    let out = run(
+        &[
+            "-f",
+            "folded",
+            "samples/importtime/single/py37_json.log",
+            "samples/importtime/single/py315_json.log",
+        ],
+        Vec::new(),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("samples/importtime/single/py37_json.log;python #1;"))
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("samples/importtime/single/py315_json.log;python #1;"))
+    );
+}
+
+#[test]
+fn merge_folds_all_reports_into_one_tree() {
+    let text = stdout(&run(
+        &[
+            "--merge",
+            "-f",
+            "folded",
+            "samples/importtime/multiproc/multiproc_stderr.log",
+        ],
+        Vec::new(),
+    ));
+    assert!(!text.contains("python #"));
+}
+
+#[test]
+fn flamechart_keeps_import_order() {
+    let text = stdout(&run(
+        &[
+            "--flamechart",
+            "-f",
+            "folded",
+            "samples/importtime/single/py311_json.log",
+        ],
+        Vec::new(),
+    ));
+    let first: Vec<&str> = text.lines().take(2).collect();
+    assert!(
+        first[0].starts_with("python #1;_frozen_importlib_external "),
+        "{first:?}"
+    );
+    assert!(
+        first[1].starts_with("python #1;_frozen_importlib_external;_io "),
+        "{first:?}"
+    );
+}

@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests: running the binary, and a small text report of a
+//! parsed sample for snapshots.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use importflame::fold::{self, FoldOptions, Named};
+use importflame::input::{self, ParseOptions, Source};
+use importflame::model::Profile;
+
+/// Runs the importflame binary with `args`, feeding `stdin` from a thread.
+pub fn run(args: &[&str], stdin: Vec<u8>) -> Output {
+    run_in(args, stdin, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Like [`run`], from `dir`.
+pub fn run_in(args: &[&str], stdin: Vec<u8>, dir: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_importflame"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut pipe = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("the binary runs");
+    feeder.join().unwrap();
+    out
+}
+
+/// Path of a file in the repository.
+pub fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Parses a sample with default options.
+pub fn load(path: &Path) -> Profile {
+    load_with(path, &ParseOptions::default())
+}
+
+/// Parses a sample.
+pub fn load_with(path: &Path, opts: &ParseOptions) -> Profile {
+    input::load(&Source::Path(path.to_path_buf()), None, opts)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The folded lines of one profile, through the parallel fold with `jobs` threads.
+pub fn folded(profile: &Profile, jobs: usize) -> Vec<(String, u64)> {
+    let named = [Named {
+        name: "x".into(),
+        profile,
+    }];
+    fold::fold(
+        &named,
+        &FoldOptions {
+            jobs,
+            ..FoldOptions::default()
+        },
+    )
+    .unwrap()
+    .lines
+}
+
+/// A readable summary for a snapshot: counts, diagnostics, then every folded line.
+pub fn report(path: &Path) -> String {
+    report_profile(&load(path))
+}
+
+/// The same for an already parsed profile.
+pub fn report_profile(profile: &Profile) -> String {
+    let lines = folded(profile, 2);
+    let mut out = String::new();
+    out.push_str(&format!("kind: {}\n", profile.kind.name()));
+    out.push_str(&format!("unit: {}\n", profile.unit.name()));
+    out.push_str(&format!("reports: {}\n", profile.reports.len()));
+    out.push_str(&format!("stacks: {}\n", profile.stack_count()));
+    out.push_str(&format!("distinct stacks: {}\n", lines.len()));
+    out.push_str(&format!("total: {}\n", profile.total()));
+    for (k, v) in &profile.facts {
+        out.push_str(&format!("fact {k}: {v}\n"));
+    }
+    for e in profile.diagnostics.entries() {
+        out.push_str(&format!("note: {}\n", e.message()));
+    }
+    out.push_str("folded:\n");
+    for (stack, w) in lines {
+        out.push_str(&format!("{stack} {w}\n"));
+    }
+    out
+}
+
+/// Runs `f` with insta writing snapshots to the top-level `snapshots/` folder.
+pub fn with_snapshots(f: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(f);
+}
