@@ -45,11 +45,16 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     if report.svg.inverted {
         opts.direction = Direction::Inverted;
     }
-    let lines: Vec<String> = folded
+    let mut lines: Vec<String> = folded
         .lines
         .iter()
         .map(|(stack, w)| format!("{stack} {w}"))
         .collect();
+    if report.svg.flamechart {
+        // inferno draws the last line leftmost in flame-chart mode (jonhoo/inferno#236):
+        // hand it the stacks backwards so the first import is on the left.
+        lines.reverse();
+    }
     let mut svg = Vec::new();
     flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut svg)
         .map_err(|e| Error::invalid(format!("cannot draw the flame graph: {e}")))?;

@@ -1,0 +1,70 @@
+//! The SVG as a browser gets it: order of a flame chart, escaping, titles.
+
+mod common;
+
+use common::run;
+
+const THREE_IMPORTS: &str = "import time: self [us] | cumulative | imported package\n\
+import time:       100 |        100 | first\n\
+import time:        50 |         50 |   second_child\n\
+import time:       200 |        250 | second\n\
+import time:       300 |        300 | third\n";
+
+/// `(title, x)` of every frame rectangle.
+fn frames(svg: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<title>") {
+        rest = &rest[i + 7..];
+        let end = rest.find("</title>").unwrap();
+        let title = rest[..end].to_string();
+        let x_at = rest.find("x=\"").unwrap() + 3;
+        let x_end = rest[x_at..].find('"').unwrap();
+        let x = rest[x_at..x_at + x_end]
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        out.push((title, x));
+    }
+    out
+}
+
+fn x_of(frames: &[(String, f64)], name: &str) -> f64 {
+    frames
+        .iter()
+        .find(|(t, _)| t.starts_with(&format!("{name} (")))
+        .unwrap_or_else(|| panic!("{name} in {frames:?}"))
+        .1
+}
+
+#[test]
+fn a_flame_chart_draws_imports_left_to_right_in_the_order_they_happened() {
+    let out = run(&["--flamechart"], THREE_IMPORTS.as_bytes().to_vec());
+    let svg = String::from_utf8(out.stdout).unwrap();
+    let f = frames(&svg);
+    assert!(x_of(&f, "first") < x_of(&f, "second"));
+    assert!(x_of(&f, "second") < x_of(&f, "third"));
+    assert!(x_of(&f, "second") <= x_of(&f, "second_child"));
+}
+
+#[test]
+fn tooltips_show_milliseconds_and_share() {
+    let out = run(&[], THREE_IMPORTS.as_bytes().to_vec());
+    let svg = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        svg.contains("<title>third (300 µs, 46.15%)</title>"),
+        "{svg}"
+    );
+    assert!(svg.contains("Import time: 650 µs in 4 modules (1 report)"));
+}
+
+#[test]
+fn hostile_module_names_are_escaped() {
+    let log = "import time: self [us] | cumulative | imported package\n\
+               import time:       100 |        100 | <script>alert(1)</script>&\"'\n";
+    let out = run(&[], log.as_bytes().to_vec());
+    let svg = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(!svg.contains("<script>alert"), "raw script tag in the SVG");
+    assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;"));
+}
