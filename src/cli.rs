@@ -3,19 +3,30 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::Config;
 use crate::error::{Error, Result};
-use crate::fold::FoldOptions;
+use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
+use crate::limits::{Budget, Threshold, parse_budget, parse_fail_on, parse_threshold};
 use crate::render::{OutputFormat, SvgOptions};
+use crate::{Command, Config};
 
 /// Turn Python profiling output (-X importtime logs, pstats files, py-spy dumps and
 /// recordings, folded stacks) into flame graphs.
 #[derive(Parser, Debug)]
-#[command(name = "importflame", version, about, max_term_width = 100)]
+#[command(
+    name = "importflame",
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// `diff` or `check`; without one, renders a flame graph.
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+
     /// Input files; `-` or nothing reads stdin. Gzip is read transparently.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
@@ -23,6 +34,54 @@ pub struct Cli {
     /// Options of the default (render) command.
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+/// The CI commands.
+#[derive(Subcommand, Debug)]
+pub enum Sub {
+    /// Differential flame graph of AFTER against BEFORE, and what changed.
+    Diff(DiffArgs),
+    /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
+    Check(CheckArgs),
+}
+
+/// `importflame diff`.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The profile before the change (several runs in it are combined, see --runs).
+    pub before: PathBuf,
+    /// The profile after the change.
+    pub after: PathBuf,
+    /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms.
+    #[arg(long, value_name = "regression=LIMIT", value_parser = parse_fail_on)]
+    pub fail_on: Option<Threshold>,
+    /// Common options.
+    #[command(flatten)]
+    pub common: RenderArgs,
+}
+
+/// `importflame check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Input files; `-` or nothing reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Time budget NAME=TIME: `total=400ms` for the whole report, `numpy=80ms` for a module's
+    /// cumulative time; repeatable.
+    #[arg(long = "budget", value_name = "NAME=TIME", value_parser = parse_budget)]
+    pub budgets: Vec<Budget>,
+    /// Fail when MODULE or any submodule is imported at all; repeatable.
+    #[arg(long, value_name = "MODULE")]
+    pub forbid: Vec<String>,
+    /// Compare the total with this earlier profile.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Largest allowed growth over --baseline: 10% or 50ms.
+    #[arg(long, value_name = "LIMIT", value_parser = parse_threshold, default_value = "10%")]
+    pub max_regression: Threshold,
+    /// Common options.
+    #[command(flatten)]
+    pub common: RenderArgs,
 }
 
 /// Options of the render command.
@@ -51,6 +110,11 @@ pub struct RenderArgs {
     /// Fold the reports of an importtime log together instead of one root per report.
     #[arg(long)]
     pub merge: bool,
+
+    /// Treat the reports of a log as repeated runs and combine them per stack
+    /// [default: none for graphs, median for diff and check].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub runs: Option<RunsArg>,
 
     /// Keep Python 3.14 `-X importtime=2` cached rows (with zero time).
     #[arg(long)]
@@ -114,10 +178,36 @@ pub enum FormatArg {
     Folded,
     /// Tree, per-frame table and diagnostics as JSON.
     Json,
+    /// A file speedscope.app opens.
+    Speedscope,
     /// Top-N table for the terminal.
     Text,
     /// Top-N table as GitHub-flavoured Markdown.
     Markdown,
+}
+
+/// `--runs` values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunsArg {
+    /// The median run, per stack.
+    Median,
+    /// The fastest run, per stack.
+    Min,
+    /// The mean, per stack.
+    Mean,
+    /// All runs added up.
+    Sum,
+}
+
+impl From<RunsArg> for RunsMode {
+    fn from(r: RunsArg) -> Self {
+        match r {
+            RunsArg::Median => RunsMode::Median,
+            RunsArg::Min => RunsMode::Min,
+            RunsArg::Mean => RunsMode::Mean,
+            RunsArg::Sum => RunsMode::Sum,
+        }
+    }
 }
 
 /// `--from` values.
@@ -141,6 +231,7 @@ impl From<FormatArg> for OutputFormat {
             FormatArg::Svg => OutputFormat::Svg,
             FormatArg::Folded => OutputFormat::Folded,
             FormatArg::Json => OutputFormat::Json,
+            FormatArg::Speedscope => OutputFormat::Speedscope,
             FormatArg::Text => OutputFormat::Text,
             FormatArg::Markdown => OutputFormat::Markdown,
         }
@@ -176,87 +267,167 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
+fn sources(paths: &[PathBuf]) -> Vec<Source> {
+    let mut inputs: Vec<Source> = paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Source::Stdin
+            } else {
+                Source::Path(p.clone())
+            }
+        })
+        .collect();
+    if inputs.is_empty() {
+        inputs.push(Source::Stdin);
+    }
+    inputs
+}
+
 impl Cli {
     /// Checks option combinations and builds the run's configuration.
     pub fn into_config(self) -> Result<Config> {
-        let r = self.render;
-        let mut inputs: Vec<Source> = self
-            .inputs
-            .iter()
-            .map(|p| {
-                if p.as_os_str() == "-" {
-                    Source::Stdin
-                } else {
-                    Source::Path(p.clone())
+        match self.command {
+            None => build(Command::Render, sources(&self.inputs), self.render, None),
+            Some(Sub::Diff(d)) => {
+                let inputs = sources(&[d.before, d.after]);
+                let config = build(
+                    Command::Diff { fail_on: d.fail_on },
+                    inputs,
+                    d.common,
+                    Some(RunsMode::Median),
+                )?;
+                if config.format == OutputFormat::Speedscope {
+                    return Err(Error::usage(
+                        "diff writes svg, folded, json, text or markdown",
+                    ));
                 }
-            })
-            .collect();
-        if inputs.is_empty() {
-            inputs.push(Source::Stdin);
-        }
-        if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-            return Err(Error::usage("stdin (-) can be read only once"));
-        }
-        let format = match (r.format, &r.output) {
-            (Some(f), _) => f.into(),
-            (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
-            (None, None) => OutputFormat::Svg,
-        };
-        if r.tee {
-            if r.output.is_none() {
-                return Err(Error::usage(
-                    "--tee copies the input to stdout, so the graph needs -o FILE",
-                ));
+                Ok(config)
             }
-            if inputs.len() != 1 {
-                return Err(Error::usage("--tee reads exactly one input"));
-            }
-            if r.from.is_some_and(|f| f != FromArg::Importtime) {
-                return Err(Error::usage("--tee works only on importtime logs"));
+            Some(Sub::Check(c)) => {
+                let command = Command::Check {
+                    budgets: c.budgets,
+                    forbid: c.forbid,
+                    baseline: c.baseline.map(|p| sources(&[p]).remove(0)),
+                    max_regression: c.max_regression,
+                };
+                let mut common = c.common;
+                if common.format.is_none()
+                    && common
+                        .output
+                        .as_deref()
+                        .and_then(OutputFormat::from_extension)
+                        .is_none()
+                {
+                    common.format = Some(FormatArg::Text);
+                }
+                let config = build(command, sources(&c.inputs), common, Some(RunsMode::Median))?;
+                if !matches!(
+                    config.format,
+                    OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Json
+                ) {
+                    return Err(Error::usage("check writes text, markdown or json"));
+                }
+                if let Command::Check {
+                    budgets,
+                    forbid,
+                    baseline,
+                    ..
+                } = &config.command
+                    && budgets.is_empty()
+                    && forbid.is_empty()
+                    && baseline.is_none()
+                {
+                    return Err(Error::usage(
+                        "check needs at least one rule: --budget, --forbid or --baseline",
+                    ));
+                }
+                Ok(config)
             }
         }
-        if r.width == 0 {
-            return Err(Error::usage("--width must be at least 1 pixel"));
-        }
-        if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
+    }
+}
+
+fn build(
+    command: Command,
+    inputs: Vec<Source>,
+    r: RenderArgs,
+    default_runs: Option<RunsMode>,
+) -> Result<Config> {
+    if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+        return Err(Error::usage("stdin (-) can be read only once"));
+    }
+    let format = match (r.format, &r.output) {
+        (Some(f), _) => f.into(),
+        (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
+        (None, None) => OutputFormat::Svg,
+    };
+    if r.tee {
+        if r.output.is_none() {
             return Err(Error::usage(
-                "--min-width must be a number of pixels, 0 or more",
+                "--tee copies the input to stdout, so the graph needs -o FILE",
             ));
         }
-        Ok(Config {
-            inputs,
-            from: if r.tee {
-                Some(Format::Importtime)
-            } else {
-                r.from.map(Format::from)
-            },
-            parse: ParseOptions {
-                cached: r.cached,
-                idle: r.idle,
-                full_paths: r.full_paths,
-                first_party: r.first_party,
-                max_input_bytes: r.max_input_size,
-            },
-            fold: FoldOptions {
-                jobs: r.jobs.unwrap_or(0),
-                merge: r.merge,
-                keep_order: r.flamechart,
-            },
-            format,
-            output: r.output,
-            tee: r.tee,
-            quiet: r.quiet,
-            svg: SvgOptions {
-                title: r.title,
-                subtitle: r.subtitle,
-                width: Some(r.width),
-                min_width: Some(r.min_width),
-                flamechart: r.flamechart,
-                inverted: r.inverted,
-            },
-            top: r.top.max(1),
-        })
+        if inputs.len() != 1 {
+            return Err(Error::usage("--tee reads exactly one input"));
+        }
+        if r.from.is_some_and(|f| f != FromArg::Importtime) {
+            return Err(Error::usage("--tee works only on importtime logs"));
+        }
     }
+    if r.width == 0 {
+        return Err(Error::usage("--width must be at least 1 pixel"));
+    }
+    if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
+        return Err(Error::usage(
+            "--min-width must be a number of pixels, 0 or more",
+        ));
+    }
+    if r.merge && r.runs.is_some() {
+        return Err(Error::usage(
+            "--merge and --runs both combine reports: pick one",
+        ));
+    }
+    let runs = match (r.runs, r.merge) {
+        (Some(runs), _) => Some(runs.into()),
+        (None, true) => None,
+        (None, false) => default_runs,
+    };
+    Ok(Config {
+        command,
+        inputs,
+        from: if r.tee {
+            Some(Format::Importtime)
+        } else {
+            r.from.map(Format::from)
+        },
+        parse: ParseOptions {
+            cached: r.cached,
+            idle: r.idle,
+            full_paths: r.full_paths,
+            first_party: r.first_party,
+            max_input_bytes: r.max_input_size,
+        },
+        fold: FoldOptions {
+            runs,
+            jobs: r.jobs.unwrap_or(0),
+            merge: r.merge,
+            keep_order: r.flamechart,
+        },
+        format,
+        output: r.output,
+        tee: r.tee,
+        quiet: r.quiet,
+        svg: SvgOptions {
+            title: r.title,
+            subtitle: r.subtitle,
+            width: Some(r.width),
+            min_width: Some(r.min_width),
+            flamechart: r.flamechart,
+            inverted: r.inverted,
+        },
+        top: r.top.max(1),
+    })
 }
 
 #[cfg(test)]

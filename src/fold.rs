@@ -11,9 +11,66 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::model::{Category, FrameId, Profile, Unit, clean_label};
 
+/// How the reports of one input are combined when they are repeated runs (`--runs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunsMode {
+    /// Per stack, the median over runs (a stack missing from a run counts as 0 there).
+    Median,
+    /// Per stack, the smallest value over runs.
+    Min,
+    /// Per stack, the mean over runs, rounded down to whole units.
+    Mean,
+    /// Per stack, the sum over runs.
+    Sum,
+}
+
+impl RunsMode {
+    /// Combines one stack's weights, one per run.
+    pub fn combine(self, values: &mut [u64]) -> u64 {
+        if values.is_empty() {
+            return 0;
+        }
+        match self {
+            RunsMode::Sum => values.iter().sum(),
+            RunsMode::Min => values.iter().copied().min().unwrap_or(0),
+            RunsMode::Mean => {
+                let sum: u128 = values.iter().map(|&v| v as u128).sum();
+                (sum / values.len() as u128) as u64
+            }
+            RunsMode::Median => median(values),
+        }
+    }
+
+    /// Name for titles and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunsMode::Median => "median",
+            RunsMode::Min => "min",
+            RunsMode::Mean => "mean",
+            RunsMode::Sum => "sum",
+        }
+    }
+}
+
+/// The median; for an even count, the mean of the two middle values, rounded down.
+pub fn median(values: &mut [u64]) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        ((values[mid - 1] as u128 + values[mid] as u128) / 2) as u64
+    }
+}
+
 /// How profiles are folded.
 #[derive(Clone, Debug, Default)]
 pub struct FoldOptions {
+    /// Treat the reports of each input as repeated runs and combine them (`--runs`).
+    pub runs: Option<RunsMode>,
     /// Worker threads (0 = one per core).
     pub jobs: usize,
     /// Drop report roots so identical stacks of all reports add up (`--merge`).
@@ -76,8 +133,12 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
     let mut lines: Vec<(String, u64)> = Vec::new();
     let mut frames = HashMap::new();
     for input in inputs {
-        let prefix = prefixes(input, with_input_root, opts.merge);
-        if opts.keep_order {
+        let merge = opts.merge || opts.runs.is_some();
+        let prefix = prefixes(input, with_input_root, merge);
+        if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
+            let runs = pool.install(|| combine_runs(input.profile, &prefix, mode, opts.keep_order));
+            lines.extend(runs);
+        } else if opts.keep_order {
             append_in_order(&mut lines, input.profile, &prefix);
         } else {
             let sums = pool.install(|| sum_stacks(input.profile, &prefix));
@@ -172,6 +233,42 @@ fn merge_into<'a>(
         *big.entry(k).or_insert(0) += v;
     }
     big
+}
+
+/// Combines the reports of `profile` as runs: each distinct stack gets one value per report,
+/// combined by `mode`. Stacks whose combined value is 0 are kept only if they were seen with
+/// weight somewhere (so `min` does not invent stacks).
+fn combine_runs(
+    profile: &Profile,
+    prefix: &[String],
+    mode: RunsMode,
+    keep_order: bool,
+) -> Vec<(String, u64)> {
+    let runs = profile.reports.len();
+    let mut index: HashMap<&[FrameId], usize> = HashMap::new();
+    let mut values: Vec<(&[FrameId], Vec<u64>)> = Vec::new();
+    for s in profile.stacks() {
+        let slot = *index.entry(s.frames).or_insert_with(|| {
+            values.push((s.frames, vec![0; runs]));
+            values.len() - 1
+        });
+        if let Some(v) = values[slot].1.get_mut(s.report as usize) {
+            *v += s.weight;
+        }
+    }
+    let mut out: Vec<(String, u64)> = values
+        .into_par_iter()
+        .map(|(frames, mut per_run)| {
+            (
+                label(profile, prefix, 0, frames),
+                mode.combine(&mut per_run),
+            )
+        })
+        .collect();
+    if !keep_order {
+        out.sort_unstable();
+    }
+    out
 }
 
 /// Flame-chart order: stacks as they came, neighbours with the same label merged.

@@ -11,11 +11,14 @@
 //!    atomically to a file.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod diff;
 pub mod error;
 pub mod fold;
 pub mod input;
+pub mod limits;
 pub mod model;
 pub mod render;
 pub mod stdlib;
@@ -29,9 +32,34 @@ use input::{Format, ParseOptions, Source};
 use model::Profile;
 use render::{InputSummary, OutputFormat, Report, Sink, SvgOptions};
 
+/// What to do.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Render one graph (or table) of all inputs.
+    Render,
+    /// Compare `inputs[0]` (before) with `inputs[1]` (after).
+    Diff {
+        /// `--fail-on regression=…`.
+        fail_on: Option<limits::Threshold>,
+    },
+    /// Check rules against the inputs.
+    Check {
+        /// `--budget`.
+        budgets: Vec<limits::Budget>,
+        /// `--forbid`.
+        forbid: Vec<String>,
+        /// `--baseline`.
+        baseline: Option<Source>,
+        /// `--max-regression`.
+        max_regression: limits::Threshold,
+    },
+}
+
 /// Everything one run needs, checked and typed (built by [`cli::Cli::into_config`]).
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// What to do.
+    pub command: Command,
     /// Inputs in order.
     pub inputs: Vec<Source>,
     /// Input format override.
@@ -63,12 +91,28 @@ pub enum Outcome {
     GateFailed,
 }
 
-/// Runs the render command: read, fold, write.
+/// Runs the configured command.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let profiles = load_all(config)?;
-    if !config.quiet {
-        print_diagnostics(&profiles);
+    match &config.command {
+        Command::Render => render_graph(config),
+        Command::Diff { fail_on } => run_diff(config, *fail_on),
+        Command::Check {
+            budgets,
+            forbid,
+            baseline,
+            max_regression,
+        } => run_check(config, budgets, forbid, baseline.as_ref(), *max_regression),
     }
+}
+
+fn sink(config: &Config) -> Sink {
+    match &config.output {
+        Some(path) => Sink::File(path.clone()),
+        None => Sink::Stdout,
+    }
+}
+
+fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<fold::Folded> {
     let named: Vec<Named<'_>> = profiles
         .iter()
         .map(|(name, profile)| Named {
@@ -76,7 +120,16 @@ pub fn run(config: &Config) -> Result<Outcome> {
             profile,
         })
         .collect();
-    let folded = fold::fold(&named, &config.fold)?;
+    fold::fold(&named, &config.fold)
+}
+
+/// The render command: read, fold, write.
+fn render_graph(config: &Config) -> Result<Outcome> {
+    let profiles = load_all(config)?;
+    if !config.quiet {
+        print_diagnostics(&profiles);
+    }
+    let folded = fold_named(&profiles, config)?;
     let inputs = summaries(&profiles);
     let report = Report {
         folded: &folded,
@@ -84,12 +137,120 @@ pub fn run(config: &Config) -> Result<Outcome> {
         svg: &config.svg,
         top: config.top,
     };
-    let sink = match &config.output {
-        Some(path) => Sink::File(path.clone()),
-        None => Sink::Stdout,
-    };
-    sink.write_with(|out| render::render(&report, config.format, out))?;
+    sink(config).write_with(|out| render::render(&report, config.format, out))?;
     Ok(Outcome::Done)
+}
+
+fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outcome> {
+    let profiles = load_all(config)?;
+    if !config.quiet {
+        print_diagnostics(&profiles);
+    }
+    let (before, after) = (&profiles[0], &profiles[1]);
+    if before.1.kind != after.1.kind {
+        return Err(error::Error::usage(format!(
+            "diff compares inputs of the same kind: {} is a {}, {} is a {}",
+            before.0,
+            before.1.kind.name(),
+            after.0,
+            after.1.kind.name()
+        )));
+    }
+    let folded_before = fold_named(std::slice::from_ref(before), config)?;
+    let folded_after = fold_named(std::slice::from_ref(after), config)?;
+    let report = diff::compare(&folded_before, &folded_after, config.top);
+    let failed = match fail_on {
+        Some(t) => Some((
+            t,
+            t.exceeded(report.before_total, report.after_total, report.unit)
+                .map_err(error::Error::usage)?,
+        )),
+        None => None,
+    };
+    let format = config.format;
+    match format {
+        OutputFormat::Svg => {
+            let lines = diff::differential_lines(&folded_before, &folded_after);
+            let title = format!(
+                "Diff: {} -> {} ({:+.1}%)",
+                render::human(report.before_total, report.unit),
+                render::human(report.after_total, report.unit),
+                report.delta_percent()
+            );
+            sink(config).write_with(|out| {
+                render::svg::write_differential(&lines, &folded_after, &config.svg, title, out)
+            })?;
+            if !config.quiet || failed.is_some_and(|(_, f)| f) {
+                let stderr = io::stderr();
+                render::verdicts::write_diff(
+                    &report,
+                    failed,
+                    OutputFormat::Text,
+                    &mut stderr.lock(),
+                )?;
+            }
+        }
+        OutputFormat::Folded => {
+            let lines = diff::differential_lines(&folded_before, &folded_after);
+            sink(config).write_with(|out| {
+                for (s, b, a) in &lines {
+                    writeln!(out, "{s} {b} {a}")?;
+                }
+                Ok(())
+            })?;
+        }
+        _ => sink(config)
+            .write_with(|out| render::verdicts::write_diff(&report, failed, format, out))?,
+    }
+    Ok(if failed.is_some_and(|(_, f)| f) {
+        Outcome::GateFailed
+    } else {
+        Outcome::Done
+    })
+}
+
+fn run_check(
+    config: &Config,
+    budgets: &[limits::Budget],
+    forbid: &[String],
+    baseline: Option<&Source>,
+    max_regression: limits::Threshold,
+) -> Result<Outcome> {
+    let profiles = load_all(config)?;
+    if !config.quiet {
+        print_diagnostics(&profiles);
+    }
+    let kind = profiles[0].1.kind;
+    let baseline = match baseline {
+        Some(source) => {
+            let name = source.name();
+            let profile = input::load(source, config.from, &config.parse)?;
+            if profile.kind != kind {
+                return Err(error::Error::usage(format!(
+                    "the baseline {name} is a {}, the input a {}",
+                    profile.kind.name(),
+                    kind.name()
+                )));
+            }
+            Some((name, vec![profile], max_regression))
+        }
+        None => None,
+    };
+    let rules = check::Rules {
+        budgets: budgets.to_vec(),
+        forbid: forbid.to_vec(),
+        baseline,
+    };
+    let profiles: Vec<Profile> = profiles.into_iter().map(|(_, p)| p).collect();
+    let verdicts = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
+    let runs = check::run_count(&profiles);
+    sink(config)
+        .write_with(|out| render::verdicts::write_check(&verdicts, runs, config.format, out))?;
+    Ok(if verdicts.iter().all(|v| v.pass) {
+        Outcome::Done
+    } else {
+        Outcome::GateFailed
+    })
 }
 
 /// Reads and parses every input, in order.

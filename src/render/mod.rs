@@ -3,8 +3,10 @@
 
 pub mod folded;
 pub mod json;
+pub mod speedscope;
 pub mod svg;
 pub mod table;
+pub mod verdicts;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -24,6 +26,8 @@ pub enum OutputFormat {
     Folded,
     /// Machine-readable tree, table and diagnostics.
     Json,
+    /// A file speedscope.app opens.
+    Speedscope,
     /// Top-N table for the terminal.
     Text,
     /// Top-N table as GitHub-flavoured Markdown.
@@ -34,6 +38,9 @@ impl OutputFormat {
     /// The format an output file name implies (`.svg`, `.folded`/`.txt`, `.json`, `.md`).
     pub fn from_extension(path: &Path) -> Option<OutputFormat> {
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".speedscope.json") {
+            return Some(OutputFormat::Speedscope);
+        }
         let ext = name.rsplit('.').next()?;
         match ext {
             "svg" => Some(OutputFormat::Svg),
@@ -93,6 +100,7 @@ pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) ->
         OutputFormat::Svg => svg::write(report, out),
         OutputFormat::Folded => folded::write(report.folded, out),
         OutputFormat::Json => json::write(report, out),
+        OutputFormat::Speedscope => speedscope::write(report, out),
         OutputFormat::Text => table::write_text(report, out),
         OutputFormat::Markdown => table::write_markdown(report, out),
     }
@@ -227,6 +235,7 @@ mod tests {
             ("a.folded", Some(OutputFormat::Folded)),
             ("a.txt", Some(OutputFormat::Folded)),
             ("a.json", Some(OutputFormat::Json)),
+            ("a.speedscope.json", Some(OutputFormat::Speedscope)),
             ("a.md", Some(OutputFormat::Markdown)),
             ("a", None),
         ] {

@@ -8,7 +8,9 @@ use std::io::Write;
 use inferno::flamegraph::color::{Color, PaletteMap};
 use inferno::flamegraph::{self, Direction, Options};
 
-use super::{Report, human, thousands};
+use ::svg::node::element::{Group, Rectangle, Text};
+
+use super::{Report, SvgOptions, human, thousands};
 use crate::error::{Error, Result};
 use crate::fold::Folded;
 use crate::model::{Category, InputKind, Unit};
@@ -22,29 +24,14 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         ));
     }
     let mut palette = palette(folded);
-    let mut opts = Options::default();
-    opts.deterministic = true;
+    let mut opts = options(
+        report.svg,
+        folded.unit,
+        report.inputs.first().map(|i| i.kind),
+    );
     opts.palette_map = Some(&mut palette);
     opts.title = report.svg.title.clone().unwrap_or_else(|| title(report));
     opts.subtitle = report.svg.subtitle.clone().or_else(|| subtitle(report));
-    opts.count_name = match folded.unit {
-        Unit::Microseconds => "µs".to_string(),
-        Unit::Samples => "samples".to_string(),
-    };
-    opts.name_type = match report.inputs.first().map(|i| i.kind) {
-        Some(InputKind::Importtime) => "Module:".to_string(),
-        _ => "Function:".to_string(),
-    };
-    if let Some(width) = report.svg.width {
-        opts.image_width = Some(width);
-    }
-    if let Some(min_width) = report.svg.min_width {
-        opts.min_width = min_width;
-    }
-    opts.flame_chart = report.svg.flamechart;
-    if report.svg.inverted {
-        opts.direction = Direction::Inverted;
-    }
     let mut lines: Vec<String> = folded
         .lines
         .iter()
@@ -55,12 +42,124 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         // hand it the stacks backwards so the first import is on the left.
         lines.reverse();
     }
-    let mut svg = Vec::new();
-    flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut svg)
-        .map_err(|e| Error::invalid(format!("cannot draw the flame graph: {e}")))?;
-    let svg = String::from_utf8(svg).map_err(|_| Error::invalid("inferno wrote invalid UTF-8"))?;
-    out.write_all(rewrite_titles(&svg, folded).as_bytes())?;
+    let svg = draw(&mut opts, &lines)?;
+    let svg = rewrite_titles(&svg, folded);
+    let svg = add_legend(&svg, &categories(folded));
+    out.write_all(svg.as_bytes())?;
     Ok(())
+}
+
+/// Writes a differential flame graph: the shape of AFTER, red where it got slower, blue where
+/// it got faster, more intense the larger the change (inferno's differential mode).
+pub fn write_differential(
+    lines: &[(String, u64, u64)],
+    after: &Folded,
+    svg: &SvgOptions,
+    default_title: String,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if lines.iter().all(|(_, _, a)| *a == 0) {
+        return Err(Error::no_data("AFTER has no weight: nothing to draw"));
+    }
+    let mut opts = options(svg, after.unit, None);
+    opts.title = svg.title.clone().unwrap_or(default_title);
+    opts.subtitle = svg
+        .subtitle
+        .clone()
+        .or_else(|| Some("red: slower in AFTER, blue: faster; widths are AFTER's".to_string()));
+    let text: Vec<String> = lines
+        .iter()
+        .map(|(s, b, a)| format!("{s} {b} {a}"))
+        .collect();
+    let drawn = draw(&mut opts, &text)?;
+    out.write_all(rewrite_titles(&drawn, after).as_bytes())?;
+    Ok(())
+}
+
+fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options<'a> {
+    let mut opts = Options::default();
+    opts.deterministic = true;
+    opts.count_name = match unit {
+        Unit::Microseconds => "µs".to_string(),
+        Unit::Samples => "samples".to_string(),
+    };
+    opts.name_type = match kind {
+        Some(InputKind::Importtime) => "Module:".to_string(),
+        _ => "Function:".to_string(),
+    };
+    if let Some(width) = svg.width {
+        opts.image_width = Some(width);
+    }
+    if let Some(min_width) = svg.min_width {
+        opts.min_width = min_width;
+    }
+    opts.flame_chart = svg.flamechart;
+    if svg.inverted {
+        opts.direction = Direction::Inverted;
+    }
+    opts
+}
+
+fn draw(opts: &mut Options<'_>, lines: &[String]) -> Result<String> {
+    let mut svg = Vec::new();
+    flamegraph::from_lines(opts, lines.iter().map(String::as_str), &mut svg)
+        .map_err(|e| Error::invalid(format!("cannot draw the flame graph: {e}")))?;
+    String::from_utf8(svg).map_err(|_| Error::invalid("inferno wrote invalid UTF-8"))
+}
+
+/// The categories present in the graph, in legend order.
+fn categories(folded: &Folded) -> Vec<Category> {
+    let mut present: Vec<Category> = folded.frames.values().map(|f| f.category).collect();
+    present.sort();
+    present.dedup();
+    present
+}
+
+/// Adds a colour legend below the frames, drawn with the `svg` crate (inferno has none).
+fn add_legend(svg: &str, categories: &[Category]) -> String {
+    const EXTRA: usize = 24;
+    let Some(end) = svg.rfind("</svg>") else {
+        return svg.to_string();
+    };
+    let Some(height) = root_height(svg) else {
+        return svg.to_string();
+    };
+    let y = height + 16;
+    let mut group = Group::new().set("id", "legend").set("font-size", 12);
+    let mut x = 10usize;
+    for &c in categories {
+        let (r, g, b) = base_color(c);
+        group = group
+            .add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", y - 10)
+                    .set("width", 12)
+                    .set("height", 12)
+                    .set("fill", format!("rgb({r},{g},{b})")),
+            )
+            .add(Text::new(c.name()).set("x", x + 16).set("y", y));
+        x += 16 + c.name().len() * 7 + 16;
+    }
+    let new_height = height + EXTRA;
+    // The root element and the background rectangle both carry the old height.
+    let head = svg[..end]
+        .replace(
+            &format!("height=\"{height}\""),
+            &format!("height=\"{new_height}\""),
+        )
+        .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
+    format!("{head}{group}\n</svg>{}", &svg[end + 6..])
+}
+
+/// The `height` attribute of the root `<svg>` element.
+fn root_height(svg: &str) -> Option<usize> {
+    let start = svg.find("<svg ")?;
+    let tag_end = start + svg[start..].find('>')?;
+    let tag = &svg[start..tag_end];
+    let at = tag.find(" height=\"")? + " height=\"".len();
+    let len = tag[at..].find('"')?;
+    tag[at..at + len].parse().ok()
 }
 
 /// What the graph shows, in one line: `Import time: 1.25 s in 842 modules (2 reports)`.
@@ -116,6 +215,8 @@ fn subtitle(report: &Report<'_>) -> Option<String> {
 /// neighbours apart. Same name, same colour, on every run.
 fn palette(folded: &Folded) -> PaletteMap {
     let mut map = PaletteMap::default();
+    // inferno's bottom bar ("all") has an empty name.
+    map.insert("", category_color(Category::Synthetic, ""));
     for (name, info) in &folded.frames {
         map.insert(name, category_color(info.category, name));
     }

@@ -1,0 +1,199 @@
+//! `importflame check`: budgets, forbidden modules and a baseline, as verdicts for CI.
+//!
+//! Several reports in the input are repeated runs: every measurement is taken per run and the
+//! median is compared with the limit (CLI.md "check").
+
+use crate::fold::median;
+use crate::limits::{Budget, Threshold};
+use crate::model::{Profile, Unit};
+
+/// What to check.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// `--budget NAME=TIME`.
+    pub budgets: Vec<Budget>,
+    /// `--forbid MODULE`.
+    pub forbid: Vec<String>,
+    /// `--baseline FILE --max-regression PCT`: the baseline's name, its profiles, the limit.
+    pub baseline: Option<(String, Vec<Profile>, Threshold)>,
+}
+
+/// One rule's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// The rule as the user wrote it (`total`, `numpy`, `forbid pandas`).
+    pub rule: String,
+    /// What was measured, for people.
+    pub measured: String,
+    /// The limit, for people.
+    pub limit: String,
+    /// Whether it passed.
+    pub pass: bool,
+    /// The measured value in the profile's unit, for JSON (None for forbid rules).
+    pub value: Option<u64>,
+}
+
+/// All weights of one run (report) of one input.
+struct Run<'a> {
+    profile: &'a Profile,
+    report: u32,
+}
+
+fn runs(profiles: &[Profile]) -> Vec<Run<'_>> {
+    profiles
+        .iter()
+        .flat_map(|p| {
+            let n = p.reports.len().max(1) as u32;
+            (0..n).map(move |report| Run { profile: p, report })
+        })
+        .collect()
+}
+
+/// The number of runs the measurements are the median of.
+pub fn run_count(profiles: &[Profile]) -> usize {
+    runs(profiles).len()
+}
+
+fn per_run(profiles: &[Profile], mut value: impl FnMut(&Run<'_>) -> u64) -> u64 {
+    let mut values: Vec<u64> = runs(profiles).iter().map(&mut value).collect();
+    median(&mut values)
+}
+
+fn run_total(run: &Run<'_>) -> u64 {
+    run.profile
+        .stacks()
+        .filter(|s| s.report == run.report)
+        .map(|s| s.weight)
+        .sum()
+}
+
+/// True when `label` is the frame of `target`: the module itself (importtime), or a function
+/// `target (file:line)` (pstats, py-spy).
+fn is_target(label: &str, target: &str) -> bool {
+    label == target
+        || label.strip_prefix(target).is_some_and(|rest| {
+            rest.starts_with(" (")
+                && !rest.starts_with(" (failed)")
+                && !rest.starts_with(" (cached)")
+        })
+}
+
+/// True when `label` shows that `module` or one of its submodules was imported (failed and
+/// cached rows do not count; a `<untimed module>` group does).
+fn is_import_of(label: &str, module: &str) -> bool {
+    if label.ends_with(" (failed)") || label.ends_with(" (cached)") {
+        return false;
+    }
+    let name = label
+        .strip_prefix("<untimed ")
+        .and_then(|l| l.strip_suffix('>'))
+        .unwrap_or(label);
+    name == module
+        || name
+            .strip_prefix(module)
+            .is_some_and(|r| r.starts_with('.'))
+}
+
+fn run_cumulative(run: &Run<'_>, matches: &dyn Fn(&str) -> bool) -> u64 {
+    let p = run.profile;
+    p.stacks()
+        .filter(|s| s.report == run.report)
+        .filter(|s| s.frames.iter().any(|&f| matches(p.frames.name(f))))
+        .map(|s| s.weight)
+        .sum()
+}
+
+/// Evaluates every rule, in the order budgets, forbidden modules, baseline.
+pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, String> {
+    let unit = profiles.first().map_or(Unit::Microseconds, |p| p.unit);
+    let show = |v: u64| crate::render::human(v, unit);
+    let mut verdicts = Vec::new();
+    for budget in &rules.budgets {
+        let limit = budget.limit.in_unit(unit)?;
+        let value = if budget.target == "total" {
+            per_run(profiles, run_total)
+        } else {
+            let target = budget.target.as_str();
+            per_run(profiles, |r| run_cumulative(r, &|l| is_target(l, target)))
+        };
+        verdicts.push(Verdict {
+            rule: budget.target.clone(),
+            measured: show(value),
+            limit: show(limit),
+            pass: value <= limit,
+            value: Some(value),
+        });
+    }
+    for module in &rules.forbid {
+        let mut names: Vec<&str> = profiles
+            .iter()
+            .flat_map(|p| (0..p.frames.len() as u32).map(move |f| p.frames.name(f)))
+            .filter(|l| is_import_of(l, module))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let time = per_run(profiles, |r| {
+            run_cumulative(r, &|l| is_import_of(l, module))
+        });
+        let measured = if names.is_empty() {
+            "not imported".to_string()
+        } else {
+            format!(
+                "imported: {} module{} ({})",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                show(time)
+            )
+        };
+        verdicts.push(Verdict {
+            rule: format!("forbid {module}"),
+            measured,
+            limit: "not imported".to_string(),
+            pass: names.is_empty(),
+            value: None,
+        });
+    }
+    if let Some((name, baseline, threshold)) = &rules.baseline {
+        let before = per_run(baseline, run_total);
+        let after = per_run(profiles, run_total);
+        let exceeded = threshold.exceeded(before, after, unit)?;
+        let change = if before == 0 {
+            String::new()
+        } else {
+            format!(
+                " ({:+.1}%)",
+                (after as f64 - before as f64) * 100.0 / before as f64
+            )
+        };
+        verdicts.push(Verdict {
+            rule: format!("regression vs {name}"),
+            measured: format!("{} -> {}{change}", show(before), show(after)),
+            limit: format!("at most +{threshold}"),
+            pass: !exceeded,
+            value: Some(after),
+        });
+    }
+    Ok(verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_match_modules_and_functions_but_not_failures() {
+        assert!(is_target("numpy", "numpy"));
+        assert!(is_target("main (app.py:3)", "main"));
+        assert!(!is_target("numpy.core", "numpy"));
+        assert!(!is_target("numpy (failed)", "numpy"));
+    }
+
+    #[test]
+    fn forbidding_a_module_covers_its_submodules() {
+        assert!(is_import_of("pandas", "pandas"));
+        assert!(is_import_of("pandas.core.frame", "pandas"));
+        assert!(is_import_of("<untimed pandas>", "pandas"));
+        assert!(!is_import_of("pandasx", "pandas"));
+        assert!(!is_import_of("pandas (failed)", "pandas"));
+    }
+}
