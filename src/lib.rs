@@ -172,7 +172,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
         OutputFormat::Svg => {
             let lines = diff::differential_lines(&folded_before, &folded_after);
             let title = format!(
-                "Diff: {} -> {} ({:+.1}%)",
+                "Diff: {} → {} ({:+.1}%)",
                 render::human(report.before_total, report.unit),
                 render::human(report.after_total, report.unit),
                 report.delta_percent()

@@ -1,0 +1,315 @@
+//! The outputs and CI commands of issue 6: speedscope files that speedscope accepts, runs
+//! combined, diff and check with their exit codes.
+
+mod common;
+
+use std::process::Command;
+
+use common::{repo, run};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn concat(path: &str, times: usize) -> Vec<u8> {
+    std::fs::read(repo(path)).unwrap().repeat(times)
+}
+
+/// Validates `json` against speedscope's own schema with Python's `jsonschema`, which `.ci/run`
+/// installs. Without it the check is skipped locally, and fails in CI.
+fn validate_speedscope(json: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.speedscope.json");
+    std::fs::write(&file, json).unwrap();
+    let schema = repo("tests/data/speedscope-file-format-schema.json");
+    let script = "import json, sys, jsonschema\n\
+                  jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&file)
+        .arg(&schema)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o)
+            if String::from_utf8_lossy(&o.stderr).contains("No module named 'jsonschema'")
+                && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("skipped: python3 has no jsonschema (CI installs it)");
+        }
+        Ok(o) => panic!(
+            "speedscope schema validation failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipped: no python3 ({e})"),
+        Err(e) => panic!("python3 is needed in CI: {e}"),
+    }
+}
+
+#[test]
+fn speedscope_output_matches_speedscopes_file_format_schema() {
+    for args in [
+        vec![
+            "-f",
+            "speedscope",
+            "samples/importtime/single/py311_many_libs.log",
+        ],
+        vec![
+            "-f",
+            "speedscope",
+            "--flamechart",
+            "samples/importtime/multiproc/threads_import.log",
+        ],
+    ] {
+        let out = run(&args, Vec::new());
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let weights: u64 = v["profiles"][0]["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            weights,
+            v["profiles"][0]["endValue"].as_u64().unwrap(),
+            "weights add up to the total"
+        );
+        validate_speedscope(&out.stdout);
+    }
+}
+
+#[test]
+fn identical_runs_combined_by_median_equal_one_run() {
+    let one = run(
+        &[
+            "-f",
+            "folded",
+            "--merge",
+            "samples/importtime/single/py311_json.log",
+        ],
+        Vec::new(),
+    );
+    for how in ["median", "min", "mean"] {
+        let five = run(
+            &["-f", "folded", "--runs", how, "-"],
+            concat("samples/importtime/single/py311_json.log", 5),
+        );
+        assert_eq!(stdout(&five), stdout(&one), "--runs {how}");
+    }
+    let sum = run(
+        &["-f", "json", "--runs", "sum", "-"],
+        concat("samples/importtime/single/py311_json.log", 5),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&sum.stdout).unwrap();
+    assert_eq!(v["total"].as_u64().unwrap(), 5 * 17681);
+}
+
+#[test]
+fn merge_and_runs_together_are_a_usage_error() {
+    let out = run(
+        &[
+            "--merge",
+            "--runs",
+            "min",
+            "samples/importtime/single/py311_json.log",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_exits_0_when_every_rule_passes_and_1_when_one_fails() {
+    let pass = run(
+        &[
+            "check",
+            "samples/importtime/single/py311_json.log",
+            "--budget",
+            "total=1s",
+            "--forbid",
+            "numpy",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
+    assert!(stdout(&pass).contains("2 of 2 rules passed"));
+    let fail = run(
+        &[
+            "check",
+            "samples/importtime/single/py311_json.log",
+            "--budget",
+            "total=1ms",
+            "--budget",
+            "json=100s",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(fail.status.code(), Some(1));
+    let table = stdout(&fail);
+    assert!(table.contains("total") && table.contains("FAIL"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("json ") && l.ends_with("pass")),
+        "{table}"
+    );
+}
+
+#[test]
+fn check_forbids_a_module_and_its_submodules() {
+    let out = run(
+        &[
+            "check",
+            "samples/importtime/single/py311_requests.log",
+            "--forbid",
+            "urllib3",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("imported: "), "{}", stdout(&out));
+}
+
+#[test]
+fn check_compares_with_a_baseline() {
+    let base = "samples/importtime/single/py311_requests.log";
+    let same = run(
+        &["check", base, "--baseline", base, "--max-regression", "1%"],
+        Vec::new(),
+    );
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    // pandas imports far more than requests: a huge regression.
+    let worse = run(
+        &[
+            "check",
+            "samples/importtime/single/py311_pandas.log",
+            "--baseline",
+            base,
+            "--max-regression",
+            "10%",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(worse.status.code(), Some(1));
+}
+
+#[test]
+fn check_usage_errors_exit_2() {
+    for args in [
+        vec!["check", "samples/importtime/single/py311_json.log"],
+        vec![
+            "check",
+            "samples/importtime/single/py311_json.log",
+            "--budget",
+            "total=fast",
+        ],
+        vec![
+            "check",
+            "samples/importtime/single/py311_json.log",
+            "--budget",
+            "total=1s",
+            "-f",
+            "svg",
+        ],
+    ] {
+        let out = run(&args, Vec::new());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn check_markdown_is_a_table_for_the_job_summary() {
+    let out = run(
+        &[
+            "check",
+            "-f",
+            "markdown",
+            "samples/importtime/single/py311_json.log",
+            "--budget",
+            "total=1s",
+        ],
+        Vec::new(),
+    );
+    let md = stdout(&out);
+    assert!(md.contains("| rule | measured | limit | verdict |"), "{md}");
+    assert!(
+        md.contains("| total | 17.7 ms | 1.00 s | ✅ pass |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn diff_fails_on_a_regression_over_the_threshold() {
+    let before = "samples/importtime/single/py311_requests.log";
+    let after = "samples/importtime/single/py311_pandas.log";
+    let out = run(
+        &[
+            "diff",
+            before,
+            after,
+            "-f",
+            "json",
+            "--fail-on",
+            "regression=10%",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fail_on"]["failed"], true);
+    assert!(
+        v["appeared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "pandas")
+    );
+    let ok = run(
+        &[
+            "diff",
+            after,
+            before,
+            "-f",
+            "text",
+            "--fail-on",
+            "regression=50ms",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("disappeared:"));
+}
+
+#[test]
+fn diff_draws_a_differential_graph_in_the_shape_of_after() {
+    let out = run(
+        &[
+            "diff",
+            "-q",
+            "samples/importtime/single/py311_requests.log",
+            "samples/importtime/single/py313_requests.log",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let svg = stdout(&out);
+    assert!(svg.starts_with("<?xml"));
+    assert!(svg.contains("Diff: 111.6 ms → 113.4 ms (+1.6%)"), "title");
+    // inferno's differential tooltips carry the change in percent.
+    assert!(svg.contains("%; +") || svg.contains("%; -"));
+    let folded = stdout(&run(
+        &[
+            "diff",
+            "-f",
+            "folded",
+            "samples/importtime/single/py311_requests.log",
+            "samples/importtime/single/py313_requests.log",
+        ],
+        Vec::new(),
+    ));
+    assert!(
+        folded.lines().all(|l| l.rsplitn(3, ' ').count() == 3),
+        "difffolded lines carry two counts"
+    );
+}
