@@ -68,11 +68,7 @@ impl Diagnostics {
                     e.first = first.or(e.first);
                 }
             })
-            .or_insert(Entry {
-                kind,
-                count,
-                first,
-            });
+            .or_insert(Entry { kind, count, first });
     }
 
     /// The entries, in stable order.

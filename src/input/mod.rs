@@ -6,8 +6,10 @@ pub mod detect;
 pub mod folded;
 pub mod importtime;
 pub mod pstats;
+pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
+pub mod tachyon;
 pub mod text;
 
 use std::fs::File;
@@ -45,7 +47,9 @@ impl Source {
             Source::Stdin => Ok(Box::new(io::stdin().lock())),
             Source::Path(p) => {
                 if p.is_dir() {
-                    return Err(Error::usage("is a directory, expected a file").in_input(&self.name()));
+                    return Err(
+                        Error::usage("is a directory, expected a file").in_input(&self.name())
+                    );
                 }
                 let file = File::open(p).map_err(|e| Error::from(e).in_input(&self.name()))?;
                 Ok(Box::new(file))
@@ -107,11 +111,12 @@ pub fn read_limited(mut reader: impl Read, limit: u64) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     if head[..got] == [0x1F, 0x8B] {
         let mut gz = MultiGzDecoder::new(chained).take(limit.saturating_add(1));
-        gz.read_to_end(&mut data).map_err(|e| {
-            Error::invalid(format!("not a valid gzip stream ({e})"))
-        })?;
+        gz.read_to_end(&mut data)
+            .map_err(|e| Error::invalid(format!("not a valid gzip stream ({e})")))?;
     } else {
-        chained.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+        chained
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut data)?;
     }
     if data.len() as u64 > limit {
         return Err(Error::invalid(format!(
@@ -138,7 +143,10 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
     let name = source.name();
     let data = read_all(source, opts.max_input_bytes)?;
     if data.is_empty() {
-        return Err(Error::no_data("empty input, expected an importtime log, pstats file or py-spy output").in_input(&name));
+        return Err(Error::no_data(
+            "empty input, expected an importtime log, pstats file or py-spy output",
+        )
+        .in_input(&name));
     }
     parse_bytes(&data, from, opts).map_err(|e| e.in_input(&name))
 }
