@@ -109,13 +109,16 @@ fn process_prefix_len(frame: &str) -> Option<usize> {
     (digits > 0 && rest[digits..].starts_with(":\"")).then_some(8 + digits + 2)
 }
 
+/// Turns a frame's text (and its index from the root) into a label and a category.
+pub(crate) type FrameMapper<'f> = dyn FnMut(&str, usize) -> (Cow<'_, str>, Category) + 'f;
+
 /// Reads folded lines into `profile`, turning each frame text into a label and category with
 /// `frame` (called with the frame and its index from the root). Shared with CPython 3.15's
 /// `--collapsed` reader, which renames its frames.
 pub(crate) fn parse_into(
     profile: &mut Profile,
     data: &[u8],
-    frame: &mut dyn FnMut(&str, usize) -> (Cow<'_, str>, Category),
+    frame: &mut FrameMapper<'_>,
 ) -> Result<()> {
     let mut ids: Vec<FrameId> = Vec::new();
     for (number, line) in text::lines(data) {

@@ -394,20 +394,23 @@ pub fn category_of_label(label: &str, opts: &ParseOptions) -> Category {
     category(name, location.map(location_file), opts)
 }
 
-/// The root frame of a thread: `thread TID "NAME"`, or `thread TID` when it has no name.
+/// The root frame of a thread: `thread (TID) "NAME"`, or `thread (TID)` when it has no name.
+/// The TID is in parentheses as in py-spy's `--threads` frames: a label ending in ` <digits>`
+/// would be read back as a differential count, and [`crate::model::clean_label`] would append
+/// a `_` to it.
 pub fn thread_label(tid: &str, name: Option<&str>) -> String {
     match name.filter(|n| !n.is_empty()) {
-        Some(n) => format!("thread {tid} \"{n}\""),
-        None => format!("thread {tid}"),
+        Some(n) => format!("thread ({tid}) \"{n}\""),
+        None => format!("thread ({tid})"),
     }
 }
 
-/// The root frame of a process: `process PID "CMDLINE"`, or `process PID` when the command
-/// line is unknown (py-spy's JSON dump does not carry it).
+/// The root frame of a process: `process (PID) "CMDLINE"`, or `process (PID)` when the
+/// command line is unknown (py-spy's JSON dump does not carry it).
 pub fn process_label(pid: &str, cmdline: Option<&str>) -> String {
     match cmdline.filter(|c| !c.is_empty()) {
-        Some(c) => format!("process {pid} \"{c}\""),
-        None => format!("process {pid}"),
+        Some(c) => format!("process ({pid}) \"{c}\""),
+        None => format!("process ({pid})"),
     }
 }
 

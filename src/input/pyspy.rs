@@ -13,8 +13,9 @@
 //! ```
 //!
 //! Each thread of each dump is one sample (weight 1), root first, under two synthetic roots:
-//! `process PID "CMDLINE"` and `thread TID "NAME"` (`thread TID` for a thread with no Python
-//! name). Dumps concatenated with `>>` (no separator) and `--subprocesses` blocks (after a line
+//! `process (PID) "CMDLINE"` and `thread (TID) "NAME"` (`thread (TID)` for a thread with no
+//! Python name; the parentheses keep a label from ending in digits, see
+//! [`pyframe::thread_label`]). Dumps concatenated with `>>` (no separator) and `--subprocesses` blocks (after a line
 //! of dashes, with a `Parent Process` line) are all read; so are several `--json` documents one
 //! after another.
 //!
@@ -25,7 +26,7 @@
 //!   diagnostic. When every thread of the input is idle (a program waiting on I/O), they are
 //!   kept and that is reported, since an empty graph helps nobody.
 //! - `--locals` blocks (`Arguments:` / `Locals:` at 8 spaces) are skipped and counted.
-//! - The JSON dump has no command line: its process root is `process PID`.
+//! - The JSON dump has no command line: its process root is `process (PID)`.
 
 use std::collections::BTreeMap;
 
@@ -225,7 +226,7 @@ fn parse_thread(line: &str) -> Option<(&str, &str, Option<&str>)> {
 }
 
 fn read_text(data: &[u8], samples: &mut Vec<ThreadSample>, profile: &mut Profile) {
-    let mut process = "process ?".to_string();
+    let mut process = pyframe::process_label("?", None);
     let mut current: Option<ThreadSample> = None;
     let mut in_locals = false;
     for (number, line) in text::lines(data) {
@@ -292,11 +293,10 @@ fn read_json(
     profile: &mut Profile,
 ) -> Result<()> {
     let stream = serde_json::Deserializer::from_slice(data).into_iter::<Value>();
-    let mut documents = 0u64;
     for (index, doc) in stream.enumerate() {
         let doc = match doc {
             Ok(doc) => doc,
-            Err(e) if documents == 0 => {
+            Err(e) if index == 0 => {
                 return Err(Error::invalid(format!("py-spy dump --json: {e}"))
                     .at(Position::Line(e.line() as u64)));
             }
@@ -307,7 +307,6 @@ fn read_json(
                 break;
             }
         };
-        documents += 1;
         let threads = match &doc {
             Value::Array(a) => a.as_slice(),
             other => std::slice::from_ref(other),

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Each profile (a thread, for py-spy) becomes one root. py-spy's profile names are turned into
-//! the roots the dump reader uses (`Thread 5091 "MainThread"` becomes `thread 5091
+//! the roots the dump reader uses (`Thread 5091 "MainThread"` becomes `thread (5091)
 //! "MainThread"`, an empty name is dropped, `Process P Thread T …` gives a process root too);
 //! other names are kept as they are.
 //!
@@ -305,12 +305,12 @@ mod tests {
         for (input, expected) in [
             (
                 "Thread 5091 \"MainThread\"",
-                vec!["thread 5091 \"MainThread\""],
+                vec!["thread (5091) \"MainThread\""],
             ),
-            ("Thread 18929 \"\"", vec!["thread 18929"]),
+            ("Thread 18929 \"\"", vec!["thread (18929)"]),
             (
                 "Process 7 Thread 8 \"w\"",
-                vec!["process 7", "thread 8 \"w\""],
+                vec!["process (7)", "thread (8) \"w\""],
             ),
             ("CPU profile", vec!["CPU profile"]),
             ("", vec!["profile 1"]),

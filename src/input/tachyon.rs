@@ -9,7 +9,7 @@
 //! - [`html`]: `--flamegraph`, an HTML page with the tree embedded.
 //!
 //! Frames are written as py-spy writes them, `qualname (file:line)`, so a 3.15 profile and a
-//! py-spy one of the same program share frame names; threads are `thread TID` roots.
+//! py-spy one of the same program share frame names; threads are `thread (TID)` roots.
 
 use crate::diagnostics::IssueKind;
 
@@ -28,7 +28,7 @@ pub mod collapsed {
     //! tid:2162;threading.py:Thread._bootstrap:1181;threading.py:Thread.run:1161;spy_threads.py:sleeper:34 2882
     //! ```
     //!
-    //! Read with the folded reader; `tid:N` becomes `thread N` and a frame becomes
+    //! Read with the folded reader; `tid:N` becomes `thread (N)` and a frame becomes
     //! `qualname (basename:line)`. Counts are kept as they are.
 
     use std::borrow::Cow;
@@ -129,7 +129,7 @@ pub mod dump {
     //! Stack dump, thread 2178 (has GIL, on CPU; most recent call last):
     //! ```
     //!
-    //! Each block is one sample under `process PID` and `thread TID (STATUS)`: the status is
+    //! Each block is one sample under `process (PID)` and `thread (TID) [STATUS]`: the status is
     //! part of the thread frame here, as printed. Threads whose status has an `idle` part
     //! (`idle`, `main thread, idle`) are left out unless `--idle`, and kept when every thread
     //! is idle, as for py-spy dumps. Source lines are context, not frames.
@@ -197,7 +197,7 @@ pub mod dump {
                 }
                 blocks.push(Block {
                     process: pyframe::process_label(&pid, None),
-                    thread: format!("thread {tid} ({status})"),
+                    thread: format!("{} [{status}]", pyframe::thread_label(tid, None)),
                     idle: status.split(',').any(|s| s.trim() == "idle"),
                     frames: Vec::new(),
                     at,
@@ -299,7 +299,7 @@ pub mod gecko {
     //!
     //! A sample names a stack; a stack is a frame plus a prefix stack (its caller). Stacks are
     //! rebuilt by following prefixes iteratively, at most `stackTable.length` steps (a cycle is
-    //! cut and reported). Each thread is one root `thread TID` (its name added when it is not
+    //! cut and reported). Each thread is one root `thread (TID)` (its name added when it is not
     //! just `Thread-TID`); sample counts (or `samples.weight` when present) are kept.
 
     use serde_json::Value;
