@@ -17,6 +17,10 @@ const SAMPLES: &[(&str, Format)] = &[
     ("pyspy/dump_threads_native.txt", Format::Pyspy),
     ("pyspy/dumps_x50_spy_busy.txt", Format::Pyspy),
     ("pyspy/record_busy.speedscope.json", Format::Speedscope),
+    (
+        "pyspy/record_subprocesses_threads.speedscope.json",
+        Format::Speedscope,
+    ),
     ("pyspy/record_busy_raw.txt", Format::Folded),
     ("pyspy/record_subprocesses_raw.txt", Format::Folded),
     ("pyspy/record_threads_raw.txt", Format::Folded),
@@ -291,6 +295,7 @@ fn folded_counts_are_conserved() {
 fn speedscope_sample_counts_are_conserved() {
     for path in [
         "pyspy/record_busy.speedscope.json",
+        "pyspy/record_subprocesses_threads.speedscope.json",
         "formats/pyspy-record-speedscope.json",
     ] {
         let doc: serde_json::Value = serde_json::from_slice(&read(path)).unwrap();
@@ -562,4 +567,25 @@ fn other_inputs_are_not_claimed_by_the_sampling_readers() {
         }
     }
     assert!(checked > 50, "{checked}");
+}
+
+#[test]
+fn speedscope_samples_with_py_spy_root_frames_get_no_second_root() {
+    let p = load(
+        "pyspy/record_subprocesses_threads.speedscope.json",
+        &ParseOptions::default(),
+    );
+    for s in p.stacks() {
+        let names: Vec<&str> = s.frames.iter().map(|&f| p.frames.name(f)).collect();
+        assert!(names[0].starts_with("process 23463:\""), "{names:?}");
+        let roots = names
+            .iter()
+            .take_while(|n| n.starts_with("process ") || n.starts_with("thread ("))
+            .count();
+        assert!(roots == 2 || roots == 3, "{names:?}");
+        assert!(
+            names.iter().filter(|n| n.starts_with("thread (")).count() == 1,
+            "{names:?}"
+        );
+    }
 }

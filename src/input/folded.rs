@@ -94,7 +94,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 }
 
 /// py-spy's pseudo-frames: `process PID:"CMDLINE"` and `thread (TID): NAME`.
-fn is_root_frame(frame: &str) -> bool {
+pub(crate) fn is_root_frame(frame: &str) -> bool {
     process_prefix_len(frame).is_some()
         || frame
             .strip_prefix("thread (")

@@ -10,7 +10,9 @@
 //! Each profile (a thread, for py-spy) becomes one root. py-spy's profile names are turned into
 //! the roots the dump reader uses (`Thread 5091 "MainThread"` becomes `thread (5091)
 //! "MainThread"`, an empty name is dropped, `Process P Thread T …` gives a process root too);
-//! other names are kept as they are.
+//! other names are kept as they are. With `--threads` or `--subprocesses` py-spy already puts
+//! its own `process PID:"CMDLINE"` / `thread (TID): NAME` frames at the root of each sample;
+//! those samples keep them and get no second root.
 //!
 //! Units (decided here):
 //! - Only sampled profiles: weights are sample counts, one per sample (py-spy's weights are all
@@ -26,7 +28,7 @@ use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
-use super::{ParseOptions, pyframe, text};
+use super::{ParseOptions, folded, pyframe, text};
 
 /// A sample or event naming a frame that is not in `shared.frames`.
 pub const BAD_FRAME: IssueKind = IssueKind {
@@ -89,6 +91,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         Unit::Samples
     };
     let mut profile = Profile::new(InputKind::Speedscope, unit);
+    let mut pseudo: Vec<FrameId> = Vec::new();
     let frames: Vec<FrameId> = shared
         .iter()
         .map(|f| {
@@ -98,10 +101,14 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 .and_then(Value::as_str)
                 .map(|p| pyframe::short_path(p, opts));
             let line = f.get("line").and_then(Value::as_i64);
+            let label = pyframe::label(name, file, line);
+            if folded::is_root_frame(&label) {
+                let id = profile.frames.intern(&label, Category::Synthetic);
+                pseudo.push(id);
+                return id;
+            }
             let category = pyframe::category(name, file, opts);
-            profile
-                .frames
-                .intern(&pyframe::label(name, file, line), category)
+            profile.frames.intern(&label, category)
         })
         .collect();
     for (index, p) in profiles.iter().enumerate() {
@@ -111,7 +118,13 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
             .and_then(Value::as_str)
             .and_then(micros_per_unit);
         match p.get("type").and_then(Value::as_str) {
-            Some("sampled") => sampled(p, &roots, &frames, evented, scale, &mut profile),
+            Some("sampled") => {
+                let frames = Frames {
+                    ids: &frames,
+                    pseudo: &pseudo,
+                };
+                sampled(p, &roots, &frames, evented, scale, &mut profile);
+            }
             Some("evented") => {
                 if scale.is_none() {
                     profile.diagnostics.note_many(UNIT_NOT_TIME, 1, None);
@@ -175,11 +188,21 @@ fn root_labels(name: &str, index: usize) -> Vec<String> {
     }
 }
 
+/// The shared frames, and which of them are py-spy's own root frames.
+struct Frames<'a> {
+    ids: &'a [FrameId],
+    /// `process PID:"CMDLINE"` and `thread (TID): NAME` frames, which py-spy puts at the root
+    /// of every sample with `--subprocesses` or `--threads`.
+    pseudo: &'a [FrameId],
+}
+
 /// A sampled profile: `samples[i]` lists frame indexes root first, `weights[i]` its weight.
+/// A sample that starts with py-spy's own process or thread frames gets no root from the
+/// profile's name: it already says where it belongs, with the command line.
 fn sampled(
     p: &Value,
     roots: &[FrameId],
-    frames: &[FrameId],
+    frames: &Frames<'_>,
     timed: bool,
     scale: Option<f64>,
     profile: &mut Profile,
@@ -206,15 +229,17 @@ fn sampled(
             (false, Some(_)) => 1,
         };
         ids.clear();
-        ids.extend_from_slice(roots);
         for f in s.as_array().map_or(&[][..], Vec::as_slice) {
-            match f.as_u64().and_then(|f| frames.get(f as usize)) {
+            match f.as_u64().and_then(|f| frames.ids.get(f as usize)) {
                 Some(&id) => ids.push(id),
                 None => {
                     profile.diagnostics.note_many(BAD_FRAME, 1, None);
                     continue 'samples;
                 }
             }
+        }
+        if !ids.first().is_some_and(|f| frames.pseudo.contains(f)) {
+            ids.splice(0..0, roots.iter().copied());
         }
         if weight > 0 {
             profile.push_stack(&ids, weight, 0);
