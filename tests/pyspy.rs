@@ -589,3 +589,28 @@ fn speedscope_samples_with_py_spy_root_frames_get_no_second_root() {
         );
     }
 }
+
+/// Cut every sample at a spread of points and flip a byte: parsing may fail but never panics,
+/// and whatever it reads still folds.
+#[test]
+fn truncated_or_damaged_samples_never_panic() {
+    for (path, format) in SAMPLES {
+        let data = read(path);
+        for k in 1..=16 {
+            let cut = data.len() * k / 17;
+            let mut damaged = data[..cut].to_vec();
+            for input in [damaged.clone(), {
+                if let Some(b) = damaged.get_mut(cut / 2) {
+                    *b = b'"';
+                }
+                damaged
+            }] {
+                for from in [None, Some(*format)] {
+                    if let Ok(p) = parse_bytes(&input, from, &idle()) {
+                        let _ = p.folded_lines();
+                    }
+                }
+            }
+        }
+    }
+}

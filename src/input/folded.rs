@@ -7,7 +7,7 @@
 //! process 19415:"python spy_multiproc.py 4";process 19422:"python -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6)";<module> (<string>:1) 3
 //! ```
 //!
-//! Decisions (documented in the README's input section):
+//! Decisions:
 //! - The count is the last whitespace-separated token, `digits[.digits]`. A fractional count is
 //!   rounded to the nearest integer (weights are integers so sums do not depend on the parallel
 //!   fold) and reported; one that rounds to 0 keeps no stack.

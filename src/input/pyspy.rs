@@ -292,11 +292,24 @@ fn read_json(
     samples: &mut Vec<ThreadSample>,
     profile: &mut Profile,
 ) -> Result<()> {
-    let stream = serde_json::Deserializer::from_slice(data).into_iter::<Value>();
-    for (index, doc) in stream.enumerate() {
+    let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<Value>();
+    let mut index = 0usize;
+    // The line where each document starts, for diagnostics, counted incrementally.
+    let (mut line, mut counted) = (1u64, 0usize);
+    loop {
+        let start = stream.byte_offset();
+        let skipped = data[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        let upto = start + skipped;
+        line += data[counted..upto].iter().filter(|&&b| b == b'\n').count() as u64;
+        counted = upto;
+        let Some(doc) = stream.next() else { break };
+        index += 1;
         let doc = match doc {
             Ok(doc) => doc,
-            Err(e) if index == 0 => {
+            Err(e) if index == 1 => {
                 return Err(Error::invalid(format!("py-spy dump --json: {e}"))
                     .at(Position::Line(e.line() as u64)));
             }
@@ -312,9 +325,9 @@ fn read_json(
             other => std::slice::from_ref(other),
         };
         for t in threads {
-            match json_thread(t, opts, index) {
+            match json_thread(t, opts, Position::Line(line)) {
                 Some(s) => samples.push(s),
-                None => profile.diagnostics.note_many(BAD_THREAD, 1, None),
+                None => profile.diagnostics.note(BAD_THREAD, Position::Line(line)),
             }
         }
     }
@@ -322,7 +335,7 @@ fn read_json(
 }
 
 /// One thread object of `py-spy dump --json`.
-fn json_thread(t: &Value, opts: &ParseOptions, document: usize) -> Option<ThreadSample> {
+fn json_thread(t: &Value, opts: &ParseOptions, line: Position) -> Option<ThreadSample> {
     let frames = t.get("frames")?.as_array()?;
     let id = |v: Option<&Value>| v.and_then(|v| v.as_u64()).map(|n| n.to_string());
     let pid = id(t.get("pid")).unwrap_or_else(|| "?".to_string());
@@ -358,7 +371,7 @@ fn json_thread(t: &Value, opts: &ParseOptions, document: usize) -> Option<Thread
         status: status.to_string(),
         idle: !active,
         frames: labels,
-        line: Position::Line(document as u64 + 1),
+        line,
     })
 }
 

@@ -571,9 +571,11 @@ pub mod html {
         many: "nodes whose children outweigh them: self weight set to 0",
     };
 
-    /// An HTML page holding the embedded flame graph data.
+    /// An HTML page (first non-blank byte `<`) holding the embedded flame graph data.
     pub fn sniff(data: &[u8]) -> bool {
-        text::find(data, MARKER).is_some()
+        let data = data.strip_prefix(text::UTF8_BOM).unwrap_or(data);
+        let first = data.iter().find(|b| !b.is_ascii_whitespace());
+        first == Some(&b'<') && text::find(data, MARKER).is_some()
     }
 
     /// Parses the tree embedded in a `--flamegraph` page.
