@@ -614,3 +614,20 @@ fn truncated_or_damaged_samples_never_panic() {
         }
     }
 }
+
+#[test]
+fn from_pyspy_also_reads_py_spy_recordings() {
+    for path in [
+        "pyspy/record_busy_raw.txt",
+        "pyspy/record_busy.speedscope.json",
+    ] {
+        let data = read(path);
+        let by_detection = parse_bytes(&data, None, &ParseOptions::default()).unwrap();
+        let by_from = parse_bytes(&data, Some(Format::Pyspy), &ParseOptions::default()).unwrap();
+        assert_eq!(
+            by_detection.folded_lines(),
+            by_from.folded_lines(),
+            "{path}"
+        );
+    }
+}

@@ -54,6 +54,13 @@ pub const UNCLOSED_PROCESS: IssueKind = IssueKind {
     many: "process frames without their closing quote split at `;`",
 };
 
+/// A py-spy thread name holding `;`, re-joined.
+pub const THREAD_NAME_JOINED: IssueKind = IssueKind {
+    id: "folded.thread-name-joined",
+    one: "thread name holding `;` re-joined (a guess: pieces before the first `name (file)` frame)",
+    many: "thread names holding `;` re-joined (a guess: pieces before the first `name (file)` frame)",
+};
+
 /// How many non-empty lines `sniff` looks at.
 const SNIFF_LINES: usize = 50;
 
@@ -143,6 +150,9 @@ pub(crate) fn parse_into(
         let mut pieces: Vec<Cow<'_, str>> = Vec::new();
         if !split_frames(parsed.stack, &mut pieces) {
             profile.diagnostics.note(UNCLOSED_PROCESS, at);
+        }
+        if join_thread_name(&mut pieces) {
+            profile.diagnostics.note(THREAD_NAME_JOINED, at);
         }
         ids.clear();
         for (i, piece) in pieces.iter().enumerate() {
@@ -260,6 +270,30 @@ fn split_frames<'a>(stack: &'a str, out: &mut Vec<Cow<'a, str>>) -> bool {
     closed
 }
 
+/// py-spy's `thread (TID): NAME` frame does not escape `;` in NAME either
+/// (`thread (23506): sleeper;semi;0x7fac47d278ec (libc.so.6)`, seen with a real capture).
+/// Pieces right after it that do not end in `)` are joined back to it, but only when a later
+/// piece does end in `)`: py-spy frames read `name (file:line)`, so those pieces cannot be
+/// frames of this stack. Returns true when something was joined.
+fn join_thread_name(pieces: &mut Vec<Cow<'_, str>>) -> bool {
+    let Some(i) = pieces.iter().position(|p| {
+        p.strip_prefix("thread (")
+            .and_then(|r| r.split_once("): "))
+            .is_some_and(|(tid, _)| !tid.is_empty() && tid.bytes().all(|b| b.is_ascii_digit()))
+    }) else {
+        return false;
+    };
+    let Some(first_frame) = pieces[i + 1..].iter().position(|p| p.ends_with(')')) else {
+        return false;
+    };
+    if first_frame == 0 {
+        return false;
+    }
+    let joined = pieces[i..=i + first_frame].join(";");
+    pieces.splice(i..=i + first_frame, [Cow::Owned(joined)]);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +340,33 @@ mod tests {
         ] {
             let mut out = Vec::new();
             split_frames(input, &mut out);
+            assert_eq!(out, expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn thread_names_with_semicolons_are_joined_when_frames_follow() {
+        for (input, expected, joined) in [
+            (
+                "thread (5): a;b;f (x.py:1)",
+                vec!["thread (5): a;b", "f (x.py:1)"],
+                true,
+            ),
+            (
+                "thread (5): a;f (x.py:1)",
+                vec!["thread (5): a", "f (x.py:1)"],
+                false,
+            ),
+            ("thread (5): a;b", vec!["thread (5): a", "b"], false),
+            (
+                "process 1:\"p\";thread (5): a;b;c;0x1 (libc.so.6)",
+                vec!["process 1:\"p\"", "thread (5): a;b;c", "0x1 (libc.so.6)"],
+                true,
+            ),
+        ] {
+            let mut out = Vec::new();
+            split_frames(input, &mut out);
+            assert_eq!(join_thread_name(&mut out), joined, "{input}");
             assert_eq!(out, expected, "{input}");
         }
     }

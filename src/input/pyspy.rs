@@ -124,8 +124,17 @@ fn sniff_text(data: &[u8]) -> bool {
     false
 }
 
-/// Parses a py-spy dump (text or `--json`).
+/// Parses a py-spy dump (text or `--json`). With `--from pyspy`, `record -f raw` output (folded
+/// stacks) and `-f speedscope` output are read too, by their own readers.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    if !sniff(data) {
+        if super::speedscope::sniff(data) {
+            return super::speedscope::parse(data, opts);
+        }
+        if super::folded::sniff(data) {
+            return super::folded::parse(data, opts);
+        }
+    }
     let mut samples = Vec::new();
     let mut profile = Profile::new(InputKind::PySpyDump, Unit::Samples);
     if sniff_json(data) {
