@@ -631,3 +631,24 @@ fn from_pyspy_also_reads_py_spy_recordings() {
         );
     }
 }
+
+#[test]
+fn counts_that_overflow_are_an_error_not_a_panic() {
+    let data = b"a;b 18446744073709551615\na;c 18446744073709551615\n";
+    let err = parse_bytes(data, None, &ParseOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("2^64"), "{err}");
+}
+
+#[test]
+fn a_flamegraph_page_nested_too_deep_for_serde_is_an_error_naming_it() {
+    let mut tree = String::from(r#"{"name": "leaf", "value": 1, "children": []}"#);
+    for _ in 0..200 {
+        tree = format!(r#"{{"name": "f", "value": 1, "children": [{tree}]}}"#);
+    }
+    let page = format!("<html><script>\nconst EMBEDDED_DATA = {tree};\n</script></html>\n");
+    let err = parse_bytes(page.as_bytes(), None, &ParseOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--flamegraph"), "{err}");
+    assert!(err.contains("--collapsed"), "{err}");
+}

@@ -166,9 +166,18 @@ pub(crate) fn parse_into(
             "no folded stacks found (expected lines of `frame;frame;frame COUNT`)",
         ));
     }
-    let total = profile.total();
+    let total = checked_total(profile)?;
     profile.facts.insert("samples", total);
     Ok(())
+}
+
+/// The sum of all weights, or an error when it does not fit in 64 bits: counts come from the
+/// input, and [`Profile::total`] adds them unchecked. Every sampled reader ends with this.
+pub(crate) fn checked_total(profile: &Profile) -> Result<u64> {
+    profile
+        .stacks()
+        .try_fold(0u64, |t, s| t.checked_add(s.weight))
+        .ok_or_else(|| Error::invalid("sample counts add up to more than 2^64"))
 }
 
 /// A line taken apart.

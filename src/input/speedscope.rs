@@ -137,7 +137,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     if profile.stack_count() == 0 {
         return Err(Error::no_data("speedscope file without samples or events"));
     }
-    let total = profile.total();
+    let total = folded::checked_total(&profile)?;
     profile
         .facts
         .insert(if evented { "exact_us" } else { "samples" }, total);

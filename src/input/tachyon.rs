@@ -136,7 +136,7 @@ pub mod dump {
 
     use crate::error::{Error, Position, Result};
     use crate::input::pyspy::{ALL_IDLE, IDLE_SKIPPED, UNKNOWN_LINE};
-    use crate::input::{ParseOptions, pyframe, text};
+    use crate::input::{ParseOptions, folded, pyframe, text};
     use crate::model::{Category, InputKind, Profile, Unit};
 
     /// A `Stack dump` header line within the first lines.
@@ -244,7 +244,7 @@ pub mod dump {
             }
             profile.push_stack(&ids, 1, 0);
         }
-        let total = profile.total();
+        let total = folded::checked_total(&profile)?;
         profile.facts.insert("samples", total);
         Ok(profile)
     }
@@ -306,7 +306,7 @@ pub mod gecko {
 
     use crate::diagnostics::IssueKind;
     use crate::error::{Error, Result};
-    use crate::input::{ParseOptions, pyframe, text};
+    use crate::input::{ParseOptions, folded, pyframe, text};
     use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
     /// A stack, frame or function index that points nowhere.
@@ -369,7 +369,7 @@ pub mod gecko {
         if profile.stack_count() == 0 {
             return Err(Error::no_data("gecko profile without samples"));
         }
-        let total = profile.total();
+        let total = folded::checked_total(&profile)?;
         profile.facts.insert("samples", total);
         Ok(profile)
     }
@@ -410,7 +410,9 @@ pub mod gecko {
             };
             match (s.is_null(), index(Some(s))) {
                 (true, _) => profile.diagnostics.note_many(NULL_STACK, 1, None),
-                (false, Some(i)) if i < counts.len() => counts[i] += weight,
+                (false, Some(i)) if i < counts.len() => {
+                    counts[i] = counts[i].saturating_add(weight);
+                }
                 _ => profile.diagnostics.note_many(BAD_INDEX, 1, None),
             }
         }
@@ -558,7 +560,7 @@ pub mod html {
 
     use crate::diagnostics::IssueKind;
     use crate::error::{Error, Result};
-    use crate::input::{ParseOptions, pyframe, text};
+    use crate::input::{ParseOptions, folded, pyframe, text};
     use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
     /// The marker before the data.
@@ -648,7 +650,7 @@ pub mod html {
             let inner: u64 = children
                 .iter()
                 .map(|c| c.get("value").and_then(Value::as_u64).unwrap_or(0))
-                .sum();
+                .fold(0, u64::saturating_add);
             if inner > value {
                 profile.diagnostics.note_many(OVERFULL, 1, None);
             }
@@ -661,7 +663,7 @@ pub mod html {
         if profile.stack_count() == 0 {
             return Err(Error::no_data("CPython --flamegraph page with no samples"));
         }
-        let total = profile.total();
+        let total = folded::checked_total(&profile)?;
         profile.facts.insert("samples", total);
         Ok(profile)
     }
