@@ -640,12 +640,20 @@ fn counts_that_overflow_are_an_error_not_a_panic() {
 }
 
 #[test]
-fn a_flamegraph_page_nested_too_deep_for_serde_is_an_error_naming_it() {
+fn a_flamegraph_page_nested_deeper_than_serde_allows_is_read() {
     let mut tree = String::from(r#"{"name": "leaf", "value": 1, "children": []}"#);
-    for _ in 0..200 {
+    for _ in 0..5000 {
         tree = format!(r#"{{"name": "f", "value": 1, "children": [{tree}]}}"#);
     }
     let page = format!("<html><script>\nconst EMBEDDED_DATA = {tree};\n</script></html>\n");
+    let p = parse_bytes(page.as_bytes(), None, &ParseOptions::default()).unwrap();
+    assert_eq!(p.total(), 1);
+    assert_eq!(p.stack(0).frames.len(), 5001);
+}
+
+#[test]
+fn a_damaged_flamegraph_page_is_an_error_naming_it() {
+    let page = "<html><script>\nconst EMBEDDED_DATA = {\"name\": 0, \"value\": [};\n</script>";
     let err = parse_bytes(page.as_bytes(), None, &ParseOptions::default())
         .unwrap_err()
         .to_string();

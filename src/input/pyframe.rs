@@ -285,9 +285,11 @@ pub fn short_path<'a>(path: &'a str, opts: &ParseOptions) -> &'a str {
 }
 
 /// A frame label in py-spy's form: `name (file:line)`, `name (file)` when the line is unknown
-/// (0 or absent), just `name` when there is no file.
+/// (0 or absent), just `name` when there is no file. The file `~` is pstats' mark of a special
+/// frame (`('~', 0, '<GC>')`, FORMATS.md §5): CPython's own outputs show just the name.
 pub fn label(name: &str, file: Option<&str>, line: Option<i64>) -> String {
     let name = if name.is_empty() { "<unknown>" } else { name };
+    let file = file.filter(|f| *f != "~");
     match (file, line) {
         (Some(f), Some(l)) if !f.is_empty() && l != 0 => format!("{name} ({f}:{l})"),
         (Some(f), _) if !f.is_empty() => format!("{name} ({f})"),
@@ -477,5 +479,6 @@ mod tests {
         assert_eq!(label("f", Some("libc.so.6"), Some(0)), "f (libc.so.6)");
         assert_eq!(label("f", None, Some(3)), "f");
         assert_eq!(label("f", Some("a.py"), Some(-1)), "f (a.py:-1)");
+        assert_eq!(label("<GC>", Some("~"), Some(0)), "<GC>");
     }
 }
