@@ -660,3 +660,44 @@ fn a_damaged_flamegraph_page_is_an_error_naming_it() {
     assert!(err.contains("--flamegraph"), "{err}");
     assert!(err.contains("--collapsed"), "{err}");
 }
+
+#[test]
+fn frames_get_categories_for_colouring() {
+    use importflame::model::Category;
+    let category_of = |p: &Profile, label: &str| {
+        (0..p.frames.len() as u32)
+            .find(|&id| p.frames.name(id) == label)
+            .map(|id| p.frames.category(id))
+    };
+    let native = load("pyspy/dump_threads_native.txt", &idle());
+    for (label, expected) in [
+        ("0x7fc6c7ca3f16 (libc.so.6)", Category::Native),
+        (
+            "PyThread_acquire_lock_timed (libpython3.11.so.1.0)",
+            Category::Native,
+        ),
+        ("Thread.run (threading.py:982)", Category::Stdlib),
+        ("hash_chain (spy_threads.py:17)", Category::FirstParty),
+        ("thread (18546) \"hasher\"", Category::Synthetic),
+    ] {
+        assert_eq!(category_of(&native, label), Some(expected), "{label}");
+    }
+    let full = load("formats/pyspy-dump-fullfilenames.txt", &idle());
+    for (label, expected) in [
+        (
+            "Thread.run (/usr/local/lib/python3.11/threading.py:982)",
+            Category::Stdlib,
+        ),
+        ("spin (/home/user/busy.py:6)", Category::FirstParty),
+    ] {
+        assert_eq!(category_of(&full, label), Some(expected), "{label}");
+    }
+    let raw = load(
+        "pyspy/record_subprocesses_raw.txt",
+        &ParseOptions::default(),
+    );
+    assert_eq!(
+        category_of(&raw, "process 19415:\"python spy_multiproc.py 4\""),
+        Some(Category::Synthetic)
+    );
+}
