@@ -701,3 +701,14 @@ fn frames_get_categories_for_colouring() {
         Some(Category::Synthetic)
     );
 }
+
+#[test]
+fn several_3_15_dumps_are_several_samples() {
+    let one = read("tachyon/py315_dump.txt");
+    let mut two = one.clone();
+    two.extend_from_slice(&one);
+    let single = parse_bytes(&one, None, &idle()).unwrap();
+    let double = parse_bytes(&two, None, &idle()).unwrap();
+    assert_eq!(double.total(), 2 * single.total());
+    assert_eq!(double.folded_lines().len(), single.folded_lines().len());
+}
