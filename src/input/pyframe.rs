@@ -260,6 +260,16 @@ const STDLIB: &[&str] = &[
 /// Directory names after which an installed package's own path starts.
 const PACKAGE_DIRS: &[&str] = &["site-packages", "dist-packages"];
 
+/// The stdlib's directory: `python3.11` (POSIX, `lib/python3.11`) or `Lib` (Windows).
+fn is_lib_dir(part: &str) -> bool {
+    part == "Lib"
+        || part
+            .strip_prefix("python3")
+            .and_then(|v| v.strip_prefix('.'))
+            .map(|v| v.strip_suffix('t').unwrap_or(v)) // free-threaded builds: python3.13t
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The file part of a frame as py-spy shows it: the path below `site-packages` or below the
 /// stdlib's `lib/pythonX.Y`, else the base name. With `--full-paths` the path is kept whole.
 /// CPython 3.15 and py-spy's JSON and speedscope outputs carry absolute paths; shortening them
@@ -273,9 +283,9 @@ pub fn short_path<'a>(path: &'a str, opts: &ParseOptions) -> &'a str {
         return path;
     }
     // The last package directory or `pythonX.Y` directory decides where the short form starts.
-    let start = parts.iter().rposition(|p| {
-        PACKAGE_DIRS.contains(p) || (p.starts_with("python3") && !p.contains(".py") && p.len() > 7)
-    });
+    let start = parts
+        .iter()
+        .rposition(|p| PACKAGE_DIRS.contains(p) || is_lib_dir(p));
     let keep_from = match start {
         Some(i) if i + 1 < parts.len() => i + 1,
         _ => parts.len() - 1,
@@ -372,9 +382,7 @@ pub fn category(name: &str, file: Option<&str>, opts: &ParseOptions) -> Category
     if absolute {
         // The stdlib lives in a `pythonX.Y` (or Windows `Lib`) directory; anything else with
         // an absolute path is the user's own code.
-        let lib = parts
-            .iter()
-            .rposition(|p| (p.starts_with("python3") && !p.contains(".py")) || *p == "Lib");
+        let lib = parts.iter().rposition(|p| is_lib_dir(p));
         return match lib {
             Some(i) if i + 1 < parts.len() => Category::Stdlib,
             _ => Category::FirstParty,
@@ -439,6 +447,9 @@ mod tests {
             ("busy.py", "busy.py"),
             ("<frozen runpy>", "<frozen runpy>"),
             ("C:\\app\\main.py", "main.py"),
+            ("C:\\Python311\\Lib\\json\\encoder.py", "json\\encoder.py"),
+            ("/usr/lib/python3.13t/json/x.py", "json/x.py"),
+            ("/home/u/python3.x/app.py", "app.py"),
         ] {
             assert_eq!(short_path(input, &opts), expected, "{input}");
         }
