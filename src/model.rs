@@ -43,6 +43,8 @@ pub enum InputKind {
     Folded,
     /// speedscope JSON.
     Speedscope,
+    /// CPython 3.15's `profiling.sampling` (collapsed, dump, gecko, flamegraph HTML).
+    Tachyon,
 }
 
 impl InputKind {
@@ -54,6 +56,7 @@ impl InputKind {
             InputKind::PySpyDump => "py-spy dump",
             InputKind::Folded => "folded stacks",
             InputKind::Speedscope => "speedscope profile",
+            InputKind::Tachyon => "CPython sampling profile",
         }
     }
 }

@@ -1,18 +1,21 @@
 //! Which parser reads an input, decided from its content (FORMATS.md; CLI.md "Commands").
-//! Each format has a cheap `sniff`; they are tried in a fixed order, binary and JSON formats
-//! first, since text formats are more forgiving.
+//! Each format has a cheap `sniff`; they are tried in a fixed order: binary first (pstats),
+//! then JSON documents (speedscope, Gecko, 3.15 `--jsonl`, py-spy `dump --json`), HTML, the
+//! text formats with distinctive headers (py-spy dump, 3.15 dump), importtime rows, and last
+//! the forgiving folded stacks (3.15 `--collapsed`, then any). Files of formats we do not read
+//! (py-spy's chrometrace, SVG images, other HTML and JSON) are named in the error.
 
 use crate::error::{Error, Result};
 use crate::model::Profile;
 
-use super::{ParseOptions, folded, importtime, pstats, pyspy, speedscope};
+use super::{ParseOptions, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
 
 /// An input format, as named by `--from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// `python -X importtime` stderr, rows anywhere in other output.
     Importtime,
-    /// pstats file (`cProfile`, `profile`), marshal.
+    /// pstats file (`cProfile`, `profile`, 3.15 `profiling.sampling --pstats`), marshal.
     Pstats,
     /// `py-spy dump` text or `--json`.
     Pyspy,
@@ -20,9 +23,49 @@ pub enum Format {
     Folded,
     /// speedscope JSON.
     Speedscope,
+    /// CPython 3.15 `profiling.sampling --collapsed`: folded stacks rooted at `tid:N`.
+    TachyonCollapsed,
+    /// CPython 3.15 `profiling.sampling dump`.
+    TachyonDump,
+    /// Firefox Profiler processed JSON (CPython 3.15 `profiling.sampling --gecko`).
+    Gecko,
+    /// CPython 3.15 `profiling.sampling --jsonl` (no stacks: always an error with advice).
+    TachyonJsonl,
+    /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
+    TachyonFlamegraph,
 }
 
 impl Format {
+    /// Every format with its `--from` name, in the order detection tries them (pstats first).
+    pub const ALL: [(Format, &'static str); 10] = [
+        (Format::Pstats, "pstats"),
+        (Format::Speedscope, "speedscope"),
+        (Format::Gecko, "gecko"),
+        (Format::TachyonJsonl, "tachyon-jsonl"),
+        (Format::TachyonFlamegraph, "tachyon-flamegraph"),
+        (Format::Pyspy, "pyspy"),
+        (Format::TachyonDump, "tachyon-dump"),
+        (Format::Importtime, "importtime"),
+        (Format::TachyonCollapsed, "tachyon-collapsed"),
+        (Format::Folded, "folded"),
+    ];
+
+    /// The `--from` name.
+    pub fn name(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("?", |(_, n)| n)
+    }
+
+    /// The format a `--from` name stands for.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(f, _)| *f)
+    }
+
     /// Runs this format's parser.
     pub fn parse(self, data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         match self {
@@ -31,47 +74,118 @@ impl Format {
             Format::Pyspy => pyspy::parse(data, opts),
             Format::Folded => folded::parse(data, opts),
             Format::Speedscope => speedscope::parse(data, opts),
+            Format::TachyonCollapsed => tachyon::collapsed::parse(data, opts),
+            Format::TachyonDump => tachyon::dump::parse(data, opts),
+            Format::Gecko => tachyon::gecko::parse(data, opts),
+            Format::TachyonJsonl => tachyon::jsonl::parse(data, opts),
+            Format::TachyonFlamegraph => tachyon::html::parse(data, opts),
+        }
+    }
+
+    /// This format's sniffer.
+    fn sniff(self, data: &[u8]) -> bool {
+        match self {
+            Format::Importtime => importtime::sniff(data),
+            Format::Pstats => pstats::sniff(data),
+            Format::Pyspy => pyspy::sniff(data),
+            Format::Folded => folded::sniff(data),
+            Format::Speedscope => speedscope::sniff(data),
+            Format::TachyonCollapsed => tachyon::collapsed::sniff(data),
+            Format::TachyonDump => tachyon::dump::sniff(data),
+            Format::Gecko => tachyon::gecko::sniff(data),
+            Format::TachyonJsonl => tachyon::jsonl::sniff(data),
+            Format::TachyonFlamegraph => tachyon::html::sniff(data),
         }
     }
 }
 
 /// Picks the format of `data`, or explains what it looked like.
 pub fn detect(data: &[u8]) -> Result<Format> {
-    if pstats::sniff(data) {
-        return Ok(Format::Pstats);
+    for (format, _) in Format::ALL {
+        if format.sniff(data) {
+            return Ok(format);
+        }
     }
-    if speedscope::sniff(data) {
-        return Ok(Format::Speedscope);
-    }
-    if pyspy::sniff(data) {
-        return Ok(Format::Pyspy);
-    }
-    if importtime::sniff(data) {
-        return Ok(Format::Importtime);
-    }
-    if folded::sniff(data) {
-        return Ok(Format::Folded);
-    }
+    let tried: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
     Err(Error::no_data(format!(
         "no \"import time:\" rows, pstats or py-spy data found (the input looks like {}; \
-         tried importtime, pstats, py-spy dump, folded stacks and speedscope)",
-        describe(data)
+         tried {})",
+        describe(data),
+        tried.join(", ")
     )))
 }
 
-/// A few words on what unrecognised input looks like.
+/// A few words on what unrecognised input looks like, naming the formats of other tools that
+/// users are likely to feed in by mistake.
 fn describe(data: &[u8]) -> &'static str {
     let head = &data[..data.len().min(4096)];
+    let text_start = head.strip_prefix(text::UTF8_BOM).unwrap_or(head);
+    let first = text_start.iter().position(|b| !b.is_ascii_whitespace());
+    let trimmed = first.map_or(&[][..], |i| &text_start[i..]);
+    let lower: Vec<u8> = trimmed
+        .iter()
+        .take(512)
+        .map(u8::to_ascii_lowercase)
+        .collect();
     if head.is_empty() {
         return "nothing";
     }
+    if trimmed.starts_with(b"[")
+        && text::find(head, b"\"ph\"").is_some()
+        && (text::find(head, b"\"B\"").is_some() || text::find(head, b"\"E\"").is_some())
+    {
+        return "py-spy chrometrace JSON (a list of B/E trace events), which is not read: \
+                record with py-spy --format raw or --format speedscope instead";
+    }
+    if lower.starts_with(b"<svg")
+        || (lower.starts_with(b"<?xml") && text::find(&lower, b"<svg").is_some())
+    {
+        return "an SVG image (a rendered flame graph?), which holds no profile to read: \
+                use the profiler's raw output instead";
+    }
+    if lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") {
+        return "an HTML page that is not a CPython 3.15 --flamegraph page (no EMBEDDED_DATA)";
+    }
+    if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
+        return "JSON of an unknown kind (not speedscope, Gecko, py-spy dump --json or 3.15 --jsonl)";
+    }
     let binary = head
         .iter()
-        .filter(|&&b| b < 0x09 || (0x0E..0x20).contains(&b))
+        .filter(|&&b| b < 0x09 || (0x0E..0x20).contains(&b) && b != 0x1B)
         .count();
     if binary * 10 > head.len() {
         "binary data"
     } else {
         "text"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (format, name) in Format::ALL {
+            assert_eq!(Format::from_name(name), Some(format));
+            assert_eq!(format.name(), name);
+        }
+    }
+
+    #[test]
+    fn other_tools_formats_are_named() {
+        for (input, expected) in [
+            (
+                &br#"[{"name":"f","ph":"B","ts":1},{"ph":"E","ts":2}]"#[..],
+                "chrometrace",
+            ),
+            (b"<?xml version=\"1.0\"?>\n<svg version=\"1.1\">", "SVG"),
+            (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML page"),
+            (b"{\"a\": 1}", "JSON of an unknown kind"),
+            (b"just some words\n", "text"),
+        ] {
+            let err = detect(input).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        }
     }
 }

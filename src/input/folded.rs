@@ -1,16 +1,399 @@
-//! Placeholder until this parser lands: it recognises nothing.
+//! Collapsed ("folded") stacks (FORMATS.md §4, py-spy's `record -f raw` in §3.3): one stack per
+//! line, frames root first joined by `;`, then whitespace and a count, as flamegraph.pl,
+//! inferno's collapsers, importtime-convert and py-spy write them:
+//!
+//! ```text
+//! thread (5133): spinner;Thread._bootstrap (threading.py:1002);worker (busy.py:12) 94
+//! process 19415:"python spy_multiproc.py 4";process 19422:"python -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6)";<module> (<string>:1) 3
+//! ```
+//!
+//! Decisions:
+//! - The count is the last whitespace-separated token, `digits[.digits]`. A fractional count is
+//!   rounded to the nearest integer (weights are integers so sums do not depend on the parallel
+//!   fold) and reported; one that rounds to 0 keeps no stack.
+//! - A differential line (`stack BEFORE AFTER`, difffolded.pl) keeps the second count, the
+//!   "after" profile whose shape a differential graph draws, and is reported.
+//! - A line that is not `stack count` is skipped and reported; an input with no stack at all is
+//!   an error.
+//! - py-spy's `process PID:"CMDLINE"` frame is re-joined when the command line holds `;`, so it
+//!   stays one frame (its `;` then become `:` in the label, see [`crate::model::clean_label`]).
 
-use crate::error::{Error, Result};
-use crate::model::Profile;
+use std::borrow::Cow;
 
-use super::ParseOptions;
+use crate::diagnostics::IssueKind;
+use crate::error::{Error, Position, Result};
+use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
-/// Never claims an input yet.
-pub fn sniff(_data: &[u8]) -> bool {
-    false
+use super::{ParseOptions, pyframe, text};
+
+/// A line that does not end in a count.
+pub const MALFORMED: IssueKind = IssueKind {
+    id: "folded.malformed",
+    one: "line that is not `stack count` skipped",
+    many: "lines that are not `stack count` skipped",
+};
+
+/// A fractional count, rounded.
+pub const FRACTION: IssueKind = IssueKind {
+    id: "folded.fraction",
+    one: "fractional count rounded to an integer",
+    many: "fractional counts rounded to integers",
+};
+
+/// A differential line with two counts.
+pub const DIFFERENTIAL: IssueKind = IssueKind {
+    id: "folded.differential",
+    one: "differential line (two counts): kept the second count",
+    many: "differential lines (two counts): kept the second count",
+};
+
+/// A `process PID:"…` frame whose closing quote never came.
+pub const UNCLOSED_PROCESS: IssueKind = IssueKind {
+    id: "folded.unclosed-process",
+    one: "process frame without its closing quote split at `;`",
+    many: "process frames without their closing quote split at `;`",
+};
+
+/// A py-spy thread name holding `;`, re-joined.
+pub const THREAD_NAME_JOINED: IssueKind = IssueKind {
+    id: "folded.thread-name-joined",
+    one: "thread name holding `;` re-joined (a guess: pieces before the first `name (file)` frame)",
+    many: "thread names holding `;` re-joined (a guess: pieces before the first `name (file)` frame)",
+};
+
+/// How many non-empty lines `sniff` looks at.
+const SNIFF_LINES: usize = 50;
+
+/// Folded stacks: most of the first non-empty lines end in a count and hold a frame before it.
+/// This is the most forgiving format, so detection tries it last.
+pub fn sniff(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(1 << 16)];
+    let mut good = 0;
+    let mut seen = 0;
+    for (_, line) in text::lines(head).take(SNIFF_LINES * 4) {
+        let line = String::from_utf8_lossy(&line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        seen += 1;
+        if split_count(&line).is_some() {
+            good += 1;
+        }
+        if seen == SNIFF_LINES {
+            break;
+        }
+    }
+    good > 0 && good * 5 >= seen * 4
 }
 
-/// Not implemented yet.
-pub fn parse(_data: &[u8], _opts: &ParseOptions) -> Result<Profile> {
-    Err(Error::no_data("this input format is not supported yet"))
+/// Parses folded stacks; frames get py-spy's categories when they look like py-spy frames.
+pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    let mut profile = Profile::new(InputKind::Folded, Unit::Samples);
+    parse_into(&mut profile, data, &mut |frame, _| {
+        let category = if is_root_frame(frame) {
+            Category::Synthetic
+        } else {
+            pyframe::category_of_label(frame, opts)
+        };
+        (Cow::Borrowed(frame), category)
+    })?;
+    Ok(profile)
+}
+
+/// py-spy's pseudo-frames: `process PID:"CMDLINE"` and `thread (TID): NAME`.
+pub(crate) fn is_root_frame(frame: &str) -> bool {
+    process_prefix_len(frame).is_some()
+        || frame
+            .strip_prefix("thread (")
+            .and_then(|r| r.split_once(')'))
+            .is_some_and(|(tid, _)| !tid.is_empty() && tid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Length of `process DIGITS:"` at the start of `frame`.
+fn process_prefix_len(frame: &str) -> Option<usize> {
+    let rest = frame.strip_prefix("process ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && rest[digits..].starts_with(":\"")).then_some(8 + digits + 2)
+}
+
+/// Turns a frame's text (and its index from the root) into a label and a category.
+pub(crate) type FrameMapper<'f> = dyn FnMut(&str, usize) -> (Cow<'_, str>, Category) + 'f;
+
+/// Reads folded lines into `profile`, turning each frame text into a label and category with
+/// `frame` (called with the frame and its index from the root). Shared with CPython 3.15's
+/// `--collapsed` reader, which renames its frames.
+pub(crate) fn parse_into(
+    profile: &mut Profile,
+    data: &[u8],
+    frame: &mut FrameMapper<'_>,
+) -> Result<()> {
+    let mut ids: Vec<FrameId> = Vec::new();
+    for (number, line) in text::lines(data) {
+        let at = Position::Line(number);
+        let line = String::from_utf8_lossy(&line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some(parsed) = split_count(&line) else {
+            profile.diagnostics.note(MALFORMED, at);
+            continue;
+        };
+        if parsed.differential {
+            profile.diagnostics.note(DIFFERENTIAL, at);
+        }
+        if parsed.fractional {
+            profile.diagnostics.note(FRACTION, at);
+        }
+        if parsed.count == 0 {
+            continue;
+        }
+        let mut pieces: Vec<Cow<'_, str>> = Vec::new();
+        if !split_frames(parsed.stack, &mut pieces) {
+            profile.diagnostics.note(UNCLOSED_PROCESS, at);
+        }
+        if join_thread_name(&mut pieces) {
+            profile.diagnostics.note(THREAD_NAME_JOINED, at);
+        }
+        ids.clear();
+        for (i, piece) in pieces.iter().enumerate() {
+            let (label, category) = frame(piece, i);
+            ids.push(profile.frames.intern(&label, category));
+        }
+        profile.push_stack(&ids, parsed.count, 0);
+    }
+    if profile.stack_count() == 0 {
+        return Err(Error::no_data(
+            "no folded stacks found (expected lines of `frame;frame;frame COUNT`)",
+        ));
+    }
+    let total = checked_total(profile)?;
+    profile.facts.insert("samples", total);
+    Ok(())
+}
+
+/// The sum of all weights, or an error when it does not fit in 64 bits: counts come from the
+/// input, and [`Profile::total`] adds them unchecked. Every sampled reader ends with this.
+pub(crate) fn checked_total(profile: &Profile) -> Result<u64> {
+    profile
+        .stacks()
+        .try_fold(0u64, |t, s| t.checked_add(s.weight))
+        .ok_or_else(|| Error::invalid("sample counts add up to more than 2^64"))
+}
+
+/// A line taken apart.
+#[derive(Debug, PartialEq)]
+struct Line<'a> {
+    stack: &'a str,
+    count: u64,
+    fractional: bool,
+    differential: bool,
+}
+
+/// Splits `stack COUNT` (or `stack BEFORE AFTER`) at the last whitespace.
+fn split_count(line: &str) -> Option<Line<'_>> {
+    let line = line.trim_end();
+    let (rest, last) = split_last_token(line)?;
+    let (count, fractional) = parse_count(last)?;
+    let mut stack = rest;
+    let mut differential = false;
+    if let Some((before_rest, before)) = split_last_token(rest)
+        && parse_count(before).is_some()
+        && !before_rest.is_empty()
+    {
+        stack = before_rest;
+        differential = true;
+    }
+    if stack.is_empty() {
+        return None;
+    }
+    Some(Line {
+        stack,
+        count,
+        fractional,
+        differential,
+    })
+}
+
+/// `(everything before the last whitespace run, the last token)`.
+fn split_last_token(line: &str) -> Option<(&str, &str)> {
+    let i = line.rfind([' ', '\t'])?;
+    let token = &line[i + 1..];
+    let rest = line[..i].trim_end_matches([' ', '\t']);
+    (!token.is_empty()).then_some((rest, token))
+}
+
+/// `12`, `12.`, `12.5` (FORMATS.md §4): the integer, rounded half up, and whether it had a
+/// non-zero fraction.
+fn parse_count(token: &str) -> Option<(u64, bool)> {
+    let (int, frac) = match token.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (token, ""),
+    };
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: u64 = int.parse().ok()?;
+    let fractional = frac.bytes().any(|b| b != b'0');
+    let round_up = frac.as_bytes().first().is_some_and(|&b| b >= b'5');
+    Some((whole.checked_add(u64::from(round_up))?, fractional))
+}
+
+/// Splits a stack at `;`, re-joining py-spy's `process PID:"CMDLINE"` frames whose command
+/// line holds `;` (FORMATS.md §3.3). Returns false when such a frame never closed (then it is
+/// split like any other).
+fn split_frames<'a>(stack: &'a str, out: &mut Vec<Cow<'a, str>>) -> bool {
+    let mut closed = true;
+    let mut parts = stack.split(';').peekable();
+    while let Some(part) = parts.next() {
+        let opens =
+            process_prefix_len(part).is_some_and(|n| part.len() == n || !part.ends_with('"'));
+        if !opens {
+            out.push(Cow::Borrowed(part));
+            continue;
+        }
+        // Look ahead for the piece that ends the quoted command line.
+        let mut joined = part.to_string();
+        let mut taken = Vec::new();
+        let mut found = false;
+        while let Some(&next) = parts.peek() {
+            joined.push(';');
+            joined.push_str(next);
+            taken.push(next);
+            parts.next();
+            if next.ends_with('"') {
+                found = true;
+                break;
+            }
+        }
+        if found {
+            out.push(Cow::Owned(joined));
+        } else {
+            closed = false;
+            out.push(Cow::Borrowed(part));
+            out.extend(taken.into_iter().map(Cow::Borrowed));
+        }
+    }
+    closed
+}
+
+/// py-spy's `thread (TID): NAME` frame does not escape `;` in NAME either
+/// (`thread (23506): sleeper;semi;0x7fac47d278ec (libc.so.6)`, seen with a real capture).
+/// Pieces right after it that do not end in `)` are joined back to it, but only when a later
+/// piece does end in `)`: py-spy frames read `name (file:line)`, so those pieces cannot be
+/// frames of this stack. Returns true when something was joined.
+fn join_thread_name(pieces: &mut Vec<Cow<'_, str>>) -> bool {
+    let Some(i) = pieces.iter().position(|p| {
+        p.strip_prefix("thread (")
+            .and_then(|r| r.split_once("): "))
+            .is_some_and(|(tid, _)| !tid.is_empty() && tid.bytes().all(|b| b.is_ascii_digit()))
+    }) else {
+        return false;
+    };
+    let Some(first_frame) = pieces[i + 1..].iter().position(|p| p.ends_with(')')) else {
+        return false;
+    };
+    if first_frame == 0 {
+        return false;
+    }
+    let joined = pieces[i..=i + first_frame].join(";");
+    pieces.splice(i..=i + first_frame, [Cow::Owned(joined)]);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_the_last_token() {
+        for (input, expected) in [
+            ("a;b 3", Some(("a;b", 3, false, false))),
+            ("a b;c\t7", Some(("a b;c", 7, false, false))),
+            ("a;b 1.5", Some(("a;b", 2, true, false))),
+            ("a;b 1.4", Some(("a;b", 1, true, false))),
+            ("a;b 12.", Some(("a;b", 12, false, false))),
+            ("a;b 3 5", Some(("a;b", 5, false, true))),
+            ("frame 42 7", Some(("frame", 7, false, true))),
+            ("a;b 1e3", None),
+            ("a;b .5", None),
+            ("a;b -3", None),
+            ("a;b", None),
+            ("17", None),
+            ("a;b 99999999999999999999999", None),
+        ] {
+            let got = split_count(input).map(|l| (l.stack, l.count, l.fractional, l.differential));
+            assert_eq!(got, expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn process_frames_with_semicolons_stay_whole() {
+        for (input, expected) in [
+            ("a;b", vec!["a", "b"]),
+            (
+                "process 1:\"python -c import a; a.main()\";main (a.py:3)",
+                vec![
+                    "process 1:\"python -c import a; a.main()\"",
+                    "main (a.py:3)",
+                ],
+            ),
+            (
+                "process 1:\"x\";process 2:\"y;z;w\";f",
+                vec!["process 1:\"x\"", "process 2:\"y;z;w\"", "f"],
+            ),
+            ("process 1:\"open;f;g", vec!["process 1:\"open", "f", "g"]),
+            ("process 1:\";\";f", vec!["process 1:\";\"", "f"]),
+        ] {
+            let mut out = Vec::new();
+            split_frames(input, &mut out);
+            assert_eq!(out, expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn thread_names_with_semicolons_are_joined_when_frames_follow() {
+        for (input, expected, joined) in [
+            (
+                "thread (5): a;b;f (x.py:1)",
+                vec!["thread (5): a;b", "f (x.py:1)"],
+                true,
+            ),
+            (
+                "thread (5): a;f (x.py:1)",
+                vec!["thread (5): a", "f (x.py:1)"],
+                false,
+            ),
+            ("thread (5): a;b", vec!["thread (5): a", "b"], false),
+            (
+                "process 1:\"p\";thread (5): a;b;c;0x1 (libc.so.6)",
+                vec!["process 1:\"p\"", "thread (5): a;b;c", "0x1 (libc.so.6)"],
+                true,
+            ),
+        ] {
+            let mut out = Vec::new();
+            split_frames(input, &mut out);
+            assert_eq!(join_thread_name(&mut out), joined, "{input}");
+            assert_eq!(out, expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn sniff_wants_mostly_counted_lines() {
+        for (input, expected) in [
+            (&b"a;b 3\nc 4\n"[..], true),
+            (b"hello world\nfoo bar\n", false),
+            (b"", false),
+            (b"main (a.py:3) 5\r\n", true),
+        ] {
+            assert_eq!(
+                sniff(input),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
 }

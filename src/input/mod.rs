@@ -6,8 +6,10 @@ pub mod detect;
 pub mod folded;
 pub mod importtime;
 pub mod pstats;
+pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
+pub mod tachyon;
 pub mod text;
 
 use std::fs::File;

@@ -1,16 +1,368 @@
-//! Placeholder until this parser lands: it recognises nothing.
+//! speedscope JSON (FORMATS.md §3.4), as `py-spy record -f speedscope` writes it, one line:
+//!
+//! ```text
+//! {"$schema":"https://www.speedscope.app/file-format-schema.json","profiles":[{"type":"sampled",
+//!  "name":"Thread 5091 \"MainThread\"","unit":"seconds","startValue":0.0,"endValue":1.29,
+//!  "samples":[[8,7],…],"weights":[0.01,…]}],"shared":{"frames":[{"name":"spin",
+//!  "file":"/home/user/busy.py","line":6,"col":null},…]},…}
+//! ```
+//!
+//! Each profile (a thread, for py-spy) becomes one root. py-spy's profile names are turned into
+//! the roots the dump reader uses (`Thread 5091 "MainThread"` becomes `thread (5091)
+//! "MainThread"`, an empty name is dropped, `Process P Thread T …` gives a process root too);
+//! other names are kept as they are. With `--threads` or `--subprocesses` py-spy already puts
+//! its own `process PID:"CMDLINE"` / `thread (TID): NAME` frames at the root of each sample;
+//! those samples keep them and get no second root.
+//!
+//! Units (decided here):
+//! - Only sampled profiles: weights are sample counts, one per sample (py-spy's weights are all
+//!   `1/rate` seconds); with unit `none` the weights are taken as counts, rounded.
+//! - Any evented profile (`O`/`C` events): the whole file is in microseconds, and each stretch
+//!   between two events weighs its duration, converted from the profile's unit; sampled
+//!   profiles of such a file weigh their converted weights. Rounding is done on the running
+//!   time, so per-profile totals stay exact to the microsecond.
 
+use serde_json::Value;
+
+use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
-use crate::model::Profile;
+use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
-use super::ParseOptions;
+use super::{ParseOptions, folded, pyframe, text};
 
-/// Never claims an input yet.
-pub fn sniff(_data: &[u8]) -> bool {
-    false
+/// A sample or event naming a frame that is not in `shared.frames`.
+pub const BAD_FRAME: IssueKind = IssueKind {
+    id: "speedscope.bad-frame",
+    one: "sample or event with an unknown frame index skipped",
+    many: "samples or events with an unknown frame index skipped",
+};
+
+/// A close event that does not match the open frame.
+pub const UNBALANCED: IssueKind = IssueKind {
+    id: "speedscope.unbalanced",
+    one: "close event not matching the open frame repaired",
+    many: "close events not matching the open frame repaired",
+};
+
+/// A profile type this reader does not know.
+pub const UNKNOWN_PROFILE: IssueKind = IssueKind {
+    id: "speedscope.unknown-profile",
+    one: "profile of unknown type skipped",
+    many: "profiles of unknown type skipped",
+};
+
+/// A unit that is not a time (`bytes`, `none`) in an evented profile.
+pub const UNIT_NOT_TIME: IssueKind = IssueKind {
+    id: "speedscope.unit-not-time",
+    one: "profile whose unit is not a time: values taken as microseconds",
+    many: "profiles whose unit is not a time: values taken as microseconds",
+};
+
+/// A speedscope file: a JSON object naming speedscope's schema, or holding `profiles` and
+/// `shared.frames`.
+pub fn sniff(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(4096)];
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    first == Some(&b'{')
+        && (text::find(head, b"speedscope.app/file-format-schema").is_some()
+            || (text::find(head, b"\"profiles\"").is_some()
+                && text::find(head, b"\"shared\"").is_some()))
 }
 
-/// Not implemented yet.
-pub fn parse(_data: &[u8], _opts: &ParseOptions) -> Result<Profile> {
-    Err(Error::no_data("this input format is not supported yet"))
+/// Parses a speedscope file.
+pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    let doc: Value = serde_json::from_slice(data)
+        .map_err(|e| Error::invalid(format!("speedscope JSON: {e}")))?;
+    let profiles = doc
+        .get("profiles")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::invalid("speedscope JSON without a `profiles` list"))?;
+    let shared = doc
+        .pointer("/shared/frames")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let evented = profiles
+        .iter()
+        .any(|p| p.get("type").and_then(Value::as_str) == Some("evented"));
+    let unit = if evented {
+        Unit::Microseconds
+    } else {
+        Unit::Samples
+    };
+    let mut profile = Profile::new(InputKind::Speedscope, unit);
+    let mut pseudo: Vec<FrameId> = Vec::new();
+    let frames: Vec<FrameId> = shared
+        .iter()
+        .map(|f| {
+            let name = f.get("name").and_then(Value::as_str).unwrap_or("<unknown>");
+            let file = f
+                .get("file")
+                .and_then(Value::as_str)
+                .map(|p| pyframe::short_path(p, opts));
+            let line = f.get("line").and_then(Value::as_i64);
+            let label = pyframe::label(name, file, line);
+            if folded::is_root_frame(&label) {
+                let id = profile.frames.intern(&label, Category::Synthetic);
+                pseudo.push(id);
+                return id;
+            }
+            let category = pyframe::category(name, file, opts);
+            profile.frames.intern(&label, category)
+        })
+        .collect();
+    for (index, p) in profiles.iter().enumerate() {
+        let roots = roots(p, index, &mut profile);
+        let scale = p
+            .get("unit")
+            .and_then(Value::as_str)
+            .and_then(micros_per_unit);
+        match p.get("type").and_then(Value::as_str) {
+            Some("sampled") => {
+                let frames = Frames {
+                    ids: &frames,
+                    pseudo: &pseudo,
+                };
+                sampled(p, &roots, &frames, evented, scale, &mut profile);
+            }
+            Some("evented") => {
+                if scale.is_none() {
+                    profile.diagnostics.note_many(UNIT_NOT_TIME, 1, None);
+                }
+                evented_profile(p, &roots, &frames, scale.unwrap_or(1.0), &mut profile);
+            }
+            _ => profile.diagnostics.note_many(UNKNOWN_PROFILE, 1, None),
+        }
+    }
+    if profile.stack_count() == 0 {
+        return Err(Error::no_data("speedscope file without samples or events"));
+    }
+    let total = folded::checked_total(&profile)?;
+    profile
+        .facts
+        .insert(if evented { "exact_us" } else { "samples" }, total);
+    Ok(profile)
+}
+
+/// How many microseconds one unit is; `None` for `none`, `bytes` and unknown units.
+fn micros_per_unit(unit: &str) -> Option<f64> {
+    match unit {
+        "seconds" => Some(1e6),
+        "milliseconds" => Some(1e3),
+        "microseconds" => Some(1.0),
+        "nanoseconds" => Some(1e-3),
+        _ => None,
+    }
+}
+
+/// The root frames of a profile, from its name.
+fn roots(p: &Value, index: usize, profile: &mut Profile) -> Vec<FrameId> {
+    let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+    root_labels(name, index)
+        .iter()
+        .map(|l| profile.frames.intern(l, Category::Synthetic))
+        .collect()
+}
+
+/// py-spy's `Thread TID "NAME"` / `Process PID Thread TID "NAME"` as dump-style roots.
+fn root_labels(name: &str, index: usize) -> Vec<String> {
+    let (process, thread) = match name.strip_prefix("Process ") {
+        Some(rest) => match rest.split_once(" Thread ") {
+            Some((pid, t)) => (Some(pid), Some(t)),
+            None => (None, None),
+        },
+        None => (None, name.strip_prefix("Thread ")),
+    };
+    let thread = thread.and_then(|t| {
+        let (tid, rest) = t.split_once(' ').unwrap_or((t, ""));
+        let rest = rest.trim();
+        let quoted = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+        (!tid.is_empty() && (rest.is_empty() || quoted.is_some()))
+            .then(|| pyframe::thread_label(tid, quoted))
+    });
+    match (process, thread) {
+        (Some(pid), Some(t)) => vec![pyframe::process_label(pid, None), t],
+        (None, Some(t)) => vec![t],
+        _ if name.is_empty() => vec![format!("profile {}", index + 1)],
+        _ => vec![name.to_string()],
+    }
+}
+
+/// The shared frames, and which of them are py-spy's own root frames.
+struct Frames<'a> {
+    ids: &'a [FrameId],
+    /// `process PID:"CMDLINE"` and `thread (TID): NAME` frames, which py-spy puts at the root
+    /// of every sample with `--subprocesses` or `--threads`.
+    pseudo: &'a [FrameId],
+}
+
+/// A sampled profile: `samples[i]` lists frame indexes root first, `weights[i]` its weight.
+/// A sample that starts with py-spy's own process or thread frames gets no root from the
+/// profile's name: it already says where it belongs, with the command line.
+fn sampled(
+    p: &Value,
+    roots: &[FrameId],
+    frames: &Frames<'_>,
+    timed: bool,
+    scale: Option<f64>,
+    profile: &mut Profile,
+) {
+    let samples = p
+        .get("samples")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let weights = p
+        .get("weights")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut clock = Clock::default();
+    let mut ids = Vec::new();
+    'samples: for (i, s) in samples.iter().enumerate() {
+        let raw = weights
+            .get(i)
+            .and_then(Value::as_f64)
+            .unwrap_or(1.0)
+            .max(0.0);
+        let weight = match (timed, scale) {
+            (true, Some(scale)) => clock.advance(raw * scale),
+            (true, None) | (false, None) => clock.advance(raw),
+            (false, Some(_)) => 1,
+        };
+        ids.clear();
+        for f in s.as_array().map_or(&[][..], Vec::as_slice) {
+            match f.as_u64().and_then(|f| frames.ids.get(f as usize)) {
+                Some(&id) => ids.push(id),
+                None => {
+                    profile.diagnostics.note_many(BAD_FRAME, 1, None);
+                    continue 'samples;
+                }
+            }
+        }
+        if !ids.first().is_some_and(|f| frames.pseudo.contains(f)) {
+            ids.splice(0..0, roots.iter().copied());
+        }
+        if weight > 0 {
+            profile.push_stack(&ids, weight, 0);
+        }
+    }
+}
+
+/// An evented profile: `O` opens a frame, `C` closes it; the time between events goes to the
+/// open stack.
+fn evented_profile(
+    p: &Value,
+    roots: &[FrameId],
+    frames: &[FrameId],
+    scale: f64,
+    profile: &mut Profile,
+) {
+    let events = p
+        .get("events")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut open: Vec<FrameId> = roots.to_vec();
+    let base = roots.len();
+    let mut clock = Clock::default();
+    let mut last: Option<f64> = None;
+    for e in events {
+        let (Some(kind), Some(at)) = (
+            e.get("type").and_then(Value::as_str),
+            e.get("at").and_then(Value::as_f64),
+        ) else {
+            profile.diagnostics.note_many(BAD_FRAME, 1, None);
+            continue;
+        };
+        let Some(&frame) = e
+            .get("frame")
+            .and_then(Value::as_u64)
+            .and_then(|f| frames.get(f as usize))
+        else {
+            profile.diagnostics.note_many(BAD_FRAME, 1, None);
+            continue;
+        };
+        if let Some(prev) = last {
+            let weight = clock.advance((at - prev).max(0.0) * scale);
+            if open.len() > base && weight > 0 {
+                profile.push_stack(&open, weight, 0);
+            }
+        }
+        last = Some(at);
+        match kind {
+            "O" => open.push(frame),
+            "C" => match open[base..].iter().rposition(|&f| f == frame) {
+                Some(i) if base + i + 1 == open.len() => {
+                    open.pop();
+                }
+                Some(i) => {
+                    profile.diagnostics.note_many(UNBALANCED, 1, None);
+                    open.truncate(base + i);
+                }
+                None => profile.diagnostics.note_many(UNBALANCED, 1, None),
+            },
+            _ => profile.diagnostics.note_many(BAD_FRAME, 1, None),
+        }
+    }
+}
+
+/// Rounds a running sum instead of each step, so rounded steps add up to the rounded total.
+#[derive(Default)]
+struct Clock {
+    exact: f64,
+    rounded: u64,
+}
+
+impl Clock {
+    fn advance(&mut self, by: f64) -> u64 {
+        self.exact += by;
+        let now = self.exact.round().max(0.0) as u64;
+        let step = now.saturating_sub(self.rounded);
+        self.rounded = self.rounded.max(now);
+        step
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn py_spy_profile_names_become_dump_roots() {
+        for (input, expected) in [
+            (
+                "Thread 5091 \"MainThread\"",
+                vec!["thread (5091) \"MainThread\""],
+            ),
+            ("Thread 18929 \"\"", vec!["thread (18929)"]),
+            (
+                "Process 7 Thread 8 \"w\"",
+                vec!["process (7)", "thread (8) \"w\""],
+            ),
+            ("CPU profile", vec!["CPU profile"]),
+            ("", vec!["profile 1"]),
+        ] {
+            assert_eq!(root_labels(input, 0), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_clock_conserves_totals() {
+        let mut c = Clock::default();
+        let steps: u64 = (0..10).map(|_| c.advance(0.3)).sum();
+        assert_eq!(steps, 3);
+    }
+
+    #[test]
+    fn evented_profiles_weigh_time() {
+        let data = br#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+          "shared":{"frames":[{"name":"a"},{"name":"b"}]},
+          "profiles":[{"type":"evented","name":"p","unit":"milliseconds","startValue":0,
+            "endValue":10,"events":[{"type":"O","at":0,"frame":0},{"type":"O","at":2,"frame":1},
+            {"type":"C","at":5,"frame":1},{"type":"C","at":10,"frame":0}]}]}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.unit, Unit::Microseconds);
+        assert_eq!(
+            p.folded_lines(),
+            vec![("p;a".to_string(), 7000), ("p;a;b".to_string(), 3000)]
+        );
+    }
 }

@@ -1,0 +1,495 @@
+//! Python frame labels shared by the sampling-profiler parsers (FORMATS.md §3, §5).
+//!
+//! Every sampled format ends up with py-spy's frame text, `function (file:line)`, so a py-spy
+//! dump, a py-spy recording and a CPython 3.15 profile of the same program fold into the same
+//! frames:
+//!
+//! ```text
+//!     Thread.run (threading.py:982)
+//!     0x7f89062a3f16 (libc.so.6)
+//! ```
+//!
+//! The helpers here build and take apart such labels, shorten absolute paths the way py-spy
+//! does (`/usr/lib/python3.11/json/encoder.py` becomes `json/encoder.py`), and pick the frame's
+//! [`Category`] for colouring.
+
+use crate::model::Category;
+
+use super::ParseOptions;
+
+/// Top-level names of the standard library (Python 3.11's `sys.stdlib_module_names` without
+/// most private modules, plus a few private ones that show up in stacks and the 3.12-3.15
+/// additions). py-spy prints stdlib files relative to the library directory (`threading.py`,
+/// `multiprocessing/pool.py`), so without this list they could not be told from the user's own
+/// relative paths. Sorted, for binary search.
+const STDLIB: &[&str] = &[
+    "__future__",
+    "_collections_abc",
+    "_colorize",
+    "_compression",
+    "_markupbase",
+    "_pydecimal",
+    "_pyio",
+    "_pyrepl",
+    "_sitebuiltins",
+    "_strptime",
+    "_threading_local",
+    "_weakrefset",
+    "abc",
+    "aifc",
+    "annotationlib",
+    "antigravity",
+    "argparse",
+    "array",
+    "ast",
+    "asynchat",
+    "asyncio",
+    "asyncore",
+    "atexit",
+    "audioop",
+    "base64",
+    "bdb",
+    "binascii",
+    "bisect",
+    "builtins",
+    "bz2",
+    "cProfile",
+    "calendar",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "cmath",
+    "cmd",
+    "code",
+    "codecs",
+    "codeop",
+    "collections",
+    "colorsys",
+    "compileall",
+    "compression",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copyreg",
+    "crypt",
+    "csv",
+    "ctypes",
+    "curses",
+    "dataclasses",
+    "datetime",
+    "dbm",
+    "decimal",
+    "difflib",
+    "dis",
+    "distutils",
+    "doctest",
+    "email",
+    "encodings",
+    "ensurepip",
+    "enum",
+    "errno",
+    "faulthandler",
+    "fcntl",
+    "filecmp",
+    "fileinput",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "gc",
+    "genericpath",
+    "getopt",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "grp",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "idlelib",
+    "imaplib",
+    "imghdr",
+    "imp",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "lib2to3",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "mailcap",
+    "marshal",
+    "math",
+    "mimetypes",
+    "mmap",
+    "modulefinder",
+    "msilib",
+    "msvcrt",
+    "multiprocessing",
+    "netrc",
+    "nis",
+    "nntplib",
+    "nt",
+    "ntpath",
+    "nturl2path",
+    "numbers",
+    "opcode",
+    "operator",
+    "optparse",
+    "os",
+    "ossaudiodev",
+    "pathlib",
+    "pdb",
+    "pickle",
+    "pickletools",
+    "pipes",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "poplib",
+    "posix",
+    "posixpath",
+    "pprint",
+    "profile",
+    "profiling",
+    "pstats",
+    "pty",
+    "pwd",
+    "py_compile",
+    "pyclbr",
+    "pydoc",
+    "pydoc_data",
+    "pyexpat",
+    "queue",
+    "quopri",
+    "random",
+    "re",
+    "readline",
+    "reprlib",
+    "resource",
+    "rlcompleter",
+    "runpy",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtpd",
+    "smtplib",
+    "sndhdr",
+    "socket",
+    "socketserver",
+    "spwd",
+    "sqlite3",
+    "sre_compile",
+    "sre_constants",
+    "sre_parse",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "stringprep",
+    "struct",
+    "subprocess",
+    "sunau",
+    "symtable",
+    "sys",
+    "sysconfig",
+    "syslog",
+    "tabnanny",
+    "tarfile",
+    "telnetlib",
+    "tempfile",
+    "termios",
+    "textwrap",
+    "this",
+    "threading",
+    "time",
+    "timeit",
+    "tkinter",
+    "token",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "tty",
+    "turtle",
+    "turtledemo",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "uu",
+    "uuid",
+    "venv",
+    "warnings",
+    "wave",
+    "weakref",
+    "webbrowser",
+    "winreg",
+    "winsound",
+    "wsgiref",
+    "xdrlib",
+    "xml",
+    "xmlrpc",
+    "zipapp",
+    "zipfile",
+    "zipimport",
+    "zlib",
+    "zoneinfo",
+];
+
+/// Directory names after which an installed package's own path starts.
+const PACKAGE_DIRS: &[&str] = &["site-packages", "dist-packages"];
+
+/// The stdlib's directory: `python3.11` (POSIX, `lib/python3.11`) or `Lib` (Windows).
+fn is_lib_dir(part: &str) -> bool {
+    part == "Lib"
+        || part
+            .strip_prefix("python3")
+            .and_then(|v| v.strip_prefix('.'))
+            .map(|v| v.strip_suffix('t').unwrap_or(v)) // free-threaded builds: python3.13t
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The file part of a frame as py-spy shows it: the path below `site-packages` or below the
+/// stdlib's `lib/pythonX.Y`, else the base name. With `--full-paths` the path is kept whole.
+/// CPython 3.15 and py-spy's JSON and speedscope outputs carry absolute paths; shortening them
+/// makes their frames equal to the ones of py-spy's text output.
+pub fn short_path<'a>(path: &'a str, opts: &ParseOptions) -> &'a str {
+    if opts.full_paths || path.starts_with('<') {
+        return path;
+    }
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    if parts.len() == 1 {
+        return path;
+    }
+    // The last package directory or `pythonX.Y` directory decides where the short form starts.
+    let start = parts
+        .iter()
+        .rposition(|p| PACKAGE_DIRS.contains(p) || is_lib_dir(p));
+    let keep_from = match start {
+        Some(i) if i + 1 < parts.len() => i + 1,
+        _ => parts.len() - 1,
+    };
+    let skip: usize = parts[..keep_from].iter().map(|p| p.len() + 1).sum();
+    path.get(skip..).unwrap_or(path)
+}
+
+/// A frame label in py-spy's form: `name (file:line)`, `name (file)` when the line is unknown
+/// (0 or absent), just `name` when there is no file. The file `~` is pstats' mark of a special
+/// frame (`('~', 0, '<GC>')`, FORMATS.md §5): CPython's own outputs show just the name.
+pub fn label(name: &str, file: Option<&str>, line: Option<i64>) -> String {
+    let name = if name.is_empty() { "<unknown>" } else { name };
+    let file = file.filter(|f| *f != "~");
+    match (file, line) {
+        (Some(f), Some(l)) if !f.is_empty() && l != 0 => format!("{name} ({f}:{l})"),
+        (Some(f), _) if !f.is_empty() => format!("{name} ({f})"),
+        _ => name.to_string(),
+    }
+}
+
+/// Splits a py-spy frame label into name and location (FORMATS.md §3.3): the location is what
+/// follows the last ` (` when the label ends with `)`. Returns the label itself and no location
+/// otherwise.
+pub fn split_label(label: &str) -> (&str, Option<&str>) {
+    if let Some(body) = label.strip_suffix(')')
+        && let Some(i) = body.rfind(" (")
+    {
+        return (&body[..i], Some(&body[i + 2..]));
+    }
+    (label, None)
+}
+
+/// The file of a location `FILE:LINE` or `FILE`: the line is split at the last `:` only when
+/// digits follow, so `C:\x.py:3` and `libc.so.6` both work.
+pub fn location_file(location: &str) -> &str {
+    match location.rsplit_once(':') {
+        Some((file, line))
+            if !line.is_empty()
+                && line
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()) =>
+        {
+            file
+        }
+        _ => location,
+    }
+}
+
+/// True for a shared library or C source file rather than Python code: `libc.so.6`,
+/// `libpython3.11.so.1.0`, `_hashopenssl.c`, `python3.dll`.
+fn is_native_file(file: &str) -> bool {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    base.contains(".so")
+        || base.ends_with(".dll")
+        || base.ends_with(".pyd")
+        || base.ends_with(".dylib")
+        || base.ends_with(".c")
+        || base.ends_with(".h")
+        || base.ends_with(".cc")
+        || base.ends_with(".cpp")
+        || base.ends_with(".rs")
+}
+
+/// The category of a Python frame from its function name and file (short or full path).
+pub fn category(name: &str, file: Option<&str>, opts: &ParseOptions) -> Category {
+    if name.starts_with("0x") && name.len() > 2 && name[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Category::Native;
+    }
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        return if name.starts_with('<') && name.ends_with('>') {
+            Category::Builtin
+        } else {
+            Category::Other
+        };
+    };
+    if is_native_file(file) {
+        return Category::Native;
+    }
+    if file.starts_with("<frozen") {
+        return Category::Stdlib;
+    }
+    if file.starts_with('<') {
+        return Category::Other;
+    }
+    let parts: Vec<&str> = file.split(['/', '\\']).collect();
+    if parts.iter().any(|p| PACKAGE_DIRS.contains(p)) {
+        return Category::SitePackages;
+    }
+    let top = |p: &str| -> String { p.trim_end_matches(".py").to_string() };
+    let absolute = file.starts_with(['/', '\\']) || file.get(1..3) == Some(":\\");
+    if absolute {
+        // The stdlib lives in a `pythonX.Y` (or Windows `Lib`) directory; anything else with
+        // an absolute path is the user's own code.
+        let lib = parts.iter().rposition(|p| is_lib_dir(p));
+        return match lib {
+            Some(i) if i + 1 < parts.len() => Category::Stdlib,
+            _ => Category::FirstParty,
+        };
+    }
+    let first = top(parts[0]);
+    if opts.first_party.iter().any(|f| f == &first) {
+        Category::FirstParty
+    } else if STDLIB.binary_search(&first.as_str()).is_ok() {
+        Category::Stdlib
+    } else {
+        Category::FirstParty
+    }
+}
+
+/// The category of a label already in py-spy's form.
+pub fn category_of_label(label: &str, opts: &ParseOptions) -> Category {
+    let (name, location) = split_label(label);
+    category(name, location.map(location_file), opts)
+}
+
+/// The root frame of a thread: `thread (TID) "NAME"`, or `thread (TID)` when it has no name.
+/// The TID is in parentheses as in py-spy's `--threads` frames: a label ending in ` <digits>`
+/// would be read back as a differential count, and [`crate::model::clean_label`] would append
+/// a `_` to it.
+pub fn thread_label(tid: &str, name: Option<&str>) -> String {
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) => format!("thread ({tid}) \"{n}\""),
+        None => format!("thread ({tid})"),
+    }
+}
+
+/// The root frame of a process: `process (PID) "CMDLINE"`, or `process (PID)` when the
+/// command line is unknown (py-spy's JSON dump does not carry it).
+pub fn process_label(pid: &str, cmdline: Option<&str>) -> String {
+    match cmdline.filter(|c| !c.is_empty()) {
+        Some(c) => format!("process ({pid}) \"{c}\""),
+        None => format!("process ({pid})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stdlib_list_is_sorted() {
+        assert!(STDLIB.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn paths_are_shortened_like_py_spy() {
+        let opts = ParseOptions::default();
+        for (input, expected) in [
+            ("/usr/lib/python3.11/json/encoder.py", "json/encoder.py"),
+            ("/usr/local/lib/python3.11/threading.py", "threading.py"),
+            (
+                "/v/lib/python3.11/site-packages/numpy/core/x.py",
+                "numpy/core/x.py",
+            ),
+            ("/home/user/busy.py", "busy.py"),
+            ("busy.py", "busy.py"),
+            ("<frozen runpy>", "<frozen runpy>"),
+            ("C:\\app\\main.py", "main.py"),
+            ("C:\\Python311\\Lib\\json\\encoder.py", "json\\encoder.py"),
+            ("/usr/lib/python3.13t/json/x.py", "json/x.py"),
+            ("/home/u/python3.x/app.py", "app.py"),
+        ] {
+            assert_eq!(short_path(input, &opts), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn labels_split_and_categorise() {
+        let opts = ParseOptions::default();
+        for (input, expected) in [
+            ("Thread.run (threading.py:982)", Category::Stdlib),
+            ("0x7f89062a3f16 (libc.so.6)", Category::Native),
+            ("thread_run (libpython3.11.so.1.0)", Category::Native),
+            ("EVP_digest_impl (_hashopenssl.c:524)", Category::Native),
+            ("main (busy.py:20)", Category::FirstParty),
+            ("get (requests/api.py:73)", Category::FirstParty),
+            (
+                "get (/v/lib/python3.11/site-packages/requests/api.py:73)",
+                Category::SitePackages,
+            ),
+            (
+                "Thread.run (/usr/lib/python3.11/threading.py:982)",
+                Category::Stdlib,
+            ),
+            (
+                "_find_and_load (<frozen importlib._bootstrap>:1176)",
+                Category::Stdlib,
+            ),
+            ("<module> (<string>:1)", Category::Other),
+            ("<GC>", Category::Builtin),
+        ] {
+            assert_eq!(category_of_label(input, &opts), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn labels_are_built_like_py_spy() {
+        assert_eq!(label("f", Some("a.py"), Some(3)), "f (a.py:3)");
+        assert_eq!(label("f", Some("libc.so.6"), Some(0)), "f (libc.so.6)");
+        assert_eq!(label("f", None, Some(3)), "f");
+        assert_eq!(label("f", Some("a.py"), Some(-1)), "f (a.py:-1)");
+        assert_eq!(label("<GC>", Some("~"), Some(0)), "<GC>");
+    }
+}
