@@ -223,6 +223,16 @@ pub enum FromArg {
     Folded,
     /// speedscope JSON.
     Speedscope,
+    /// CPython 3.15 `profiling.sampling --collapsed`.
+    TachyonCollapsed,
+    /// CPython 3.15 `profiling.sampling dump`.
+    TachyonDump,
+    /// Firefox Profiler processed JSON (`profiling.sampling --gecko`).
+    Gecko,
+    /// CPython 3.15 `profiling.sampling --jsonl` (holds no stacks: explains what to record).
+    TachyonJsonl,
+    /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
+    TachyonFlamegraph,
 }
 
 impl From<FormatArg> for OutputFormat {
@@ -246,6 +256,11 @@ impl From<FromArg> for Format {
             FromArg::Pyspy => Format::Pyspy,
             FromArg::Folded => Format::Folded,
             FromArg::Speedscope => Format::Speedscope,
+            FromArg::TachyonCollapsed => Format::TachyonCollapsed,
+            FromArg::TachyonDump => Format::TachyonDump,
+            FromArg::Gecko => Format::Gecko,
+            FromArg::TachyonJsonl => Format::TachyonJsonl,
+            FromArg::TachyonFlamegraph => Format::TachyonFlamegraph,
         }
     }
 }
