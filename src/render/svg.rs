@@ -19,9 +19,11 @@ use crate::model::{Category, InputKind, Unit};
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let folded = report.folded;
     if folded.total() == 0 {
+        let names: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
         return Err(Error::no_data(
             "every stack has zero weight: nothing to draw (try -f folded or -f text)",
-        ));
+        )
+        .in_input(&names.join(", ")));
     }
     let mut palette = palette(folded);
     let mut opts = options(
