@@ -266,7 +266,11 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
                 let data =
                     input::importtime::tee_copy(reader, &mut out, config.parse.max_input_bytes)
                         .map_err(|e| e.in_input(&name))?;
-                out.flush()?;
+                // A closed stdout only ends the copy (tee_copy); the graph is still written.
+                match out.flush() {
+                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
+                    _ => {}
+                }
                 data
             };
             input::importtime::parse(&data, &config.parse).map_err(|e| e.in_input(&name))?

@@ -242,11 +242,13 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 /// Copies every line of `reader` that is not an importtime row to `tee`, byte for byte and in
 /// order, and returns the whole input for parsing. A row that starts mid-line gives its prefix
 /// to `tee`. `tee` is flushed whenever the reader has nothing buffered, so a live pytest run
-/// shows its output as it comes.
+/// shows its output as it comes. When `tee` is a closed pipe (`| head`), copying stops but
+/// reading goes on: the writer upstream is not cut off and the graph is still drawn.
 pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Vec<u8>> {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let mut data = Vec::new();
     let mut line = Vec::new();
+    let mut teeing = true;
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line)?;
@@ -262,9 +264,12 @@ pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Ve
             // search finds the same marker.
             Some(_) => rfind(&line, MARKER).unwrap_or(line.len()),
         };
-        tee.write_all(&line[..keep])?;
-        if reader.buffer().is_empty() {
-            tee.flush()?;
+        if teeing {
+            let mut copy = tee.write_all(&line[..keep]);
+            if copy.is_ok() && reader.buffer().is_empty() {
+                copy = tee.flush();
+            }
+            teeing = still_teeing(copy)?;
         }
         data.extend_from_slice(&line);
         if data.len() as u64 > limit {
@@ -273,8 +278,20 @@ pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Ve
             )));
         }
     }
-    tee.flush()?;
+    if teeing {
+        still_teeing(tee.flush())?;
+    }
     Ok(data)
+}
+
+/// Whether to go on copying after a write: not once the reader closed the pipe; any other
+/// write error is an error.
+fn still_teeing(written: io::Result<()>) -> Result<bool> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Module names that the log itself says failed to import: `No module named 'x'` and
@@ -804,6 +821,37 @@ mod tests {
         );
         assert!(names.contains("not_a_module"));
         assert!(names.contains("numpy.not_there"));
+    }
+
+    /// A pipe whose reader left after `open` bytes.
+    struct ClosedAfter {
+        open: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for ClosedAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.got.len() >= self.open {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            self.got.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn tee_into_a_closed_pipe_stops_copying_but_reads_everything() {
+        let input = b"one\nimport time:   2 |   3 | b\ntwo\nthree\n";
+        let mut out = ClosedAfter {
+            open: 5,
+            got: Vec::new(),
+        };
+        let data = tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        assert_eq!(data, input);
+        assert_eq!(out.got, b"one\ntwo\n");
     }
 
     #[test]
