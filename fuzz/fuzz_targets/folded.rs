@@ -1,0 +1,19 @@
+//! Folded stacks, and CPython 3.15 `--collapsed`, which the folded reader also reads.
+#![no_main]
+
+use importflame::input::{ParseOptions, folded, tachyon};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = ParseOptions::default();
+    let _ = folded::sniff(data);
+    if let Ok(profile) = folded::parse(data, &opts) {
+        // Labels never keep a `;` or a line break, so folded output splits back the same.
+        for i in 0..profile.frames.len() as u32 {
+            let name = profile.frames.name(i);
+            assert!(!name.contains([';', '\n', '\r']), "{name:?}");
+        }
+    }
+    let _ = tachyon::collapsed::sniff(data);
+    let _ = tachyon::collapsed::parse(data, &opts);
+});
