@@ -1,0 +1,1014 @@
+//! Hostile input (issue 8): whatever the bytes, the binary exits 0 or 2 with a message naming
+//! the input, never panics (exit 101), never lets a frame name become markup in the SVG, keeps
+//! its memory within a small multiple of the input, leaves an existing `-o` file alone when it
+//! fails, leaves no temporary file behind, and with `--tee` loses no byte of the input.
+//!
+//! Big inputs are generated here, never committed. Every run goes through [`checked`], so a
+//! panic anywhere fails the test that caused it.
+
+mod common;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{repo, run, run_in};
+use importflame::input::{self, Format, ParseOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_importflame");
+
+/// Asserts the run ended as bad input must end: status 0 or 2 (never 101, never a signal),
+/// no panic message, and on failure one `importflame: NAME: …` line naming `input`.
+fn checked(out: Output, input: &str) -> Output {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 2)),
+        "status {:?}: {err}",
+        out.status
+    );
+    if code == Some(2) {
+        let last = err.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with(&format!("importflame: {input}: ")),
+            "the error names {input}: {err}"
+        );
+    }
+    out
+}
+
+/// Runs the binary on `args` with `stdin`, checked as above.
+fn run_checked(args: &[&str], stdin: Vec<u8>, input: &str) -> Output {
+    checked(run(args, stdin), input)
+}
+
+/// Parses an SVG written by importflame and checks that it is well-formed XML made only of the
+/// elements importflame and inferno write, with inferno's one script and no event handler but
+/// the root's `onload`; returns all text content (unescaped) for further checks.
+fn assert_safe_svg(svg: &[u8]) -> String {
+    use quick_xml::events::Event;
+    const ELEMENTS: &[&[u8]] = &[
+        b"svg",
+        b"defs",
+        b"linearGradient",
+        b"stop",
+        b"style",
+        b"script",
+        b"rect",
+        b"text",
+        b"g",
+        b"title",
+    ];
+    let svg = std::str::from_utf8(svg).expect("the SVG is UTF-8");
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let mut scripts = 0;
+    let mut texts = String::new();
+    loop {
+        match reader.read_event() {
+            Err(e) => panic!(
+                "not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            ),
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                let name = e.name();
+                let name = name.as_ref();
+                assert!(
+                    ELEMENTS.contains(&name),
+                    "injected element <{}>",
+                    String::from_utf8_lossy(name)
+                );
+                scripts += usize::from(name == b"script");
+                for attr in e.attributes() {
+                    let attr = attr.expect("well-formed attribute");
+                    let key = attr.key.as_ref();
+                    assert!(
+                        !key.starts_with(b"on") || (key == b"onload" && name == b"svg"),
+                        "injected handler {}",
+                        String::from_utf8_lossy(key)
+                    );
+                }
+            }
+            Ok(Event::Text(t)) => texts.push_str(&t.decode().expect("UTF-8 text")),
+            Ok(Event::GeneralRef(r)) => {
+                let c = match &*r.clone().into_inner() {
+                    b"lt" => '<',
+                    b"gt" => '>',
+                    b"amp" => '&',
+                    b"quot" => '"',
+                    b"apos" => '\'',
+                    _ => r
+                        .resolve_char_ref()
+                        .ok()
+                        .flatten()
+                        .unwrap_or_else(|| panic!("unknown entity {r:?}")),
+                };
+                texts.push(c);
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+        }
+    }
+    assert_eq!(scripts, 1, "only inferno's own script");
+    texts
+}
+
+/// Names no parser may turn into markup: tags, entities, quotes, the CDATA end, controls.
+const HOSTILE: &[&str] = &[
+    "<script>alert(1)</script>",
+    "</title></g><script>alert(2)</script>",
+    "a & b &amp &lt &#x3c &#0",
+    "\"double\" 'single' `back`",
+    "]]><script>alert(3)</script><![CDATA[",
+    "<!-- comment --> <?pi x?>",
+    "ctl\u{1}\u{7}\u{8}\u{b}\u{c}\u{1b}[31m\u{7f}end",
+    "<img src=x onerror=alert(4)>",
+];
+
+#[test]
+fn markup_in_folded_frame_names_comes_out_escaped_and_the_svg_stays_xml() {
+    let mut input = String::new();
+    for (i, name) in HOSTILE.iter().enumerate() {
+        input.push_str(&format!("main;{name};leaf{i} {}\n", i + 1));
+    }
+    let out = run_checked(&["--from", "folded", "-"], input.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    let text = assert_safe_svg(&out.stdout);
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(!svg.contains("alert(1)</script>"));
+    assert!(
+        svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{svg}"
+    );
+    assert!(text.contains("a & b &amp &lt &#x3c &#0"));
+    assert!(text.contains("]]><script>alert(3)</script>"));
+    // Control characters leave labels (model::clean_label); XML 1.0 forbids most of them.
+    assert!(!svg.contains('\u{1}') && !svg.contains('\u{1b}') && !svg.contains('\u{8}'));
+}
+
+#[test]
+fn markup_in_importtime_module_names_comes_out_escaped() {
+    let mut log = String::from("import time: self [us] | cumulative | imported package\n");
+    for name in HOSTILE {
+        // `|` cannot be in a module name field; everything else reaches the parser.
+        log.push_str(&format!("import time:       120 |        120 |   {name}\n"));
+    }
+    log.push_str("import time:        50 |       1010 | <svg onload=alert(5)>\n");
+    let out = run_checked(&["-"], log.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    let text = assert_safe_svg(&out.stdout);
+    assert!(text.contains("<svg onload=alert(5)>"), "{text}");
+    assert!(text.contains("<script>alert(1)</script>"));
+}
+
+#[test]
+fn markup_in_the_input_name_title_and_subtitle_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "<script src=x.js> & \"x\" ]]>.log";
+    fs::copy(
+        repo("samples/importtime/single/py311_json.log"),
+        dir.path().join(name),
+    )
+    .unwrap();
+    fs::copy(
+        repo("samples/importtime/single/py37_json.log"),
+        dir.path().join("]]>.log"),
+    )
+    .unwrap();
+    let out = checked(
+        run_in(
+            &[
+                name,
+                "]]>.log",
+                "--title",
+                "</text><script>alert(7)</script>",
+                "--subtitle",
+                "]]><![CDATA[ & <b>",
+            ],
+            Vec::new(),
+            dir.path(),
+        ),
+        name,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = assert_safe_svg(&out.stdout);
+    assert!(text.contains("</text><script>alert(7)</script>"));
+    assert!(text.contains(name));
+    // Without --subtitle the input names are the subtitle.
+    let out = checked(run_in(&[name], Vec::new(), dir.path()), name);
+    assert!(assert_safe_svg(&out.stdout).contains(name));
+}
+
+#[test]
+fn markup_in_names_keeps_json_and_speedscope_output_valid() {
+    let mut input = String::new();
+    for (i, name) in HOSTILE.iter().enumerate() {
+        input.push_str(&format!("{name};\u{2028}x\"\\{i} 3\n"));
+    }
+    for format in ["json", "speedscope"] {
+        let out = run_checked(
+            &["--from", "folded", "-f", format, "-"],
+            input.clone().into_bytes(),
+            "<stdin>",
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+        assert!(doc.to_string().contains("alert(1)"), "{format}");
+    }
+}
+
+#[test]
+fn invalid_utf8_never_stops_a_parser() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "folded",
+            b"ma\xffin;le\xc3(af 3\nok;\xed\xa0\x80 2\n".to_vec(),
+        ),
+        (
+            "importtime",
+            b"import time: self [us] | cumulative | imported package\n\
+              import time:        10 |         10 | bad\xff\xfename\n\
+              import time:        20 |         20 | good\n"
+                .to_vec(),
+        ),
+        (
+            "pyspy",
+            b"Process 1: python x\xff.py\nPython v3.12.1 (/usr/bin/python)\n\n\
+              Thread 7 (active): \"Main\xffThread\"\n    f\xfe (a\xff.py:1)\n"
+                .to_vec(),
+        ),
+        (
+            "speedscope",
+            b"{\"profiles\":[],\"shared\":{\"frames\":[{\"name\":\"\xff\"}]}}".to_vec(),
+        ),
+    ];
+    for (format, bytes) in cases {
+        for from in [None, Some(format)] {
+            let mut args = vec!["-f", "svg", "-"];
+            if let Some(f) = from {
+                args.extend(["--from", f]);
+            }
+            let out = run_checked(&args, bytes.clone(), "<stdin>");
+            if out.status.success() {
+                assert_safe_svg(&out.stdout);
+            }
+        }
+    }
+    // Whole files of invalid UTF-8, and UTF-16 with lone surrogates.
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| 0x80 | (i * 7919 % 128) as u8)
+        .collect();
+    run_checked(&["-"], junk, "<stdin>");
+    run_checked(
+        &["-"],
+        vec![0xFF, 0xFE, 0x00, 0xD8, b'a', 0, b'\n', 0],
+        "<stdin>",
+    );
+}
+
+/// A cheap deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_bytes_and_mangled_samples_never_panic_a_parser() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let opts = ParseOptions::default();
+    let mut inputs: Vec<Vec<u8>> = (0..200)
+        .map(|_| {
+            let len = rng.below(2048);
+            (0..len).map(|_| rng.next() as u8).collect()
+        })
+        .collect();
+    for sample in [
+        "samples/importtime/single/py311_json.log",
+        "samples/formats/pyspy-dump-plain.txt",
+        "samples/formats/pyspy-dump-json.json",
+        "samples/formats/pyspy-record-raw-threads.txt",
+        "samples/formats/pyspy-record-speedscope.json",
+        "samples/tachyon/py315_dump.txt",
+    ] {
+        let bytes = fs::read(repo(sample)).unwrap();
+        for _ in 0..60 {
+            let mut b = bytes.clone();
+            for _ in 0..1 + rng.below(8) {
+                match rng.below(4) {
+                    0 => {
+                        let i = rng.below(b.len());
+                        b[i] = rng.next() as u8;
+                    }
+                    1 => b.truncate(rng.below(b.len())),
+                    2 => {
+                        let i = rng.below(b.len());
+                        let j = rng.below(b.len());
+                        let chunk = b[i.min(j)..i.max(j)].to_vec();
+                        let at = rng.below(b.len());
+                        b.splice(at..at, chunk);
+                    }
+                    _ => {
+                        let i = rng.below(b.len());
+                        b.insert(i, b"<;:|\n\"{[0-9]}"[rng.below(13)]);
+                    }
+                }
+                if b.is_empty() {
+                    break;
+                }
+            }
+            inputs.push(b);
+        }
+    }
+    for bytes in &inputs {
+        let _ = input::parse_bytes(bytes, None, &opts);
+        for (format, _) in Format::ALL {
+            let _ = format.parse(bytes, &opts);
+        }
+    }
+    // And a few through the binary, all the way to the SVG.
+    for bytes in inputs.iter().step_by(40) {
+        let out = run_checked(&["-"], bytes.clone(), "<stdin>");
+        if out.status.success() {
+            assert_safe_svg(&out.stdout);
+        }
+    }
+}
+
+#[test]
+fn a_folded_line_200000_frames_deep_is_drawn_without_recursion() {
+    let frames: Vec<String> = (0..200_000).map(|i| format!("f{}", i % 7)).collect();
+    let line = format!("{} 5\n", frames.join(";"));
+    let out = run_checked(
+        &["-f", "folded", "--from", "folded", "-"],
+        line.clone().into_bytes(),
+        "<stdin>",
+    );
+    assert_eq!(
+        out.stdout,
+        line.as_bytes(),
+        "folded output keeps every frame"
+    );
+    let out = run_checked(&["--from", "folded", "-"], line.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    assert_safe_svg(&out.stdout);
+}
+
+#[test]
+fn an_importtime_log_nested_thousands_deep_is_read_without_recursion() {
+    // Each level is indented 2 more spaces, so depth d costs O(d²) bytes: 2,000 levels is 4 MB.
+    let depth = 2_000;
+    let mut log = String::from("import time: self [us] | cumulative | imported package\n");
+    for d in (0..depth).rev() {
+        let cumulative = depth - d;
+        log.push_str(&format!(
+            "import time: {:>9} | {:>10} | {}m{d}\n",
+            1,
+            cumulative,
+            " ".repeat(2 * d)
+        ));
+    }
+    // One row claiming 200,000 levels (missing levels are attached anyway).
+    log.push_str(&format!(
+        "import time:         7 |          7 | {}deep\n",
+        " ".repeat(400_000)
+    ));
+    log.push_str("import time:         1 |          8 | top\n");
+    let out = run_checked(&["-f", "folded", "-"], log.clone().into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    let folded = String::from_utf8(out.stdout).unwrap();
+    let longest = folded.lines().map(|l| l.matches(';').count()).max();
+    assert_eq!(longest, Some(depth), "every level is kept");
+    let out = run_checked(&["-"], log.into_bytes(), "<stdin>");
+    assert_safe_svg(&out.stdout);
+}
+
+#[test]
+fn json_nested_200000_deep_is_an_error_not_a_stack_overflow() {
+    let deep_array = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(200_000), "}".repeat(200_000));
+    let cases = [
+        (
+            "speedscope",
+            format!("{{\"profiles\":{deep_array},\"shared\":{{}}}}"),
+        ),
+        (
+            "speedscope",
+            format!("{{\"profiles\":[],\"shared\":{deep_object}}}"),
+        ),
+        (
+            "gecko",
+            format!("{{\"meta\":{deep_object},\"threads\":[]}}"),
+        ),
+        (
+            "pyspy",
+            format!("[{{\"thread_id\":1,\"frames\":{deep_array}}}]"),
+        ),
+        (
+            "tachyon-jsonl",
+            format!("{{\"type\":\"meta\",\"run_id\":{deep_array}}}"),
+        ),
+        (
+            "tachyon-flamegraph",
+            format!("<html>\nconst EMBEDDED_DATA = {deep_object};\n"),
+        ),
+    ];
+    for (format, doc) in cases {
+        for from in [None, Some(format)] {
+            let mut args = vec!["-f", "folded", "-"];
+            if let Some(f) = from {
+                args.extend(["--from", f]);
+            }
+            let out = run_checked(&args, doc.clone().into_bytes(), "<stdin>");
+            assert_eq!(out.status.code(), Some(2), "{format}");
+        }
+    }
+}
+
+#[test]
+fn a_flamegraph_page_200000_nodes_deep_is_read_iteratively() {
+    // d3-flamegraph's tree nests two JSON levels per frame; only the leaf has self weight.
+    let depth = 200_000;
+    let mut data = String::new();
+    for _ in 0..depth {
+        data.push_str("{\"name\":\"f\",\"value\":3,\"children\":[");
+    }
+    data.push_str("{\"name\":\"leaf\",\"value\":3}");
+    for _ in 0..depth {
+        data.push_str("]}");
+    }
+    let page = format!("<!DOCTYPE html>\n<script>\nconst EMBEDDED_DATA = {data};\n</script>\n");
+    let out = run_checked(&["-f", "folded", "-"], page.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    let folded = String::from_utf8(out.stdout).unwrap();
+    assert!(folded.trim_end().ends_with(";leaf 3"), "{}", &folded[..200]);
+}
+
+#[test]
+fn an_importtime_log_with_100000_headers_is_read() {
+    let mut log = String::new();
+    for i in 0..100_000 {
+        log.push_str("import time: self [us] | cumulative | imported package\n");
+        if i % 1000 == 0 {
+            log.push_str("import time:        10 |         10 | m\n");
+        }
+    }
+    let out = run_checked(&["-f", "folded", "-"], log.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 100);
+    // Headers and nothing else is no data, with the usual message.
+    let only = "import time: self [us] | cumulative | imported package\n".repeat(100_000);
+    let out = run_checked(&["-"], only.into_bytes(), "<stdin>");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A 50 MB file with no newline at all: plain letters (every sniffer looks, none matches),
+/// and one folded stack of 8.7 million frames.
+#[test]
+fn a_50_mb_line_without_a_newline_is_refused_or_read_in_bounded_memory() {
+    const SIZE: usize = 50 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    type Shape<'a> = (&'a str, &'a [u8], &'a [u8], &'a [&'a str]);
+    let shapes: [Shape<'_>; 2] = [
+        ("letters", b"x", b"", &["-f", "folded"]),
+        (
+            "folded",
+            b"frame;",
+            b"frame 7",
+            &["--from", "folded", "-f", "folded"],
+        ),
+    ];
+    for (name, unit, tail, args) in shapes {
+        let mut bytes = Vec::with_capacity(SIZE + tail.len());
+        while bytes.len() + unit.len() <= SIZE {
+            bytes.extend_from_slice(unit);
+        }
+        bytes.extend_from_slice(tail);
+        let path = dir.path().join(format!("{name}.txt"));
+        fs::write(&path, &bytes).unwrap();
+        let p = path.to_str().unwrap();
+        let mut args = args.to_vec();
+        args.push(p);
+        let run = run_measured(&args, bytes.len());
+        let out = checked(run.output, p);
+        assert_memory_bounded(run.peak_rss, bytes.len(), name);
+        if name == "folded" {
+            assert_eq!(out.status.code(), Some(0));
+            assert_eq!(out.stdout.len(), bytes.len() + 1, "every frame kept");
+        }
+    }
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_limit_and_the_flag_raises_it() {
+    // A log with one row, then 24 MiB of blanks: about 25 KB compressed.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"import time: self [us] | cumulative | imported package\n")
+        .unwrap();
+    gz.write_all(b"import time:        11 |         11 | m\n")
+        .unwrap();
+    let blanks = vec![b' '; 1 << 20];
+    for _ in 0..24 {
+        gz.write_all(&blanks).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.log.gz");
+    fs::write(&path, &bomb).unwrap();
+    let p = path.to_str().unwrap();
+
+    let limited = run_measured(&["--max-input-size", "8M", "-f", "folded", p], 8 << 20);
+    let out = checked(limited.output, p);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("larger than 8388608 bytes (after decompression)")
+            && err.contains("--max-input-size"),
+        "{err}"
+    );
+    assert_memory_bounded(limited.peak_rss, 8 << 20, "gzip bomb at the limit");
+
+    let out = checked(
+        run(&["--max-input-size", "32M", "-f", "folded", p], Vec::new()),
+        p,
+    );
+    assert_eq!(out.status.code(), Some(0), "the flag raises the limit");
+    assert_eq!(out.stdout, b"python #1;m 11\n");
+
+    // Not gzip after all: a cut stream says so.
+    let out = checked(run(&["-"], bomb[..bomb.len() / 2].to_vec()), "<stdin>");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid gzip stream"));
+}
+
+#[test]
+fn empty_directory_missing_and_unreadable_inputs_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    fs::write(&empty, "").unwrap();
+    let cases = [
+        (empty.to_str().unwrap().to_string(), "empty input"),
+        (dir.path().to_str().unwrap().to_string(), "is a directory"),
+        (
+            dir.path().join("missing.log").to_str().unwrap().to_string(),
+            "No such file",
+        ),
+    ];
+    for (path, expected) in &cases {
+        let out = checked(run(&[path], Vec::new()), path);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expected));
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let locked = dir.path().join("locked.log");
+        fs::copy(repo("samples/importtime/single/py311_json.log"), &locked).unwrap();
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        let p = locked.to_str().unwrap();
+        let out = checked(run(&[p], Vec::new()), p);
+        if fs::read(&locked).is_ok() {
+            // Running as root: mode 000 does not deny reads, so the graph is drawn.
+            assert_eq!(out.status.code(), Some(0));
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("ermission denied"));
+        }
+    }
+    // A file that opens but cannot be read (even by root): a read error, named.
+    #[cfg(target_os = "linux")]
+    {
+        let out = checked(run(&["/proc/self/mem"], Vec::new()), "/proc/self/mem");
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
+
+/// Every file in `dir`, by name.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failed_run_leaves_the_existing_output_and_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("graph.svg");
+    fs::write(&target, "the old graph").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let zero = "import time: self [us] | cumulative | imported package\n\
+                import time:         0 |          0 | m\n";
+    let failures: [(&[&str], Vec<u8>); 4] = [
+        (&["-", "-o", "graph.svg"], b"not a profile\n".to_vec()),
+        // Parses, but every weight is 0: the SVG renderer refuses after the fold.
+        (&["-", "-o", "graph.svg"], zero.as_bytes().to_vec()),
+        (&["missing.log", "-o", "graph.svg"], Vec::new()),
+        (&["-", "--tee", "-o", "graph.svg"], b"no rows\n".to_vec()),
+    ];
+    for (args, stdin) in failures {
+        let input = if args[0] == "-" { "<stdin>" } else { args[0] };
+        let out = checked(run_in(args, stdin, dir.path()), input);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(fs::read_to_string(&target).unwrap(), "the old graph");
+        assert_eq!(listing(dir.path()), ["graph.svg"], "{args:?}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+    // An output directory that does not exist: the error names the output path.
+    let out = checked(
+        run_in(
+            &[
+                repo("samples/importtime/single/py311_json.log")
+                    .to_str()
+                    .unwrap(),
+                "-o",
+                "no/such/dir/g.svg",
+            ],
+            Vec::new(),
+            dir.path(),
+        ),
+        "no/such/dir/g.svg",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(listing(dir.path()), ["graph.svg"]);
+}
+
+/// A folded input whose SVG takes a while to draw: many distinct, fairly deep stacks.
+fn slow_input() -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..60_000 {
+        s.push_str(&format!(
+            "root;pkg{};mod{};func{};inner{} {}\n",
+            i % 13,
+            i % 101,
+            i % 997,
+            i,
+            1 + i % 5
+        ));
+    }
+    s.into_bytes()
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_writing_the_output_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.folded");
+    fs::write(&input, slow_input()).unwrap();
+    let target = dir.path().join("graph.svg");
+    fs::write(&target, "the old graph").unwrap();
+    let mut interrupted = false;
+    for _attempt in 0..5 {
+        let mut child = Command::new(BIN)
+            .args(["in.folded", "-o", "graph.svg"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the temporary file, then interrupt as Ctrl-C does.
+        let seen = (0..20_000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            listing(dir.path()).iter().any(|n| n.ends_with(".tmp"))
+        });
+        if seen {
+            // SAFETY: kill(2) on our own child's pid; no memory is involved.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        }
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(
+            listing(dir.path()),
+            ["graph.svg", "in.folded"],
+            "no temporary file is left"
+        );
+        use std::os::unix::process::ExitStatusExt;
+        if seen && status.signal() == Some(libc::SIGINT) {
+            // Killed by the signal, as without a handler: the shell sees an interrupt.
+            assert_eq!(fs::read_to_string(&target).unwrap(), "the old graph");
+            interrupted = true;
+            break;
+        }
+        // The run finished before the signal landed: try again from the old file.
+        fs::write(&target, "the old graph").unwrap();
+    }
+    assert!(
+        interrupted,
+        "the signal never landed while the output was written"
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
+    let input = slow_input();
+    for args in [
+        vec!["--from", "folded", "-f", "folded", "-"],
+        vec!["--from", "folded", "-"],
+    ] {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -c 10`: read a little, then close the pipe.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let data = input.clone();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+        let mut head = [0u8; 10];
+        stdout.read_exact(&mut head).unwrap();
+        drop(stdout);
+        feeder.join().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{err}");
+    }
+}
+
+#[test]
+fn tee_into_a_closed_pipe_still_writes_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--tee", "-o", "graph.svg", "-"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&log).is_ok());
+    let mut head = [0u8; 10];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    assert!(feeder.join().unwrap(), "the writer is never cut off");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"));
+    assert_safe_svg(&fs::read(dir.path().join("graph.svg")).unwrap());
+}
+
+/// The rows of `input` as `--tee` sees them: for each line holding a row, the part from its
+/// last `import time:` marker on.
+fn tee_split(input: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let (mut kept, mut rows) = (Vec::new(), Vec::new());
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        match input::importtime::parse_row(content) {
+            Some((at, row)) if row != input::importtime::Row::Malformed => {
+                kept.extend_from_slice(&line[..at]);
+                rows.extend_from_slice(&line[at..]);
+            }
+            _ => kept.extend_from_slice(line),
+        }
+    }
+    (kept, rows)
+}
+
+#[test]
+fn tee_output_plus_the_rows_is_the_input_byte_for_byte() {
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\xEF\xBB\xBFstarting \xff\xfe\r\n");
+    input.extend_from_slice(b"import time: self [us] | cumulative | imported package\r\n");
+    input.extend_from_slice(b"import time:        12 |         12 |   a\r\n");
+    input.extend_from_slice(b"collecting ... import time:        30 |         42 | b\n");
+    input.extend_from_slice(b"import time: not a row at all\n");
+    input.extend_from_slice(b"\x1b[32mPASSED\x1b[0m \xc3\x28\n\n\r\n\t\x00\x01 tabs\n");
+    input.extend_from_slice(&fs::read(repo("samples/importtime/edge/many_libs_crlf.log")).unwrap());
+    input.extend_from_slice(
+        &fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap(),
+    );
+    input.extend_from_slice(
+        b"last line without newline \xff import time:         1 |          1 | z",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = checked(
+        run_in(
+            &["--tee", "-o", "graph.svg", "-"],
+            input.clone(),
+            dir.path(),
+        ),
+        "<stdin>",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let (kept, rows) = tee_split(&input);
+    assert_eq!(out.stdout, kept, "tee output is the input minus the rows");
+    assert_eq!(kept.len() + rows.len(), input.len());
+    assert!(rows.starts_with(b"import time: self [us]"));
+    assert_safe_svg(&fs::read(dir.path().join("graph.svg")).unwrap());
+}
+
+#[test]
+fn tee_keeps_up_with_a_fast_writer_and_streams_before_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--tee", "-o", "graph.svg", "-"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // A live pytest run: the first line shows up while the writer is still going.
+    stdin.write_all(b"collected 3 items\n").unwrap();
+    stdin.flush().unwrap();
+    let mut first = [0u8; 18];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"collected 3 items\n");
+    // Then a fast writer: ~40 MB as quickly as the pipe takes it, read as it comes.
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        stdout.read_to_end(&mut all).unwrap();
+        all
+    });
+    let mut expected = Vec::new();
+    let mut block = Vec::new();
+    block.extend_from_slice(b"import time: self [us] | cumulative | imported package\n");
+    for i in 0..2000 {
+        block
+            .extend_from_slice(format!("import time:        {i:>3} |  {i:>9} | m{i}\n").as_bytes());
+        block.extend_from_slice(format!("test_{i} PASSED\n").as_bytes());
+        expected.extend_from_slice(format!("test_{i} PASSED\n").as_bytes());
+    }
+    let repeats = (40 << 20) / block.len();
+    for _ in 0..repeats {
+        stdin.write_all(&block).unwrap();
+    }
+    drop(stdin);
+    let all = reader.join().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert_eq!(all.len(), expected.len() * repeats);
+    assert!(all.chunks(expected.len()).all(|c| c == expected));
+    assert!(dir.path().join("graph.svg").exists());
+}
+
+/// A finished child's output and its peak resident memory.
+struct Measured {
+    output: Output,
+    peak_rss: u64,
+}
+
+/// Peak RSS allowed for `input_len` bytes of input: 8× the input plus 64 MiB (the binary, its
+/// buffers, a thread pool).
+fn memory_bound(input_len: usize) -> u64 {
+    8 * input_len as u64 + (64 << 20)
+}
+
+/// Runs the binary with stdin closed, under an address-space cap (`RLIMIT_DATA` at twice the
+/// bound, so a runaway allocation fails instead of taking the machine), and samples the
+/// child's `VmHWM` (peak RSS, which the kernel keeps per process) from `/proc` until it exits.
+/// `wait4`'s `ru_maxrss` would be simpler but is useless here: it carries the test process's
+/// own (large) RSS into the child across fork and exec.
+#[cfg(target_os = "linux")]
+fn run_measured(args: &[&str], input_len: usize) -> Measured {
+    use std::os::unix::process::CommandExt;
+    let cap = 2 * memory_bound(input_len);
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: cap as libc::rlim_t,
+                rlim_max: cap as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_DATA, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).unwrap();
+        v
+    });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(text) = fs::read_to_string(&status_file)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    Measured {
+        output: Output {
+            status,
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+        },
+        peak_rss: peak_kib * 1024,
+    }
+}
+
+/// Elsewhere the memory is not measured (reported as 0).
+#[cfg(not(target_os = "linux"))]
+fn run_measured(args: &[&str], _input_len: usize) -> Measured {
+    Measured {
+        output: run(args, Vec::new()),
+        peak_rss: 0,
+    }
+}
+
+fn assert_memory_bounded(peak_rss: u64, input_len: usize, what: &str) {
+    let bound = memory_bound(input_len);
+    assert!(
+        peak_rss <= bound,
+        "{what}: peak RSS {} MiB for {} MiB of input (bound {} MiB)",
+        peak_rss >> 20,
+        input_len >> 20,
+        bound >> 20
+    );
+}
+
+#[test]
+fn memory_stays_within_a_small_multiple_of_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(&str, PathBuf, Vec<&str>)> = Vec::new();
+    let many = dir.path().join("many_libs_x40.log");
+    let one = fs::read(repo("samples/importtime/single/py311_many_libs.log")).unwrap();
+    fs::write(&many, one.repeat(40)).unwrap();
+    cases.push(("importtime x40", many, vec!["-f", "svg"]));
+    let raw = dir.path().join("record_x100.txt");
+    let one = fs::read(repo("samples/pyspy/record_subprocesses_raw.txt")).unwrap();
+    fs::write(&raw, one.repeat(100)).unwrap();
+    cases.push(("py-spy raw x100", raw, vec!["-f", "svg"]));
+    let deep = dir.path().join("deep.folded");
+    let frames: Vec<String> = (0..200_000).map(|i| format!("f{i}")).collect();
+    fs::write(&deep, format!("{} 5\n", frames.join(";"))).unwrap();
+    cases.push((
+        "200,000 deep",
+        deep,
+        vec!["--from", "folded", "-f", "folded"],
+    ));
+    for (what, path, mut args) in cases {
+        let p = path.to_str().unwrap();
+        args.push(p);
+        let len = fs::metadata(&path).unwrap().len() as usize;
+        let run = run_measured(&args, len);
+        let out = checked(run.output, p);
+        assert_eq!(out.status.code(), Some(0), "{what}");
+        assert_memory_bounded(run.peak_rss, len, what);
+    }
+}
