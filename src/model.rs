@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostics::Diagnostics;
+use crate::error::Error;
 
 /// What the weights count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -314,9 +315,61 @@ impl Profile {
     }
 }
 
+/// A cap on the memory that the stacks of one input may take up, for the formats whose
+/// stacks share their prefixes in the input (Gecko's stack table, speedscope's evented
+/// profiles, d3-flamegraph trees): there, a chain of N nested frames, each sampled once, takes
+/// O(N) bytes but makes O(N²) frames of stacks. 258 KB of Gecko JSON used to make 1.2 GB and a
+/// minute of work; the cap keeps memory within a small multiple of the input. Linear formats
+/// (folded, py-spy dumps, importtime) cannot exceed it and do not check.
+#[derive(Clone, Copy, Debug)]
+pub struct ExpansionBudget {
+    left: u64,
+    limit: u64,
+}
+
+impl ExpansionBudget {
+    /// 8 bytes of folded text per input byte, plus 64 MiB: far above real profiles (a 3.15
+    /// Gecko file makes about 1 byte per byte), far below what would exhaust memory.
+    pub fn for_input(input_len: usize) -> Self {
+        let limit = (input_len as u64)
+            .saturating_mul(8)
+            .saturating_add(64 << 20);
+        ExpansionBudget { left: limit, limit }
+    }
+
+    /// Charges what `frames` will cost: its folded text (names and separators) and its place in
+    /// the stack arena; an error once the cap is passed.
+    pub fn spend(&mut self, table: &FrameTable, frames: &[FrameId]) -> Result<(), Error> {
+        const STORED: u64 = 1 + size_of::<FrameId>() as u64;
+        let cost = frames
+            .iter()
+            .map(|&f| table.name(f).len() as u64 + STORED)
+            .sum::<u64>();
+        self.left = self.left.checked_sub(cost).ok_or_else(|| {
+            Error::invalid(format!(
+                "its stacks expand to more than {} MiB (8 times the input plus 64 MiB): a deep \
+                 stack table whose every level is sampled, too large to draw",
+                self.limit >> 20
+            ))
+        })?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_expansion_budget_stops_quadratic_stacks() {
+        let mut p = Profile::new(InputKind::Folded, Unit::Samples);
+        let a = p.frames.intern("ab", Category::Other);
+        let mut budget = ExpansionBudget::for_input(0);
+        let path = vec![a; 1 << 20];
+        assert!(budget.spend(&p.frames, &path).is_ok(), "7 MiB of 64");
+        let err = (0..30).try_for_each(|_| budget.spend(&p.frames, &path));
+        assert!(err.unwrap_err().to_string().contains("more than 64 MiB"));
+    }
 
     #[test]
     fn labels_lose_semicolons_and_line_breaks() {

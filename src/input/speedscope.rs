@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
-use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
 use super::{ParseOptions, folded, pyframe, text};
 
@@ -91,6 +91,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         Unit::Samples
     };
     let mut profile = Profile::new(InputKind::Speedscope, unit);
+    let mut budget = ExpansionBudget::for_input(data.len());
     let mut pseudo: Vec<FrameId> = Vec::new();
     let frames: Vec<FrameId> = shared
         .iter()
@@ -129,7 +130,8 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 if scale.is_none() {
                     profile.diagnostics.note_many(UNIT_NOT_TIME, 1, None);
                 }
-                evented_profile(p, &roots, &frames, scale.unwrap_or(1.0), &mut profile);
+                let scale = scale.unwrap_or(1.0);
+                evented_profile(p, &roots, &frames, scale, &mut budget, &mut profile)?;
             }
             _ => profile.diagnostics.note_many(UNKNOWN_PROFILE, 1, None),
         }
@@ -254,8 +256,9 @@ fn evented_profile(
     roots: &[FrameId],
     frames: &[FrameId],
     scale: f64,
+    budget: &mut ExpansionBudget,
     profile: &mut Profile,
-) {
+) -> Result<()> {
     let events = p
         .get("events")
         .and_then(Value::as_array)
@@ -283,6 +286,7 @@ fn evented_profile(
         if let Some(prev) = last {
             let weight = clock.advance((at - prev).max(0.0) * scale);
             if open.len() > base && weight > 0 {
+                budget.spend(&profile.frames, &open)?;
                 profile.push_stack(&open, weight, 0);
             }
         }
@@ -302,6 +306,7 @@ fn evented_profile(
             _ => profile.diagnostics.note_many(BAD_FRAME, 1, None),
         }
     }
+    Ok(())
 }
 
 /// Rounds a running sum instead of each step, so rounded steps add up to the rounded total.

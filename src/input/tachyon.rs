@@ -307,7 +307,7 @@ pub mod gecko {
     use crate::diagnostics::IssueKind;
     use crate::error::{Error, Result};
     use crate::input::{ParseOptions, folded, pyframe, text};
-    use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+    use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
     /// A stack, frame or function index that points nowhere.
     pub const BAD_INDEX: IssueKind = IssueKind {
@@ -358,13 +358,14 @@ pub mod gecko {
         }
         let shared = doc.pointer("/shared/stringArray").and_then(Value::as_array);
         let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
+        let mut budget = ExpansionBudget::for_input(data.len());
         for t in threads {
             let strings = t
                 .get("stringArray")
                 .and_then(Value::as_array)
                 .or(shared)
                 .map_or(&[][..], Vec::as_slice);
-            thread(t, strings, opts, &mut profile);
+            thread(t, strings, opts, &mut budget, &mut profile)?;
         }
         if profile.stack_count() == 0 {
             return Err(Error::no_data("gecko profile without samples"));
@@ -387,7 +388,13 @@ pub mod gecko {
             .and_then(|n| usize::try_from(n).ok())
     }
 
-    fn thread(t: &Value, strings: &[Value], opts: &ParseOptions, profile: &mut Profile) {
+    fn thread(
+        t: &Value,
+        strings: &[Value],
+        opts: &ParseOptions,
+        budget: &mut ExpansionBudget,
+        profile: &mut Profile,
+    ) -> Result<()> {
         let sample_stacks = column(t, "samples", "stack");
         let sample_weights = column(t, "samples", "weight");
         let stack_frame = column(t, "stackTable", "frame");
@@ -417,7 +424,7 @@ pub mod gecko {
             }
         }
         if counts.iter().all(|&c| c == 0) {
-            return;
+            return Ok(());
         }
 
         let tid = t
@@ -481,8 +488,10 @@ pub mod gecko {
             }
             path.push(root);
             path.reverse();
+            budget.spend(&profile.frames, &path)?;
             profile.push_stack(&path, count, 0);
         }
+        Ok(())
     }
 
     #[cfg(test)]
@@ -567,7 +576,7 @@ pub mod html {
     use crate::diagnostics::IssueKind;
     use crate::error::{Error, Result};
     use crate::input::{ParseOptions, folded, pyframe, text};
-    use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+    use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
     /// The marker before the data.
     const MARKER: &[u8] = b"const EMBEDDED_DATA = ";
@@ -812,6 +821,7 @@ pub mod html {
             }
         }
         let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
+        let mut budget = ExpansionBudget::for_input(data.len());
         let mut path: Vec<FrameId> = Vec::new();
         // (node, its depth in `path`)
         let mut todo: Vec<(usize, usize)> = if tree.nodes.is_empty() {
@@ -850,6 +860,7 @@ pub mod html {
             }
             let own = node.value.saturating_sub(inner);
             if own > 0 {
+                budget.spend(&profile.frames, &path)?;
                 profile.push_stack(&path, own, 0);
             }
             todo.extend(children[index].iter().rev().map(|&c| (c, depth + 1)));
