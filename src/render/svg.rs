@@ -44,9 +44,14 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         // hand it the stacks backwards so the first import is on the left.
         lines.reverse();
     }
-    let svg = draw(&mut opts, &lines)?;
-    let svg = rewrite_titles(&svg, folded);
-    let svg = add_legend(&svg, &categories(folded));
+    // Each step copies the whole image: let go of the previous copy as soon as the next one
+    // exists, so a large graph is held at most twice (a shadowed binding lives to the end).
+    let drawn = draw(&mut opts, &lines)?;
+    drop(lines);
+    let titled = rewrite_titles(&drawn, folded);
+    drop(drawn);
+    let svg = add_legend(&titled, &categories(folded));
+    drop(titled);
     out.write_all(svg.as_bytes())?;
     Ok(())
 }
