@@ -50,7 +50,8 @@ for (const file of files) {
     const inverted = document.querySelector("svg").getAttribute("onload") && window.inverted;
     const level = inverted ? ys[2] : ys[ys.length - 3];
     const row = groups.filter((g) => Number(g.querySelector("rect").getAttribute("y")) === level);
-    row.sort((a, b) => Number(b.getAttribute("fg:w")) - Number(a.getAttribute("fg:w")));
+    const w = (g) => Number(g.querySelector("rect").getAttribute("fg:w"));
+    row.sort((a, b) => w(b) - w(a));
     const g = row[0];
     const i = groups.indexOf(g);
     return { index: i, width: g.querySelector("rect").getAttribute("width"), title: g.querySelector("title").textContent };
