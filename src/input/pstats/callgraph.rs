@@ -161,8 +161,10 @@ impl CallGraph {
     /// Reads the top-level dict of a pstats file.
     pub fn from_value(value: &Value) -> Result<CallGraph> {
         let Value::Dict(entries) = value else {
-            return Err(Error::invalid("expected a dict (a pstats file) at the top level")
-                .at(Position::Byte(0)));
+            return Err(
+                Error::invalid("expected a dict (a pstats file) at the top level")
+                    .at(Position::Byte(0)),
+            );
         };
         let mut builder = Builder::default();
         for entry in entries.iter() {
@@ -188,7 +190,11 @@ impl CallGraph {
             if root_calls > 0.0 {
                 // Root calls are never recursive, so each carries ct / cc (cc counts
                 // outermost calls); a sampler's ct is per sample, so nc divides.
-                let per = if !self.sampled && f.cc > 0 { f.cc } else { f.nc };
+                let per = if !self.sampled && f.cc > 0 {
+                    f.cc
+                } else {
+                    f.nc
+                };
                 let share = (root_calls / per.max(1) as f64).min(1.0);
                 roots.push((i as u32, f.ct.max(0.0) * share));
             }
@@ -203,12 +209,16 @@ impl CallGraph {
             .filter(|e| self.funcs[e.caller as usize].nc > 0)
     }
 
-    /// Seconds of cumulative time flowing along `edge` per unit of the caller's scale.
-    fn edge_flow(&self, edge: &Edge, tuple_ct_usable: bool) -> f64 {
+    /// Seconds of cumulative time flowing along `edge` per unit of the caller's scale: the
+    /// edge's own `ct` when cProfile recorded one, else `ct(g)` shared by call counts. The
+    /// share's denominator is `nc(g)`, or the sum over its edges when that is larger: a
+    /// sampler counts an edge once per occurrence in a stack but `nc` once per sample.
+    fn edge_flow(&self, edge: &Edge, calls_in: f64, tuple_ct_usable: bool) -> f64 {
         let g = &self.funcs[edge.callee as usize];
+        let per = calls_in.max(g.nc as f64);
         let flow = match edge.ct {
             Some(ct) if tuple_ct_usable => ct,
-            _ if g.nc > 0 => g.ct * edge.calls / g.nc as f64,
+            _ if per > 0.0 => g.ct * edge.calls / per,
             _ => 0.0,
         };
         if flow.is_finite() { flow.max(0.0) } else { 0.0 }
@@ -269,6 +279,14 @@ impl CallGraph {
         let usable: Vec<bool> = (0..self.funcs.len() as u32)
             .map(|g| self.tuple_ct_usable(g))
             .collect();
+        let calls_in: Vec<f64> = (0..self.funcs.len() as u32)
+            .map(|g| {
+                self.callers[g as usize]
+                    .iter()
+                    .map(|&e| self.edges[e as usize].calls)
+                    .sum()
+            })
+            .collect();
         let mut nodes: Vec<PathNode> = Vec::new();
         let mut on_path = vec![false; self.funcs.len()];
         let mut path: Vec<u32> = Vec::new();
@@ -300,7 +318,7 @@ impl CallGraph {
             for &e in &self.callees[f as usize] {
                 let edge = &self.edges[e as usize];
                 let g = edge.callee;
-                let t = self.edge_flow(edge, usable[g as usize]) * scale;
+                let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
                 if t >= MIN_FLOW && !on_path[g as usize] {
                     todo.push((g, me, depth + 1, t));
                 }
@@ -322,8 +340,9 @@ impl CallGraph {
                 *b = i as u32;
             }
         }
-        let mut queue: std::collections::VecDeque<u32> =
-            (0..n as u32).filter(|&f| best[f as usize] != NONE).collect();
+        let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
+            .filter(|&f| best[f as usize] != NONE)
+            .collect();
         self.spread(nodes, &mut best, &mut queue, summary, false);
         let mut missing: Vec<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] == NONE && self.funcs[f as usize].own_us > 0)
@@ -592,13 +611,14 @@ fn is_sampled_marker(key: &Value) -> bool {
 }
 
 fn expected_stats(at: u64) -> Error {
-    Error::invalid("expected a (cc, nc, tt, ct, callers) tuple as the value")
-        .at(Position::Byte(at))
+    Error::invalid("expected a (cc, nc, tt, ct, callers) tuple as the value").at(Position::Byte(at))
 }
 
 fn func_key(v: &Value) -> Result<FuncKey> {
     let bad = || Error::invalid("expected a (filename, line, name) key");
-    let Value::Tuple(t) = v else { return Err(bad()) };
+    let Value::Tuple(t) = v else {
+        return Err(bad());
+    };
     let [Value::Str(file), Value::Int(line), name] = &t[..] else {
         return Err(bad());
     };
@@ -643,8 +663,10 @@ fn edge_value(v: &Value, at: u64) -> Result<(f64, Option<f64>)> {
                 seconds(tt, at)?;
                 Ok((count(nc, at)? as f64, Some(seconds(ct, at)?)))
             }
-            _ => Err(Error::invalid("expected a caller value (nc, cc, tt, ct) or a call count")
-                .at(Position::Byte(at))),
+            _ => Err(
+                Error::invalid("expected a caller value (nc, cc, tt, ct) or a call count")
+                    .at(Position::Byte(at)),
+            ),
         },
         other => Ok((count(other, at)? as f64, None)),
     }
@@ -672,7 +694,9 @@ mod tests {
     }
 
     /// `(name, cc, nc, tt, ct, [(caller, calls)])` with `profile`-style int caller values.
-    fn graph(funcs: &[(&str, i64, i64, f64, f64, &[(&str, i64)])]) -> CallGraph {
+    type Row<'a> = (&'a str, i64, i64, f64, f64, &'a [(&'a str, i64)]);
+
+    fn graph(funcs: &[Row<'_>]) -> CallGraph {
         let pairs = funcs
             .iter()
             .map(|(name, cc, nc, tt, ct, callers)| {
@@ -721,12 +745,23 @@ mod tests {
         assert_eq!(largest_remainder(5, &[0.0, 0.0]), [3, 2]);
         assert_eq!(largest_remainder(7, &[3.0, 0.0, 1.0]), [5, 0, 2]);
         assert_eq!(largest_remainder(0, &[1.0]), [0]);
-        assert_eq!(largest_remainder(u64::MAX >> 11, &[1e-300, 1.0]).iter().sum::<u64>(), u64::MAX >> 11);
+        assert_eq!(
+            largest_remainder(u64::MAX >> 11, &[1e-300, 1.0])
+                .iter()
+                .sum::<u64>(),
+            u64::MAX >> 11
+        );
     }
 
     #[test]
     fn micros_rounds_half_away_from_zero_and_clamps_negatives() {
-        for (tt, us) in [(1.5e-6, 2), (2.4e-6, 2), (1.0, 1_000_000), (-3.0, 0), (f64::NAN, 0)] {
+        for (tt, us) in [
+            (1.5e-6, 2),
+            (2.4e-6, 2),
+            (1.0, 1_000_000),
+            (-3.0, 0),
+            (f64::NAN, 0),
+        ] {
             assert_eq!(micros(tt), Some(us), "{tt}");
         }
         assert_eq!(micros(1e300), None);
@@ -744,7 +779,13 @@ mod tests {
         let (lines, summary) = stacks(&g, 100);
         assert_eq!(
             lines,
-            ["main 1", "main;a 1", "main;a;leaf 6", "main;b 1", "main;b;leaf 2"]
+            [
+                "main 1",
+                "main;a 1",
+                "main;a;leaf 6",
+                "main;b 1",
+                "main;b;leaf 2"
+            ]
         );
         assert_eq!(summary.exact_us, 3);
         assert_eq!(summary.apportioned_us, 8);
@@ -755,7 +796,14 @@ mod tests {
         // rec calls itself twice; a mutual cycle p <-> q under main.
         let g = graph(&[
             ("main", 1, 1, 0.000_001, 0.000_010, &[]),
-            ("rec", 1, 3, 0.000_003, 0.000_003, &[("main", 1), ("rec", 2)]),
+            (
+                "rec",
+                1,
+                3,
+                0.000_003,
+                0.000_003,
+                &[("main", 1), ("rec", 2)],
+            ),
             ("p", 1, 2, 0.000_002, 0.000_006, &[("main", 1), ("q", 1)]),
             ("q", 2, 2, 0.000_004, 0.000_005, &[("p", 2)]),
         ]);

@@ -341,7 +341,9 @@ impl<'a> Reader<'a> {
 
     fn string(&mut self, n: usize) -> Result<Value> {
         let bytes = self.take(n, "string")?;
-        Ok(Value::Str(Rc::from(String::from_utf8_lossy(bytes).as_ref())))
+        Ok(Value::Str(Rc::from(
+            String::from_utf8_lossy(bytes).as_ref(),
+        )))
     }
 
     fn text_float(&mut self) -> Result<f64> {
@@ -363,7 +365,10 @@ impl<'a> Reader<'a> {
         if count.saturating_mul(2) > self.left() {
             return Err(self.error_at(
                 at,
-                format!("long of {count} digits is larger than the {} bytes left", self.left()),
+                format!(
+                    "long of {count} digits is larger than the {} bytes left",
+                    self.left()
+                ),
             ));
         }
         let mut exact: Option<i128> = Some(0);
@@ -543,22 +548,35 @@ mod tests {
             (vec![b'.'], Value::Ellipsis),
             (vec![b'S'], Value::StopIteration),
             (vec![b'i', 0xFF, 0xFF, 0xFF, 0xFF], Value::Int(-1)),
-            (vec![b'I', 1, 0, 0, 0, 1, 0, 0, 0], Value::Int((1 << 32) + 1)),
+            (
+                vec![b'I', 1, 0, 0, 0, 1, 0, 0, 0],
+                Value::Int((1 << 32) + 1),
+            ),
             // 2**15 + 3 = digits [3, 1]
             (vec![b'l', 2, 0, 0, 0, 3, 0, 1, 0], Value::Int(32771)),
-            (vec![b'l', 0xFE, 0xFF, 0xFF, 0xFF, 3, 0, 1, 0], Value::Int(-32771)),
+            (
+                vec![b'l', 0xFE, 0xFF, 0xFF, 0xFF, 3, 0, 1, 0],
+                Value::Int(-32771),
+            ),
             (
                 [vec![b'g'], 1.5f64.to_le_bytes().to_vec()].concat(),
                 Value::Float(1.5),
             ),
             (vec![b'f', 3, b'2', b'.', b'5'], Value::Float(2.5)),
             (
-                [vec![b'y'], 1.0f64.to_le_bytes().to_vec(), 2.0f64.to_le_bytes().to_vec()]
-                    .concat(),
+                [
+                    vec![b'y'],
+                    1.0f64.to_le_bytes().to_vec(),
+                    2.0f64.to_le_bytes().to_vec(),
+                ]
+                .concat(),
                 Value::Complex(1.0, 2.0),
             ),
             (vec![b'x', 1, b'1', 1, b'2'], Value::Complex(1.0, 2.0)),
-            (vec![b's', 2, 0, 0, 0, 0, 1], Value::Bytes(Rc::from(&[0u8, 1][..]))),
+            (
+                vec![b's', 2, 0, 0, 0, 0, 1],
+                Value::Bytes(Rc::from(&[0u8, 1][..])),
+            ),
             (vec![b'u', 2, 0, 0, 0, 0xC3, 0xA9], s("é")),
             (vec![b't', 1, 0, 0, 0, b'x'], s("x")),
             (vec![b'a', 1, 0, 0, 0, b'x'], s("x")),
@@ -566,7 +584,10 @@ mod tests {
             (vec![b'z', 1, b'x'], s("x")),
             (vec![b'Z', 1, b'x'], s("x")),
             // A lone surrogate (allowed by marshal) becomes U+FFFD instead of failing.
-            (vec![b'u', 3, 0, 0, 0, 0xED, 0xA0, 0x80], s("\u{FFFD}\u{FFFD}\u{FFFD}")),
+            (
+                vec![b'u', 3, 0, 0, 0, 0xED, 0xA0, 0x80],
+                s("\u{FFFD}\u{FFFD}\u{FFFD}"),
+            ),
         ];
         for (bytes, expected) in cases {
             assert_eq!(read(&bytes).unwrap(), expected, "{bytes:02x?}");
@@ -597,9 +618,7 @@ mod tests {
     #[test]
     fn a_flagged_container_takes_its_slot_before_its_children() {
         // FB dict +#0, key tuple +#1 ("a" +#2), value r#2: the value must be "a", not the tuple.
-        let bytes = [
-            0xFB, 0xA9, 1, 0xDA, 1, b'a', b'r', 2, 0, 0, 0, b'0',
-        ];
+        let bytes = [0xFB, 0xA9, 1, 0xDA, 1, b'a', b'r', 2, 0, 0, 0, b'0'];
         let v = read(&bytes).unwrap();
         let pairs = entries(&v);
         assert_eq!(pairs[0].1, s("a"));
@@ -626,14 +645,18 @@ mod tests {
         ];
         for (bytes, at, what) in cases {
             let err = read(&bytes).unwrap_err();
-            assert_eq!(err.position(), Some(Position::Byte(at)), "{bytes:02x?}: {err}");
+            assert_eq!(
+                err.position(),
+                Some(Position::Byte(at)),
+                "{bytes:02x?}: {err}"
+            );
             assert!(err.to_string().contains(what), "{bytes:02x?}: {err}");
         }
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let mut bytes = vec![b')', 1].repeat(100_000);
+        let mut bytes = [b')', 1].repeat(100_000);
         bytes.push(b'N');
         let err = read(&bytes).unwrap_err();
         assert!(err.to_string().contains("nested deeper"), "{err}");
@@ -678,9 +701,15 @@ mod tests {
             let bytes = code_bytes(layout);
             let v = read_all(&bytes, layout).unwrap();
             let Value::Code(code) = v else { panic!() };
-            assert_eq!((&*code.filename, &*code.name, code.firstlineno), ("m.py", "f", 7));
+            assert_eq!(
+                (&*code.filename, &*code.name, code.firstlineno),
+                ("m.py", "f", 7)
+            );
             for other in CodeLayout::ALL.into_iter().filter(|&l| l != layout) {
-                assert!(read_all(&bytes, other).is_err(), "{layout:?} read as {other:?}");
+                assert!(
+                    read_all(&bytes, other).is_err(),
+                    "{layout:?} read as {other:?}"
+                );
             }
         }
     }

@@ -161,9 +161,7 @@ fn read_graph(data: &[u8]) -> Result<(CallGraph, CodeLayout)> {
     let mut best: Option<Error> = None;
     for layout in CodeLayout::ALL {
         let mut reader = Reader::new(data, layout);
-        let result = reader
-            .read_whole()
-            .and_then(|v| CallGraph::from_value(&v));
+        let result = reader.read_whole().and_then(|v| CallGraph::from_value(&v));
         match result {
             Ok(graph) => return Ok((graph, layout)),
             Err(err) => {
@@ -206,7 +204,9 @@ fn intern_frames(graph: &CallGraph, opts: &ParseOptions, profile: &mut Profile) 
     let mut sorted: Vec<_> = counts.into_iter().collect();
     sorted.sort_unstable();
     for (id, (nc, cc, keys)) in sorted {
-        profile.frames.set_detail(id, call_detail(nc, cc, graph.sampled));
+        profile
+            .frames
+            .set_detail(id, call_detail(nc, cc, graph.sampled));
         merged += u64::from(keys > 1);
     }
     if graph.sampled && !opts.keep_lines {
@@ -316,7 +316,9 @@ fn record(graph: &CallGraph, summary: &WalkSummary, profile: &mut Profile) {
     profile.facts.insert("functions", functions);
     profile.facts.insert("calls", calls);
     profile.facts.insert("exact_us", summary.exact_us);
-    profile.facts.insert("apportioned_us", summary.apportioned_us);
+    profile
+        .facts
+        .insert("apportioned_us", summary.apportioned_us);
     let d = &mut profile.diagnostics;
     if graph.sampled {
         let samples = graph.funcs.iter().fold(0u64, |a, f| a.saturating_add(f.cc));
@@ -377,22 +379,142 @@ mod tests {
         };
         let site = "/v/lib/python3.11/site-packages/requests/api.py";
         let cases: Vec<(&str, i64, &str, bool, &ParseOptions, &str, Category)> = vec![
-            ("~", 0, "<built-in method builtins.len>", false, &o, "<built-in method builtins.len>", Category::Builtin),
+            (
+                "~",
+                0,
+                "<built-in method builtins.len>",
+                false,
+                &o,
+                "<built-in method builtins.len>",
+                Category::Builtin,
+            ),
             ("", 0, "len", false, &o, "<built-in len>", Category::Builtin),
-            ("profile", 0, "profiler", false, &o, "profile:0(profiler)", Category::Synthetic),
-            ("demo.py", 3, "f", false, &o, "f (demo.py:3)", Category::FirstParty),
-            (site, 14, "get", false, &o, "get (requests/api.py:14)", Category::SitePackages),
-            (site, 14, "get", false, &full, "get (/v/lib/python3.11/site-packages/requests/api.py:14)", Category::SitePackages),
-            (site, 14, "get", false, &mine, "get (requests/api.py:14)", Category::FirstParty),
-            ("/usr/lib/python3/dist-packages/six.py", 1, "<module>", false, &o, "<module> (six.py:1)", Category::SitePackages),
-            ("/usr/lib/python3.15/json/decoder.py", 332, "decode", false, &o, "decode (json/decoder.py:332)", Category::Stdlib),
-            ("/opt/lib/python3.13t/re/__init__.py", 1, "m", false, &o, "m (re/__init__.py:1)", Category::Stdlib),
-            ("<frozen importlib._bootstrap>", 1, "_load", false, &o, "_load (<frozen importlib._bootstrap>:1)", Category::Stdlib),
-            ("<string>", 1, "<module>", false, &o, "<module> (<string>:1)", Category::Other),
-            ("/a/w.py", 95, "Expr.walk", true, &o, "Expr.walk (/a/w.py)", Category::FirstParty),
-            ("/a/w.py", 95, "Expr.walk", true, &keep, "Expr.walk (/a/w.py:95)", Category::FirstParty),
-            ("__init__", -1, "__init__", true, &keep, "__init__ (__init__)", Category::FirstParty),
-            ("C:\\Py\\Lib\\site-packages\\x\\y.py", 2, "f", false, &o, "f (x\\y.py:2)", Category::SitePackages),
+            (
+                "profile",
+                0,
+                "profiler",
+                false,
+                &o,
+                "profile:0(profiler)",
+                Category::Synthetic,
+            ),
+            (
+                "demo.py",
+                3,
+                "f",
+                false,
+                &o,
+                "f (demo.py:3)",
+                Category::FirstParty,
+            ),
+            (
+                site,
+                14,
+                "get",
+                false,
+                &o,
+                "get (requests/api.py:14)",
+                Category::SitePackages,
+            ),
+            (
+                site,
+                14,
+                "get",
+                false,
+                &full,
+                "get (/v/lib/python3.11/site-packages/requests/api.py:14)",
+                Category::SitePackages,
+            ),
+            (
+                site,
+                14,
+                "get",
+                false,
+                &mine,
+                "get (requests/api.py:14)",
+                Category::FirstParty,
+            ),
+            (
+                "/usr/lib/python3/dist-packages/six.py",
+                1,
+                "<module>",
+                false,
+                &o,
+                "<module> (six.py:1)",
+                Category::SitePackages,
+            ),
+            (
+                "/usr/lib/python3.15/json/decoder.py",
+                332,
+                "decode",
+                false,
+                &o,
+                "decode (json/decoder.py:332)",
+                Category::Stdlib,
+            ),
+            (
+                "/opt/lib/python3.13t/re/__init__.py",
+                1,
+                "m",
+                false,
+                &o,
+                "m (re/__init__.py:1)",
+                Category::Stdlib,
+            ),
+            (
+                "<frozen importlib._bootstrap>",
+                1,
+                "_load",
+                false,
+                &o,
+                "_load (<frozen importlib._bootstrap>:1)",
+                Category::Stdlib,
+            ),
+            (
+                "<string>",
+                1,
+                "<module>",
+                false,
+                &o,
+                "<module> (<string>:1)",
+                Category::Other,
+            ),
+            (
+                "/a/w.py",
+                95,
+                "Expr.walk",
+                true,
+                &o,
+                "Expr.walk (/a/w.py)",
+                Category::FirstParty,
+            ),
+            (
+                "/a/w.py",
+                95,
+                "Expr.walk",
+                true,
+                &keep,
+                "Expr.walk (/a/w.py:95)",
+                Category::FirstParty,
+            ),
+            (
+                "__init__",
+                -1,
+                "__init__",
+                true,
+                &keep,
+                "__init__ (__init__)",
+                Category::FirstParty,
+            ),
+            (
+                "C:\\Py\\Lib\\site-packages\\x\\y.py",
+                2,
+                "f",
+                false,
+                &o,
+                "f (x\\y.py:2)",
+                Category::SitePackages,
+            ),
         ];
         for (file, line, name, sampled, opts, label, category) in cases {
             assert_eq!(
