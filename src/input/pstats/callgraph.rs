@@ -35,6 +35,10 @@ pub const MIN_FLOW: f64 = 0.5e-6;
 /// what is left is attached as for [`MIN_FLOW`]. About 40 MB of walk nodes.
 pub const MAX_PATHS: usize = 1_000_000;
 
+/// Most caller→callee edges one walk looks at: a function with thousands of callees (`exec`,
+/// `getattr`) visited on many paths would otherwise cost far more than its paths.
+pub const MAX_EDGE_VISITS: usize = 50_000_000;
+
 /// Largest own time accepted for one function, in microseconds (about 285 years): keeps sums
 /// far from `u64` overflow whatever the input claims.
 const MAX_US: f64 = (1u64 << 53) as f64;
@@ -133,15 +137,13 @@ pub struct WalkSummary {
     pub exact_us: u64,
     /// Microseconds of all other functions (split over inferred stacks).
     pub apportioned_us: u64,
-    /// Functions with own time that were split over inferred stacks (not a single chain).
-    pub apportioned_funcs: u64,
     /// Functions with own time attached under a caller's heaviest stack.
     pub attached: Vec<u64>,
     /// Functions with own time placed under `[no root]`.
     pub no_root: Vec<u64>,
     /// Stacks shortened with [`Step::Elided`].
     pub elided: u64,
-    /// True when the walk stopped at [`MAX_PATHS`].
+    /// True when the walk stopped at [`MAX_PATHS`] or [`MAX_EDGE_VISITS`].
     pub budget_hit: bool,
 }
 
@@ -295,8 +297,9 @@ impl CallGraph {
         for (root, flow) in self.roots().into_iter().rev() {
             todo.push((root, NONE, 0, flow));
         }
+        let mut edge_visits = 0usize;
         while let Some((f, parent, depth, flow)) = todo.pop() {
-            if nodes.len() >= MAX_PATHS {
+            if nodes.len() >= MAX_PATHS || edge_visits >= MAX_EDGE_VISITS {
                 summary.budget_hit = true;
                 break;
             }
@@ -315,6 +318,7 @@ impl CallGraph {
             });
             let me = (nodes.len() - 1) as u32;
             let mark = todo.len();
+            edge_visits += self.callees[f as usize].len();
             for &e in &self.callees[f as usize] {
                 let edge = &self.edges[e as usize];
                 let g = edge.callee;
@@ -459,7 +463,6 @@ impl CallGraph {
                 summary.exact_us += f.own_us;
             } else {
                 summary.apportioned_us += f.own_us;
-                summary.apportioned_funcs += u64::from(f.own_us > 0);
             }
         }
     }

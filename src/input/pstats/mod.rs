@@ -32,13 +32,21 @@ use super::ParseOptions;
 use callgraph::{CallGraph, FuncName, Step, WalkSummary};
 use marshal::{CodeLayout, Reader};
 
-/// Stacks are inferred from caller/callee pairs; this counts the functions whose time was split.
-pub const INFERRED: IssueKind = IssueKind {
-    id: "pstats.inferred",
-    one: "function whose own time was split over inferred stacks (pstats keeps only \
-          caller/callee pairs, not stacks)",
-    many: "functions whose own time was split over inferred stacks (pstats keeps only \
-           caller/callee pairs, not stacks)",
+/// Microseconds of own time on stacks inferred from caller/callee pairs (a function with
+/// several callers, or below one, had its time split in proportion to edge time).
+pub const APPORTIONED_US: IssueKind = IssueKind {
+    id: "pstats.apportioned-us",
+    one: "µs of own time on inferred stacks (pstats keeps only caller/callee pairs: time of \
+          functions reached through several callers is split by each edge's share)",
+    many: "µs of own time on inferred stacks (pstats keeps only caller/callee pairs: time of \
+           functions reached through several callers is split by each edge's share)",
+};
+
+/// Microseconds of own time on exact stacks: a single caller chain from a root call.
+pub const EXACT_US: IssueKind = IssueKind {
+    id: "pstats.exact-us",
+    one: "µs of own time on exact stacks (a single caller chain from a root call)",
+    many: "µs of own time on exact stacks (a single caller chain from a root call)",
 };
 
 /// The file came from a sampling profiler; counts its samples.
@@ -325,7 +333,8 @@ fn record(graph: &CallGraph, summary: &WalkSummary, profile: &mut Profile) {
         profile.facts.insert("samples", samples);
         d.note_many(SAMPLED, samples.max(1), None);
     }
-    d.note_many(INFERRED, summary.apportioned_funcs, None);
+    d.note_many(APPORTIONED_US, summary.apportioned_us, None);
+    d.note_many(EXACT_US, summary.exact_us, None);
     note_offsets(d, NEGATIVE, &graph.negative);
     note_offsets(d, MISSING_CALLER, &graph.missing_callers);
     note_offsets(d, ATTACHED, &summary.attached);
