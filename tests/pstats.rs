@@ -86,8 +86,16 @@ fn real_samples_match_their_snapshots() {
     });
 }
 
+/// The ground truth of `prof`: next to it, or in `samples/pstats/formats-truth/` for the small
+/// `samples/formats/` files.
 fn read_json(prof: &str) -> serde_json::Value {
-    let plain = prof.replace(".prof", ".json");
+    let plain = match prof.strip_prefix("samples/formats/") {
+        Some(name) => format!(
+            "samples/pstats/formats-truth/{}",
+            name.replace(".prof", ".json")
+        ),
+        None => prof.replace(".prof", ".json"),
+    };
     let text = if Path::new(&plain).exists() {
         fs::read_to_string(&plain).unwrap()
     } else {
@@ -171,10 +179,26 @@ fn check_conservation(prof: &str, opts: &ParseOptions) {
     assert_eq!(p.facts["calls"], calls, "{prof}");
 }
 
+/// The small hand-checkable files (FORMATS.md §2.5, §2.6 and the demo captures).
+fn format_samples() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir("samples/formats")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pstats-") && n.ends_with(".prof"))
+        .map(|n| format!("samples/formats/{n}"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 11);
+    names
+}
+
 #[test]
 fn every_function_keeps_its_own_time_to_the_microsecond() {
     for prof in WITH_TRUTH {
         check_conservation(prof, &ParseOptions::default());
+    }
+    for prof in format_samples() {
+        check_conservation(&prof, &ParseOptions::default());
     }
 }
 
@@ -293,8 +317,26 @@ fn sniff_claims_every_sample_and_no_json() {
     for prof in WITH_TRUTH {
         assert!(pstats::sniff(&fs::read(prof).unwrap()), "{prof}");
     }
-    let json = fs::read("samples/pstats/py37_workload.json").unwrap();
-    assert!(!pstats::sniff(&json));
+    for prof in format_samples() {
+        assert!(pstats::sniff(&fs::read(&prof).unwrap()), "{prof}");
+    }
+    let mut others = 0;
+    for dir in [
+        "samples/formats",
+        "samples/pyspy",
+        "samples/tachyon",
+        "samples/pstats",
+    ] {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.extension().is_some_and(|e| e != "prof") {
+                let data = fs::read(&path).unwrap();
+                assert!(!pstats::sniff(&data), "{}", path.display());
+                others += 1;
+            }
+        }
+    }
+    assert!(others > 30);
     assert!(!pstats::sniff(b"{\"a\": 1}"));
 }
 

@@ -534,6 +534,61 @@ mod tests {
         }
     }
 
+    /// `{('a.py', 1, 'f'): (1, 1, 0.5, 0.5, {}), ('~', 0, 'len'): (2, 2, 0.25, 0.25,
+    /// {('a.py', 1, 'f'): (2, 2, 0.25, 0.25)})}` with only the long forms a version 2 writer
+    /// (Python 3.0-3.3) uses: no refs, `u` strings, `(` tuples, text and 64-bit numbers.
+    #[test]
+    fn version_2_long_forms_parse() {
+        let mut b = vec![b'{'];
+        let key = |b: &mut Vec<u8>, file: &[u8], line: u8, name: &[u8]| {
+            b.extend([b'(', 3, 0, 0, 0, b'u', file.len() as u8, 0, 0, 0]);
+            b.extend(file);
+            b.extend([
+                b'I',
+                line,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                b'u',
+                name.len() as u8,
+                0,
+                0,
+                0,
+            ]);
+            b.extend(name);
+        };
+        key(&mut b, b"a.py", 1, b"f");
+        b.extend([b'(', 5, 0, 0, 0, b'i', 1, 0, 0, 0, b'l', 1, 0, 0, 0, 1, 0]);
+        b.extend([
+            b'f', 3, b'0', b'.', b'5', b'f', 3, b'0', b'.', b'5', b'{', b'0',
+        ]);
+        key(&mut b, b"~", 0, b"len");
+        b.extend([b'(', 5, 0, 0, 0, b'i', 2, 0, 0, 0, b'i', 2, 0, 0, 0]);
+        b.extend([
+            b'f', 4, b'0', b'.', b'2', b'5', b'f', 4, b'0', b'.', b'2', b'5', b'{',
+        ]);
+        key(&mut b, b"a.py", 1, b"f");
+        b.extend([b'(', 4, 0, 0, 0, b'i', 2, 0, 0, 0, b'i', 2, 0, 0, 0]);
+        b.extend([
+            b'f', 4, b'0', b'.', b'2', b'5', b'f', 4, b'0', b'.', b'2', b'5', b'0', b'0',
+        ]);
+        assert!(sniff(&b));
+        let p = parse(&b, &ParseOptions::default()).unwrap();
+        let lines = p.folded_lines();
+        assert_eq!(
+            lines,
+            [
+                ("f (a.py:1)".to_string(), 500_000),
+                ("f (a.py:1);len".to_string(), 250_000)
+            ]
+        );
+        assert_eq!(p.facts["exact_us"], 750_000);
+    }
+
     #[test]
     fn call_details_read_like_pstats() {
         assert_eq!(call_detail(1, 1, false), "1 call");
