@@ -39,9 +39,11 @@ pub const MAX_PATHS: usize = 1_000_000;
 /// `getattr`) visited on many paths would otherwise cost far more than its paths.
 pub const MAX_EDGE_VISITS: usize = 50_000_000;
 
-/// Largest own time accepted for one function, in microseconds (about 285 years): keeps sums
-/// far from `u64` overflow whatever the input claims.
-const MAX_US: f64 = (1u64 << 53) as f64;
+/// Largest own time accepted for one function, and for the whole profile, in microseconds
+/// (2^60 µs, 36,000 years): roomy enough for a `profile.Profile(time.perf_counter_ns)` run,
+/// whose int nanoseconds pstats reads as seconds, yet sums stay far from `u64` overflow and
+/// the apportioning's `u128` products (2^60 · 2^40) stay exact.
+const MAX_US: u64 = 1 << 60;
 
 /// How a function is named in a key's third field.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -247,21 +249,8 @@ impl CallGraph {
         let max_depth = max_depth.max(3);
         let mut chain = Vec::new();
         let mut steps = Vec::new();
-        for (i, &w) in weights.iter().enumerate() {
-            if w == 0 {
-                continue;
-            }
-            chain.clear();
-            let mut n = i as u32;
-            while n != NONE {
-                let node = nodes[n as usize];
-                chain.push(match node.func {
-                    NONE => Step::NoRoot,
-                    f => Step::Func(f),
-                });
-                n = node.parent;
-            }
-            chain.reverse();
+        for (i, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0) {
+            path_to(&nodes, i as u32, &mut chain);
             steps.clear();
             if chain.len() > max_depth {
                 summary.elided += 1;
@@ -468,6 +457,20 @@ impl CallGraph {
     }
 }
 
+/// The frames of walk node `n`, root first, into `chain`.
+fn path_to(nodes: &[PathNode], mut n: u32, chain: &mut Vec<Step>) {
+    chain.clear();
+    while n != NONE {
+        let node = nodes[n as usize];
+        chain.push(match node.func {
+            NONE => Step::NoRoot,
+            f => Step::Func(f),
+        });
+        n = node.parent;
+    }
+    chain.reverse();
+}
+
 /// Splits `total` into integers proportional to `shares` (equal split when they are all 0)
 /// that sum exactly to `total`: floors first, then one more unit to the largest remainders,
 /// earlier entries first on ties. Shares become integers (2^40 for the largest) so the
@@ -583,17 +586,23 @@ impl Builder {
             g.callers[e.callee as usize].push(i as u32);
             g.callees[e.caller as usize].push(i as u32);
         }
+        let mut total = 0u64;
         for f in &mut g.funcs {
             if f.tt.is_nan() || f.tt < 0.0 {
                 g.negative.push(f.at);
             }
-            f.own_us = micros(f.tt).ok_or_else(|| {
-                Error::invalid(format!(
-                    "own time {} s is out of range (expected under 2^53 µs)",
-                    f.tt
-                ))
-                .at(Position::Byte(f.at))
-            })?;
+            f.own_us = micros(f.tt)
+                .filter(|us| {
+                    total = total.saturating_add(*us);
+                    total < MAX_US
+                })
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "own time {} s takes the profile past 2^60 µs (expected a plausible time)",
+                        f.tt
+                    ))
+                    .at(Position::Byte(f.at))
+                })?;
         }
         Ok(g)
     }
@@ -606,7 +615,7 @@ pub fn micros(tt: f64) -> Option<u64> {
         return Some(0);
     }
     let us = (tt * 1e6).round();
-    (us < MAX_US).then_some(us as u64)
+    (us < MAX_US as f64).then_some(us as u64)
 }
 
 fn is_sampled_marker(key: &Value) -> bool {
@@ -768,6 +777,23 @@ mod tests {
             assert_eq!(micros(tt), Some(us), "{tt}");
         }
         assert_eq!(micros(1e300), None);
+    }
+
+    #[test]
+    fn implausible_times_are_an_error_not_an_overflow() {
+        let stats = |tt: f64| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(1),
+                Value::Int(1),
+                Value::Float(tt),
+                Value::Float(tt),
+                dict(vec![]),
+            ]))
+        };
+        // Each is below the limit alone; together they pass 2^60 µs.
+        let v = dict(vec![(key("a"), stats(7e11)), (key("b"), stats(7e11))]);
+        let err = CallGraph::from_value(&v).unwrap_err();
+        assert!(err.to_string().contains("2^60"), "{err}");
     }
 
     #[test]
