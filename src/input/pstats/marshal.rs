@@ -371,8 +371,11 @@ impl<'a> Reader<'a> {
                 ),
             ));
         }
-        let mut exact: Option<i128> = Some(0);
+        // Exact while it fits in 120 bits (8 digits), approximate beyond: pstats only needs
+        // call counts and times, and a long that large is nonsense, to be reported, not a panic.
+        let mut exact: i128 = 0;
         let mut approx = 0f64;
+        let mut scale = 1f64;
         for i in 0..count {
             let dat = self.pos;
             let b = self.take(2, "a long digit")?;
@@ -380,12 +383,15 @@ impl<'a> Reader<'a> {
             if digit >= 1 << 15 {
                 return Err(self.error_at(dat, "long digit out of range (expected < 32768)"));
             }
-            approx += f64::from(digit) * 2f64.powi(15 * i as i32);
-            exact = exact.and_then(|e| {
-                let shifted = i128::from(digit).checked_shl(15 * i as u32)?;
-                (15 * i < 120).then(|| e + shifted)
-            });
+            if digit != 0 {
+                approx += f64::from(digit) * scale;
+            }
+            scale *= 32768.0;
+            if i < 8 {
+                exact |= i128::from(digit) << (15 * i);
+            }
         }
+        let exact = (count <= 8).then_some(exact);
         let sign = if n < 0 { -1 } else { 1 };
         Ok(match exact.and_then(|e| i64::try_from(e * sign).ok()) {
             Some(v) => Value::Int(v),
@@ -651,6 +657,20 @@ mod tests {
                 "{bytes:02x?}: {err}"
             );
             assert!(err.to_string().contains(what), "{bytes:02x?}: {err}");
+        }
+    }
+
+    #[test]
+    fn longs_beyond_64_bits_are_approximate_not_a_panic() {
+        for digits in [4usize, 5, 9, 100, 5000] {
+            let mut bytes = vec![b'l'];
+            bytes.extend((digits as i32).to_le_bytes());
+            bytes.extend([0xFF, 0x7F].repeat(digits));
+            match read(&bytes).unwrap() {
+                Value::Int(n) => assert_eq!((digits, n), (4, (1i64 << 60) - 1)),
+                Value::BigInt(x) => assert!(digits > 4 && x >= 2f64.powi(74), "{digits}: {x}"),
+                other => panic!("{digits}: {other:?}"),
+            }
         }
     }
 
