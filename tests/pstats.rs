@@ -404,3 +404,32 @@ fn corrupted_lengths_and_references_fail_fast() {
     assert_clean_error(&not_a_key, "None key");
     assert_clean_error(b"\xfb0", "empty dict");
 }
+
+#[test]
+fn random_byte_corruption_never_panics() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for prof in [
+        "samples/formats/pstats-tiny-cprofile.prof",
+        "samples/formats/pstats-demo-profile-39.prof",
+        "samples/formats/pstats-demo-cprofile-314.prof",
+        "samples/pstats/recursion_profile.prof",
+    ] {
+        let data = fs::read(prof).unwrap();
+        for _ in 0..1500 {
+            let mut bad = data.clone();
+            for _ in 0..1 + next() % 3 {
+                let i = (next() % bad.len() as u64) as usize;
+                bad[i] = next() as u8;
+            }
+            if let Err(err) = pstats::parse(&bad, &ParseOptions::default()) {
+                assert!(err.to_string().contains("byte "), "{prof}: {err}");
+            }
+        }
+    }
+}
