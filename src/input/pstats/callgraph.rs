@@ -420,21 +420,38 @@ impl CallGraph {
     }
 
     /// Marks functions reached by one caller chain from a root with no root calls of their
-    /// own on the way: their stacks are certain, not inferred.
+    /// own on the way: their stacks are certain, not inferred. A function's calls to itself
+    /// do not count as another caller: the walk folds direct recursion into the outer call,
+    /// so they never put its time on a different stack.
     fn count_exact(&self, summary: &mut WalkSummary) {
         let n = self.funcs.len();
         let single = |g: u32| -> bool {
-            let f = &self.funcs[g as usize];
-            let mut real = self.real_callers(g);
-            match (real.next(), real.next()) {
-                (Some(e), None) => e.caller != g && e.calls >= f.nc as f64,
-                _ => false,
+            let (mut other, mut calls) = (None, 0.0);
+            for e in self.real_callers(g) {
+                calls += e.calls;
+                if e.caller != g {
+                    if other.is_some() {
+                        return false;
+                    }
+                    other = Some(e);
+                }
             }
+            other.is_some() && calls >= self.funcs[g as usize].nc as f64
         };
         let mut exact = vec![false; n];
-        let mut todo: Vec<u32> = (0..n as u32)
-            .filter(|&g| self.real_callers(g).next().is_none())
-            .collect();
+        // Roots whose only callers are themselves; a function called only by itself (two
+        // nested comprehensions on one line share a key) has no root call: not certain.
+        let pure_root = |g: u32| {
+            let mut calls = 0.0;
+            for e in self.real_callers(g) {
+                if e.caller != g {
+                    return false;
+                }
+                calls += e.calls;
+            }
+            calls == 0.0 || calls < self.funcs[g as usize].nc as f64
+        };
+        let mut todo: Vec<u32> = (0..n as u32).filter(|&g| pure_root(g)).collect();
         for &g in &todo {
             exact[g as usize] = true;
         }
@@ -836,8 +853,10 @@ mod tests {
             ("p", 1, 2, 0.000_002, 0.000_006, &[("main", 1), ("q", 1)]),
             ("q", 2, 2, 0.000_004, 0.000_005, &[("p", 2)]),
         ]);
-        let (lines, _) = stacks(&g, 100);
+        let (lines, summary) = stacks(&g, 100);
         assert_eq!(lines, ["main 1", "main;p 2", "main;p;q 4", "main;rec 3"]);
+        // main and the directly recursive rec are certain; p has two callers, so q is not.
+        assert_eq!((summary.exact_us, summary.apportioned_us), (4, 6));
     }
 
     #[test]
@@ -846,10 +865,21 @@ mod tests {
             ("main", 1, 1, 0.000_001, 0.000_001, &[]),
             ("p", 1, 1, 0.000_002, 0.000_003, &[("q", 1)]),
             ("q", 1, 1, 0.000_001, 0.000_003, &[("p", 1)]),
+            // Two nested comprehensions on one line share a key: only "itself" calls it.
+            ("lc", 4, 4, 0.000_005, 0.000_009, &[("lc", 4)]),
         ]);
         let (lines, summary) = stacks(&g, 100);
-        assert_eq!(lines, ["[no root];p 2", "[no root];p;q 1", "main 1"]);
-        assert_eq!(summary.no_root.len(), 2);
+        assert_eq!(
+            lines,
+            [
+                "[no root];lc 5",
+                "[no root];p 2",
+                "[no root];p;q 1",
+                "main 1"
+            ]
+        );
+        assert_eq!(summary.no_root.len(), 3);
+        assert_eq!((summary.exact_us, summary.apportioned_us), (1, 8));
     }
 
     #[test]
