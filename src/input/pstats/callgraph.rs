@@ -3,9 +3,10 @@
 //! pstats keeps per-function totals and caller→callee edges, never stacks, so stacks are
 //! inferred. The walk follows §2.7: start at every root call, scale each callee by the share of
 //! its cumulative time that flows along the edge (`edge ct`; for plain-int caller values, as in
-//! the `profile` module and the sampling profiler, `ct(g) · calls(f→g) / nc(g)`), never enter a
-//! function already on the path (recursion and cycles are inside the outer call's time), and
-//! keep the path on an explicit stack (sympy profiles have 17,000 functions).
+//! the `profile` module and the sampling profiler, `ct(g) · calls(f→g) / max(nc(g), Σ calls
+//! into g)`), never enter a function already on the path (recursion and cycles are inside the
+//! outer call's time), and keep the path on an explicit stack (sympy profiles have 17,000
+//! functions).
 //!
 //! **Conservation.** The walk only decides *where* time goes, never *how much*: each function
 //! f owns `T(f) = round(tt(f) · 10⁶)` microseconds (f64 product, rounded half away from zero;
@@ -17,7 +18,16 @@
 //! A function the walk did not reach with at least [`MIN_FLOW`] (or reached only after the
 //! path budget ran out) is attached under the heaviest stack of one of its callers; one that no
 //! caller chain reaches (only called inside a cycle with no root call) goes under a synthetic
-//! `[no root]` frame. Nothing is dropped.
+//! [`Step::NoRoot`] frame. Stacks deeper than the depth limit lose middle frames, never their
+//! leaf. Nothing is dropped.
+//!
+//! **Exact or apportioned.** A function's time is *exact* when one caller chain leads to it
+//! from a root call (each function on the way has one caller besides itself and no root calls
+//! of its own): its stack is certain. All other time is *apportioned*: split by edge shares,
+//! an estimate. [`WalkSummary`] reports both; for `-m cProfile` files nearly everything is
+//! apportioned, because the root `exec` is also called by importlib for every imported module.
+//! The same fact limits the shape: the walk cannot tell the root `exec` from importlib's, so
+//! module bodies run by imports appear directly under the root `exec` (each time conserved).
 
 use std::collections::HashMap;
 use std::rc::Rc;
