@@ -433,3 +433,20 @@ fn random_byte_corruption_never_panics() {
         }
     }
 }
+
+#[test]
+fn detection_routes_every_pstats_sample_to_this_parser() {
+    use importflame::input::{Format, detect};
+    for prof in WITH_TRUTH
+        .iter()
+        .map(|p| p.to_string())
+        .chain(format_samples())
+    {
+        let data = fs::read(&prof).unwrap();
+        assert_eq!(detect::detect(&data).unwrap(), Format::Pstats, "{prof}");
+        let p = importflame::input::parse_bytes(&data, None, &ParseOptions::default()).unwrap();
+        assert_eq!(p.kind, importflame::model::InputKind::Pstats);
+        assert_eq!(p.unit, importflame::model::Unit::Microseconds);
+        assert!(p.reports.is_empty());
+    }
+}
