@@ -15,8 +15,8 @@
 //! method on integer weights. So for every function the stacks ending in it sum exactly to
 //! `T(f)`, and the profile's total is `Σ T(f)`, exact to the microsecond (it can differ from
 //! `round(Σ tt · 10⁶)` by the per-function rounding, at most half a microsecond per function).
-//! A function the walk did not reach with at least [`MIN_FLOW`] (or reached only after the
-//! path budget ran out) is attached under the heaviest stack of one of its callers; one that no
+//! A function the walk did not reach with at least [`MIN_FLOW`] (raised when the graph is too
+//! big for the walk's [`Budget`]) is attached under the heaviest stack of one of its callers; one that no
 //! caller chain reaches (only called inside a cycle with no root call) goes under a synthetic
 //! [`Step::NoRoot`] frame. Stacks deeper than the depth limit lose middle frames, never their
 //! leaf. Nothing is dropped.
@@ -41,13 +41,33 @@ use super::marshal::{DictEntry, Value};
 /// a caller's heaviest stack when no other path reaches them).
 pub const MIN_FLOW: f64 = 0.5e-6;
 
-/// Most paths one walk visits. Bounds time and memory on call graphs whose path count explodes;
-/// what is left is attached as for [`MIN_FLOW`]. About 40 MB of walk nodes.
-pub const MAX_PATHS: usize = 1_000_000;
+/// How the walk is bounded. When a walk would pass these, it is redone with an 8 times higher
+/// flow threshold (up to [`Budget::RETRIES`] times), so that a huge graph still gets a complete,
+/// coarser walk instead of one that explored its first roots and starved the rest.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Most paths one walk visits (about 24 bytes each).
+    pub paths: usize,
+    /// Most caller→callee edges one walk looks at: a function with thousands of callees
+    /// (`exec`, `getattr`) visited on many paths costs far more than its paths.
+    pub edge_visits: usize,
+}
 
-/// Most caller→callee edges one walk looks at: a function with thousands of callees (`exec`,
-/// `getattr`) visited on many paths would otherwise cost far more than its paths.
-pub const MAX_EDGE_VISITS: usize = 50_000_000;
+impl Budget {
+    /// How often the threshold is raised before the walk keeps what it has.
+    pub const RETRIES: u32 = 6;
+}
+
+impl Default for Budget {
+    /// 2 million paths and 50 million edge visits: well under a second in release builds on
+    /// the 17,000-function sympy profiles.
+    fn default() -> Self {
+        Budget {
+            paths: 2_000_000,
+            edge_visits: 50_000_000,
+        }
+    }
+}
 
 /// Largest own time accepted for one function, and for the whole profile, in microseconds
 /// (2^60 µs, 36,000 years): roomy enough for a `profile.Profile(time.perf_counter_ns)` run,
@@ -143,7 +163,7 @@ pub enum Step {
 }
 
 /// What the walk did, for diagnostics and facts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WalkSummary {
     /// Microseconds of functions reached by a single caller chain from a root (certain stacks).
     pub exact_us: u64,
@@ -155,8 +175,10 @@ pub struct WalkSummary {
     pub no_root: Vec<u64>,
     /// Stacks shortened with [`Step::Elided`].
     pub elided: u64,
-    /// True when the walk stopped at [`MAX_PATHS`] or [`MAX_EDGE_VISITS`].
+    /// True when even the last walk stopped at its [`Budget`] (later paths then attached).
     pub budget_hit: bool,
+    /// The flow threshold (seconds) the walk used: [`MIN_FLOW`] unless the budget raised it.
+    pub min_flow: f64,
 }
 
 const NONE: u32 = u32::MAX;
@@ -250,9 +272,30 @@ impl CallGraph {
     /// deterministic order. `max_depth` (at least 3) bounds the frames of one stack: deeper
     /// stacks keep their top frames, then [`Step::Elided`], then their leaf, so the leaf
     /// function keeps its time.
-    pub fn infer(&self, max_depth: usize, mut emit: impl FnMut(&[Step], u64)) -> WalkSummary {
+    pub fn infer(&self, max_depth: usize, emit: impl FnMut(&[Step], u64)) -> WalkSummary {
+        self.infer_within(max_depth, Budget::default(), emit)
+    }
+
+    /// [`CallGraph::infer`] with an explicit walk budget.
+    pub fn infer_within(
+        &self,
+        max_depth: usize,
+        budget: Budget,
+        mut emit: impl FnMut(&[Step], u64),
+    ) -> WalkSummary {
         let mut summary = WalkSummary::default();
-        let mut nodes = self.walk(&mut summary);
+        let mut min_flow = MIN_FLOW;
+        let mut nodes = Vec::new();
+        for attempt in 0..=Budget::RETRIES {
+            let (walked, hit) = self.walk(min_flow, budget);
+            nodes = walked;
+            summary.min_flow = min_flow;
+            summary.budget_hit = hit;
+            if !hit || attempt == Budget::RETRIES {
+                break;
+            }
+            min_flow *= 8.0;
+        }
         self.attach_unreached(&mut nodes, &mut summary);
         let weights = self.apportion(&nodes);
         self.count_exact(&mut summary);
@@ -276,7 +319,7 @@ impl CallGraph {
     }
 
     /// The depth-first walk of §2.7 from every root, in file order.
-    fn walk(&self, summary: &mut WalkSummary) -> Vec<PathNode> {
+    fn walk(&self, min_flow: f64, budget: Budget) -> (Vec<PathNode>, bool) {
         let usable: Vec<bool> = (0..self.funcs.len() as u32)
             .map(|g| self.tuple_ct_usable(g))
             .collect();
@@ -298,9 +341,8 @@ impl CallGraph {
         }
         let mut edge_visits = 0usize;
         while let Some((f, parent, depth, flow)) = todo.pop() {
-            if nodes.len() >= MAX_PATHS || edge_visits >= MAX_EDGE_VISITS {
-                summary.budget_hit = true;
-                break;
+            if nodes.len() >= budget.paths || edge_visits >= budget.edge_visits {
+                return (nodes, true);
             }
             for g in path.drain(depth..) {
                 on_path[g as usize] = false;
@@ -322,13 +364,13 @@ impl CallGraph {
                 let edge = &self.edges[e as usize];
                 let g = edge.callee;
                 let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
-                if t >= MIN_FLOW && !on_path[g as usize] {
+                if t >= min_flow && !on_path[g as usize] {
                     todo.push((g, me, depth + 1, t));
                 }
             }
             todo[mark..].reverse();
         }
-        nodes
+        (nodes, false)
     }
 
     /// Places every function the walk missed: under the heaviest path of a placed caller
@@ -905,6 +947,44 @@ mod tests {
         assert_eq!(lines, ["a 1", "a;b 1", "a;b;c 1", "a;…;d 1", "a;…;e 1"]);
         assert_eq!(summary.elided, 2);
         assert_eq!(summary.exact_us, 5);
+    }
+
+    #[test]
+    fn an_exploding_graph_gets_a_coarser_complete_walk_within_budget() {
+        // 10 layers of 2 functions, each calling both of the next layer: 2^10 paths.
+        let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+        let mut rows: Vec<(String, Vec<(&str, i64)>)> = Vec::new();
+        for i in 0..20 {
+            let callers = if i < 2 {
+                vec![]
+            } else {
+                let layer = i / 2 - 1;
+                vec![
+                    (names[2 * layer].as_str(), 1),
+                    (names[2 * layer + 1].as_str(), 1),
+                ]
+            };
+            rows.push((names[i].clone(), callers));
+        }
+        let funcs: Vec<Row<'_>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (n, c))| {
+                let ct = 0.001 * (20 - i / 2 * 2) as f64;
+                (n.as_str(), 1, 2, 0.001, ct, c.as_slice())
+            })
+            .collect();
+        let g = graph(&funcs);
+        let small = Budget {
+            paths: 300,
+            edge_visits: 1_000_000,
+        };
+        let mut total = 0;
+        let summary = g.infer_within(100, small, |_, w| total += w);
+        assert_eq!(total, 20 * 1000);
+        assert!(summary.min_flow > MIN_FLOW, "{summary:?}");
+        let (_, full) = stacks(&g, 100);
+        assert_eq!(full.min_flow, MIN_FLOW);
     }
 
     #[test]

@@ -104,6 +104,15 @@ pub const BUDGET: IssueKind = IssueKind {
            under their callers",
 };
 
+/// The walk's flow threshold was raised to fit its budget; the count is the threshold in µs.
+pub const THRESHOLD_RAISED: IssueKind = IssueKind {
+    id: "pstats.threshold-raised",
+    one: "µs flow threshold: the call graph has too many paths to walk them all, so paths \
+          carrying less were not walked (their functions' time went to a caller's stack)",
+    many: "µs flow threshold: the call graph has too many paths to walk them all, so paths \
+           carrying less were not walked (their functions' time went to a caller's stack)",
+};
+
 /// A caller named in a callers dict has no entry of its own.
 pub const MISSING_CALLER: IssueKind = IssueKind {
     id: "pstats.missing-caller",
@@ -340,6 +349,13 @@ fn record(graph: &CallGraph, summary: &WalkSummary, profile: &mut Profile) {
     note_offsets(d, ATTACHED, &summary.attached);
     note_offsets(d, NO_ROOT, &summary.no_root);
     d.note_many(ELIDED, summary.elided, None);
+    if summary.min_flow > callgraph::MIN_FLOW {
+        d.note_many(
+            THRESHOLD_RAISED,
+            (summary.min_flow * 1e6).round() as u64,
+            None,
+        );
+    }
     if summary.budget_hit {
         d.note_many(BUDGET, 1, None);
     }
