@@ -103,6 +103,15 @@ pub struct FuncKey {
     pub name: FuncName,
 }
 
+impl FuncKey {
+    /// The `profile` module's fake `('profile', 0, 'profiler')` entry (FORMATS.md §2.2).
+    pub fn is_profiler_frame(&self) -> bool {
+        &*self.file == "profile"
+            && self.line == 0
+            && matches!(&self.name, FuncName::Plain(n) if &**n == "profiler")
+    }
+}
+
 /// One function's statistics.
 #[derive(Clone, Debug)]
 pub struct Func {
@@ -238,11 +247,16 @@ impl CallGraph {
         roots
     }
 
+    /// Callers that really called: not a never-called entry, and not the `profile` module's
+    /// fake `('profile', 0, 'profiler')` frame, whose callee is the script entry (a root).
     fn real_callers(&self, f: u32) -> impl Iterator<Item = &Edge> + '_ {
         self.callers[f as usize]
             .iter()
             .map(|&e| &self.edges[e as usize])
-            .filter(|e| self.funcs[e.caller as usize].nc > 0)
+            .filter(|e| {
+                let c = &self.funcs[e.caller as usize];
+                c.nc > 0 && !c.key.is_profiler_frame()
+            })
     }
 
     /// Seconds of cumulative time flowing along `edge` per unit of the caller's scale: the
