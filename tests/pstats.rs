@@ -371,6 +371,7 @@ fn every_truncation_of_small_files_is_a_clean_error() {
 fn truncations_of_real_files_are_clean_errors() {
     for (prof, cuts) in [
         ("samples/pstats/py37_workload.prof", 500),
+        ("samples/pstats/workload_profile_module.prof", 200),
         ("samples/pstats/py315_tachyon_workload.prof", 60),
         ("samples/pstats/workload.prof", 30),
     ] {
