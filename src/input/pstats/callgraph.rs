@@ -1002,6 +1002,19 @@ mod tests {
     }
 
     #[test]
+    fn negative_own_time_counts_as_zero_and_is_reported() {
+        // The `profile` module subtracts a calibration bias, which can go below zero.
+        let g = graph(&[
+            ("main", 1, 1, -0.000_003, 0.000_010, &[]),
+            ("f", 1, 1, 0.000_013, 0.000_013, &[("main", 1)]),
+        ]);
+        assert_eq!(g.negative.len(), 1);
+        let (lines, summary) = stacks(&g, 100);
+        assert_eq!(lines, ["main;f 13"]);
+        assert_eq!(summary.exact_us, 13);
+    }
+
+    #[test]
     fn tiny_paths_are_attached_to_a_caller_not_lost() {
         // leaf's edge carries too little time to be walked, yet leaf owns 1 µs.
         let g = graph(&[
