@@ -1002,6 +1002,45 @@ mod tests {
     }
 
     #[test]
+    fn tuple_and_int_caller_values_mix_in_one_file() {
+        // FORMATS.md §2.3: merged files may hold both kinds; each edge is read on its own.
+        let stats = |nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(nc),
+                Value::Int(nc),
+                Value::Float(tt),
+                Value::Float(ct),
+                dict(callers),
+            ]))
+        };
+        let tuple = |nc: i64, ct: f64| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(nc),
+                Value::Int(nc),
+                Value::Float(ct),
+                Value::Float(ct),
+            ]))
+        };
+        let v = dict(vec![
+            (key("a"), stats(1, 0.000_001, 0.000_004, vec![])),
+            (key("b"), stats(1, 0.000_001, 0.000_004, vec![])),
+            (
+                key("leaf"),
+                stats(
+                    4,
+                    0.000_006,
+                    0.000_006,
+                    vec![(key("a"), tuple(1, 0.000_003)), (key("b"), Value::Int(3))],
+                ),
+            ),
+        ]);
+        let g = CallGraph::from_value(&v).unwrap();
+        let (lines, _) = stacks(&g, 10);
+        // a's tuple edge carries 3 µs of leaf's 6 µs cumulative; b's int edge 3 of 4 calls.
+        assert_eq!(lines, ["a 1", "a;leaf 2", "b 1", "b;leaf 4"]);
+    }
+
+    #[test]
     fn negative_own_time_counts_as_zero_and_is_reported() {
         // The `profile` module subtracts a calibration bias, which can go below zero.
         let g = graph(&[
