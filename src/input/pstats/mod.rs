@@ -60,9 +60,9 @@ pub const SAMPLED: IssueKind = IssueKind {
 pub const LINES_MERGED: IssueKind = IssueKind {
     id: "pstats.lines-merged",
     one: "function seen at several executing lines shown as one frame (keep lines apart with \
-          the keep-lines option)",
+          --keep-lines)",
     many: "functions seen at several executing lines shown as one frame each (keep lines \
-           apart with the keep-lines option)",
+           apart with --keep-lines)",
 };
 
 /// A negative own time (the `profile` module's calibration can produce them) counts as 0.
