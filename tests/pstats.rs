@@ -122,17 +122,33 @@ fn micros(tt: f64) -> u64 {
 fn expected_by_label(truth: &serde_json::Value, opts: &ParseOptions) -> BTreeMap<String, u64> {
     let sampled = truth["producer"] == "profiling.sampling";
     let mut by_label = BTreeMap::new();
-    for e in truth["entries"].as_array().unwrap() {
-        let (file, line, name) = match e.get("code") {
-            Some(c) => (&c["co_filename"], &c["co_firstlineno"], &c["co_name"]),
-            None => (&e["func"][0], &e["func"][1], &e["func"][2]),
-        };
-        let (label, _) = pstats::frame_label(
+    let key = |e: &serde_json::Value| match e.get("code") {
+        Some(c) => (
+            c["co_filename"].clone(),
+            c["co_firstlineno"].clone(),
+            c["co_name"].clone(),
+        ),
+        None => (
+            e["func"][0].clone(),
+            e["func"][1].clone(),
+            e["func"][2].clone(),
+        ),
+    };
+    let entries = truth["entries"].as_array().unwrap();
+    let files: Vec<String> = entries
+        .iter()
+        .map(|e| key(e).0.as_str().unwrap().to_string())
+        .collect();
+    let root = pstats::project_root(files.iter().map(String::as_str), opts);
+    for e in entries {
+        let (file, line, name) = key(e);
+        let (label, _) = pstats::frame_label_in(
             file.as_str().unwrap(),
             line.as_i64().unwrap(),
             name.as_str().unwrap(),
             sampled,
             opts,
+            root.as_deref(),
         );
         *by_label
             .entry(clean_label(&label).into_owned())

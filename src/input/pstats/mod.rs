@@ -29,7 +29,7 @@ use crate::error::{Error, Position, Result};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
 use super::ParseOptions;
-use callgraph::{CallGraph, FuncName, Step, WalkSummary};
+use callgraph::{CallGraph, Func, FuncName, Step, WalkSummary};
 use marshal::{CodeLayout, Reader};
 
 /// Microseconds of own time on stacks inferred from caller/callee pairs (a function with
@@ -204,12 +204,11 @@ fn read_graph(data: &[u8]) -> Result<(CallGraph, CodeLayout)> {
 fn intern_frames(graph: &CallGraph, opts: &ParseOptions, profile: &mut Profile) -> Vec<FrameId> {
     let mut counts: HashMap<FrameId, (u64, u64, u64)> = HashMap::new();
     let mut ids = Vec::with_capacity(graph.funcs.len());
+    let root = project_root(graph.funcs.iter().map(|f| key(f).0), opts);
     for f in &graph.funcs {
-        let (file, line, name) = match &f.key.name {
-            FuncName::Plain(n) => (&*f.key.file, f.key.line, &**n),
-            FuncName::Code { name, file, line } => (&**file, *line, &**name),
-        };
-        let (label, category) = frame_label(file, line, name, graph.sampled, opts);
+        let (file, line, name) = key(f);
+        let (label, category) =
+            frame_label_in(file, line, name, graph.sampled, opts, root.as_deref());
         let id = profile.frames.intern(&label, category);
         let c = counts.entry(id).or_default();
         c.0 = c.0.saturating_add(f.nc);
@@ -230,6 +229,15 @@ fn intern_frames(graph: &CallGraph, opts: &ParseOptions, profile: &mut Profile) 
         profile.diagnostics.note_many(LINES_MERGED, merged, None);
     }
     ids
+}
+
+/// A function's `(file, line, name)`: a code object in a key stands for its own file, first
+/// line and name.
+fn key(f: &Func) -> (&str, i64, &str) {
+    match &f.key.name {
+        FuncName::Plain(n) => (&f.key.file, f.key.line, n),
+        FuncName::Code { name, file, line } => (file, *line, name),
+    }
 }
 
 /// `3/1 calls` as pstats prints `nc/cc`; for a sampler, samples on the stack and on top.
@@ -254,19 +262,83 @@ pub fn frame_label(
     sampled: bool,
     opts: &ParseOptions,
 ) -> (String, Category) {
+    frame_label_in(file, line, name, sampled, opts, None)
+}
+
+/// [`frame_label`] with the user's own absolute paths shown relative to `root` (from
+/// [`project_root`]), so `/home/me/app/src/job.py` reads `src/job.py` like py-spy's short names.
+pub fn frame_label_in(
+    file: &str,
+    line: i64,
+    name: &str,
+    sampled: bool,
+    opts: &ParseOptions,
+    root: Option<&str>,
+) -> (String, Category) {
     match (file, line) {
         ("~", _) => return (name.to_string(), Category::Builtin),
         ("", 0) => return (format!("<built-in {name}>"), Category::Builtin),
         ("profile", 0) => return (format!("profile:0({name})"), Category::Synthetic),
         _ => {}
     }
-    let (short, category) = shorten(file, opts);
+    let (mut short, category) = shorten(file, opts);
+    if category == Category::FirstParty
+        && let Some(rest) = root.and_then(|r| short.strip_prefix(r))
+        && !rest.is_empty()
+    {
+        short = rest;
+    }
     let label = if line > 0 && (!sampled || opts.keep_lines) {
         format!("{name} ({short}:{line})")
     } else {
         format!("{name} ({short})")
     };
     (label, category)
+}
+
+/// The deepest directory holding every absolute path of the user's own code in `files` (the
+/// ones not in site-packages or the standard library), with its trailing separator; `None`
+/// when there is none or `--full-paths` keeps paths whole. A sampling profiler and installed
+/// first-party packages write absolute paths that would otherwise fill the frames.
+pub fn project_root<'a>(
+    files: impl IntoIterator<Item = &'a str>,
+    opts: &ParseOptions,
+) -> Option<String> {
+    if opts.full_paths {
+        return None;
+    }
+    let is_absolute = |f: &str| {
+        f.starts_with('/') || f.starts_with('\\') || f.as_bytes().get(1..3) == Some(b":\\")
+    };
+    let mut root: Option<&str> = None;
+    for file in files {
+        if !is_absolute(file) || shorten(file, opts).1 != Category::FirstParty {
+            continue;
+        }
+        let dir = match file.rfind(['/', '\\']) {
+            Some(i) => &file[..=i],
+            None => continue,
+        };
+        root = Some(match root {
+            None => dir,
+            Some(r) => common_dir(r, dir),
+        });
+    }
+    root.filter(|r| r.len() > 1).map(str::to_string)
+}
+
+/// The longest common prefix of two directories that ends at a separator.
+fn common_dir<'a>(a: &'a str, b: &str) -> &'a str {
+    let mut end = 0;
+    for ((i, x), y) in a.char_indices().zip(b.chars()) {
+        if x != y {
+            break;
+        }
+        if x == '/' || x == '\\' {
+            end = i + 1;
+        }
+    }
+    &a[..end]
 }
 
 /// The readable part of a path and what kind of code lives there.
@@ -610,5 +682,28 @@ mod tests {
         assert_eq!(call_detail(1, 1, false), "1 call");
         assert_eq!(call_detail(3, 1, false), "3/1 calls");
         assert_eq!(call_detail(9, 2, true), "9 samples on stack, 2 on top");
+    }
+
+    #[test]
+    fn the_users_absolute_paths_read_relative_to_their_common_directory() {
+        let o = ParseOptions::default();
+        let files = [
+            "/home/u/prj/app/workload.py",
+            "/home/u/prj/app/lib/util.py",
+            "/usr/lib/python3.15/json/__init__.py",
+            "/venv/lib/python3.15/site-packages/sympy/core/cache.py",
+            "<frozen runpy>",
+            "~",
+        ];
+        let root = project_root(files, &o);
+        assert_eq!(root.as_deref(), Some("/home/u/prj/app/"));
+        let (label, _) = frame_label_in(files[1], 3, "f", false, &o, root.as_deref());
+        assert_eq!(label, "f (lib/util.py:3)");
+        let whole = ParseOptions {
+            full_paths: true,
+            ..ParseOptions::default()
+        };
+        assert_eq!(project_root(files, &whole), None);
+        assert_eq!(common_dir("C:\\a\\b\\", "C:\\a\\c\\"), "C:\\a\\");
     }
 }
