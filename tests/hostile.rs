@@ -1072,3 +1072,98 @@ fn a_nested_chain_sampled_at_every_level_cannot_expand_quadratically() {
         assert_memory_bounded(run.peak_rss, doc.len(), name);
     }
 }
+
+/// pstats: every proper prefix of a real file is an error that names a byte offset, read
+/// in-process (thousands of runs), and a few through the binary.
+#[test]
+fn every_truncation_of_a_real_prof_is_an_error_naming_a_byte() {
+    let opts = ParseOptions::default();
+    for sample in [
+        "samples/formats/pstats-demo-profile-314.prof",
+        "samples/pstats/recursion_cprofile.prof",
+    ] {
+        let bytes = fs::read(repo(sample)).unwrap();
+        assert!(input::pstats::parse(&bytes, &opts).is_ok());
+        for len in 1..bytes.len() {
+            let err = input::pstats::parse(&bytes[..len], &opts)
+                .err()
+                .unwrap_or_else(|| panic!("{sample} cut at {len} parsed"));
+            assert!(
+                matches!(err.position(), Some(importflame::error::Position::Byte(b)) if b <= len as u64),
+                "{sample} cut at {len}: {err}"
+            );
+        }
+        for len in [1, 2, bytes.len() / 3, bytes.len() - 1] {
+            let out = run_checked(&["-"], bytes[..len].to_vec(), "<stdin>");
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(len < 2 || err.contains(": byte "), "cut at {len}: {err}");
+        }
+    }
+}
+
+/// Marshal bytes that claim 2^31 items, point at objects that do not exist, nest 200,000
+/// levels deep, or describe 2^60 leaves through references: each an error or a small result,
+/// fast, with no panic and no large allocation.
+#[test]
+fn hostile_marshal_lengths_references_and_nesting_are_refused() {
+    use importflame::input::pstats::marshal::{self, CodeLayout};
+    let le = |n: u32| n.to_le_bytes();
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (name, code) in [
+        ("string", b'u'),
+        ("bytes", b's'),
+        ("tuple", b'('),
+        ("list", b'['),
+    ] {
+        for n in [1u32 << 31, (1 << 31) - 1, u32::MAX] {
+            let mut b = vec![b'{', b'(', code];
+            b.extend_from_slice(&le(n));
+            b.extend_from_slice(b"abc");
+            cases.push((name, b));
+        }
+    }
+    let mut long = vec![b'{', b'(', b'l'];
+    long.extend_from_slice(&le(1 << 31));
+    cases.push(("long", long));
+    for index in [0u32, 5, 1 << 31, u32::MAX] {
+        let mut b = vec![b'{', b')', 2, b'r'];
+        b.extend_from_slice(&le(index));
+        b.extend_from_slice(b"N0");
+        cases.push(("reference", b));
+    }
+    // A reference to the dict that is still being read.
+    let mut b = vec![b'{' | 0x80, b')', 1, b'r'];
+    b.extend_from_slice(&le(0));
+    b.push(b'0');
+    cases.push(("self reference", b));
+    let mut deep = vec![b'{'];
+    for _ in 0..200_000 {
+        deep.extend_from_slice(&[b')', 1]);
+    }
+    deep.push(b'N');
+    cases.push(("200,000-deep tuples", deep));
+    // Billion laughs: tuple k holds tuple k-1 twice by reference; the last has 2^60 leaves.
+    let mut laughs = vec![b'{', b')', 61, 0x80 | b')', 2, b'N', b'N'];
+    for k in 0..60u32 {
+        laughs.extend_from_slice(&[0x80 | b')', 2, b'r']);
+        laughs.extend_from_slice(&le(k));
+        laughs.push(b'r');
+        laughs.extend_from_slice(&le(k));
+    }
+    laughs.extend_from_slice(b"i\x01\x00\x00\x000");
+    cases.push(("2^60 leaves by reference", laughs));
+
+    for (what, bytes) in &cases {
+        for layout in CodeLayout::ALL {
+            let _ = marshal::read_all(bytes, layout);
+        }
+        let err = input::pstats::parse(bytes, &ParseOptions::default());
+        assert!(err.is_err(), "{what}");
+        let out = run_checked(&["--from", "pstats", "-"], bytes.clone(), "<stdin>");
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(msg.contains(": byte "), "{what}: {msg}");
+        assert!(msg.len() < 1000, "{what}: a short message");
+    }
+}
