@@ -66,12 +66,21 @@ const SNIFF_LINES: usize = 50;
 
 /// Folded stacks: most of the first non-empty lines end in a count and hold a frame before it.
 /// This is the most forgiving format, so detection tries it last.
+///
+/// Lines are read whole (within the first 16 MiB) but judged by their last 4 KiB, where the
+/// count is: a 200,000-frame stack is one line of megabytes, and cutting it at a fixed head
+/// size would hide its count.
 pub fn sniff(data: &[u8]) -> bool {
-    let head = &data[..data.len().min(1 << 16)];
+    const HEAD: usize = 16 << 20;
+    const TAIL: usize = 4 << 10;
+    let head = &data[..data.len().min(HEAD)];
     let mut good = 0;
     let mut seen = 0;
     for (_, line) in text::lines(head).take(SNIFF_LINES * 4) {
-        let line = String::from_utf8_lossy(&line);
+        if data.len() > head.len() && line.as_ptr_range().end == head.as_ptr_range().end {
+            break; // cut by the head limit: its count is not in view
+        }
+        let line = String::from_utf8_lossy(&line[line.len().saturating_sub(TAIL)..]);
         if line.trim().is_empty() {
             continue;
         }
@@ -378,6 +387,14 @@ mod tests {
             assert_eq!(join_thread_name(&mut out), joined, "{input}");
             assert_eq!(out, expected, "{input}");
         }
+    }
+
+    #[test]
+    fn a_stack_longer_than_any_fixed_head_is_still_detected() {
+        let deep = format!("{} 5\n", vec!["frame"; 100_000].join(";"));
+        assert!(sniff(deep.as_bytes()));
+        // Without its end in view there is no count to see.
+        assert!(!sniff(&deep.as_bytes()[..1 << 16]));
     }
 
     #[test]
