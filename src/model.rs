@@ -166,10 +166,10 @@ impl FrameTable {
 }
 
 /// Makes a label safe for folded output and SVG: `;` becomes `:` (the stackcollapse
-/// convention), line breaks and other control characters become spaces, and a label ending in
+/// convention), line breaks and other [`unprintable`] characters become spaces, and a label ending in
 /// ` <digits>` gets a `_` so it is never read back as a differential count (FORMATS.md §4).
 pub fn clean_label(label: &str) -> Cow<'_, str> {
-    let needs_char_fix = label.chars().any(|c| c == ';' || c.is_control());
+    let needs_char_fix = label.chars().any(|c| c == ';' || unprintable(c));
     let ends_in_number = {
         let trimmed = label.trim_end_matches(|c: char| c.is_ascii_digit());
         trimmed.len() < label.len() && trimmed.ends_with(char::is_whitespace)
@@ -181,7 +181,7 @@ pub fn clean_label(label: &str) -> Cow<'_, str> {
         .chars()
         .map(|c| match c {
             ';' => ':',
-            c if c.is_control() => ' ',
+            c if unprintable(c) => ' ',
             c => c,
         })
         .collect();
@@ -192,6 +192,12 @@ pub fn clean_label(label: &str) -> Cow<'_, str> {
         out.push_str("<empty>");
     }
     Cow::Owned(out)
+}
+
+/// Characters no label keeps: control characters, and U+FFFE and U+FFFF, which XML 1.0 does
+/// not allow either (an SVG holding one does not open in a browser).
+pub fn unprintable(c: char) -> bool {
+    c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}'
 }
 
 /// One stack of a profile, borrowed from its arena.
@@ -381,6 +387,7 @@ mod tests {
             ("py311", "py311"),
             ("", "<empty>"),
             ("tab\there", "tab here"),
+            ("not\u{FFFF}xml\u{FFFE}", "not xml "),
         ] {
             assert_eq!(clean_label(input), expected, "{input:?}");
         }

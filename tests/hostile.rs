@@ -62,6 +62,11 @@ fn assert_safe_svg(svg: &[u8]) -> String {
         b"title",
     ];
     let svg = std::str::from_utf8(svg).expect("the SVG is UTF-8");
+    // XML 1.0 allows no other control character, nor U+FFFE and U+FFFF.
+    let bad = svg.char_indices().find(|&(_, c)| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    });
+    assert_eq!(bad, None, "a character XML cannot hold");
     let mut reader = quick_xml::Reader::from_str(svg);
     let mut scripts = 0;
     let mut texts = String::new();
@@ -124,6 +129,7 @@ const HOSTILE: &[&str] = &[
     "<!-- comment --> <?pi x?>",
     "ctl\u{1}\u{7}\u{8}\u{b}\u{c}\u{1b}[31m\u{7f}end",
     "<img src=x onerror=alert(4)>",
+    "not\u{FFFF}xml\u{FFFE}\u{85}",
 ];
 
 #[test]
@@ -165,7 +171,7 @@ fn markup_in_importtime_module_names_comes_out_escaped() {
 #[test]
 fn markup_in_the_input_name_title_and_subtitle_is_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    let name = "<script src=x.js> & \"x\" ]]>.log";
+    let name = "<script src=x.js> & \"x\" ]]>\u{1}\u{FFFF}.log";
     fs::copy(
         repo("samples/importtime/single/py311_json.log"),
         dir.path().join(name),
@@ -194,10 +200,11 @@ fn markup_in_the_input_name_title_and_subtitle_is_escaped() {
     assert_eq!(out.status.code(), Some(0));
     let text = assert_safe_svg(&out.stdout);
     assert!(text.contains("</text><script>alert(7)</script>"));
-    assert!(text.contains(name));
+    let shown = "<script src=x.js> & \"x\" ]]>  .log";
+    assert!(text.contains(shown), "{text}");
     // Without --subtitle the input names are the subtitle.
     let out = checked(run_in(&[name], Vec::new(), dir.path()), name);
-    assert!(assert_safe_svg(&out.stdout).contains(name));
+    assert!(assert_safe_svg(&out.stdout).contains(shown));
 }
 
 #[test]

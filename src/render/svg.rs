@@ -13,7 +13,7 @@ use ::svg::node::element::{Group, Rectangle, Text};
 use super::{Report, SvgOptions, human, thousands};
 use crate::error::{Error, Result};
 use crate::fold::Folded;
-use crate::model::{Category, InputKind, Unit};
+use crate::model::{Category, InputKind, Unit, unprintable};
 
 /// Writes the SVG of `report`.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
@@ -108,6 +108,16 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
 }
 
 fn draw(opts: &mut Options<'_>, lines: &[String]) -> Result<String> {
+    // Titles hold input names and --title text: inferno escapes markup, but characters XML
+    // cannot hold at all (controls, U+FFFF) would make the file fail to open.
+    for text in std::iter::once(&mut opts.title).chain(opts.subtitle.as_mut()) {
+        if text.chars().any(unprintable) {
+            *text = text
+                .chars()
+                .map(|c| if unprintable(c) { ' ' } else { c })
+                .collect();
+        }
+    }
     let mut svg = Vec::new();
     flamegraph::from_lines(opts, lines.iter().map(String::as_str), &mut svg)
         .map_err(|e| Error::invalid(format!("cannot draw the flame graph: {e}")))?;
