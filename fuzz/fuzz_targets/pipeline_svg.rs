@@ -1,7 +1,7 @@
 //! The whole render path on arbitrary bytes: detect the format, parse, fold, draw the SVG into
 //! a `Vec`. When a graph comes out it must be well-formed XML holding only the elements
 //! importflame and inferno write, one script, and no event-handler attribute but the root's
-//! `onload`: frame names can never become markup.
+//! `onload`, and no character XML cannot hold: frame names can never become markup.
 #![no_main]
 
 use importflame::fold::{self, FoldOptions, Named};
@@ -26,6 +26,10 @@ const ELEMENTS: &[&[u8]] = &[
 
 fn check_svg(svg: &[u8]) {
     let text = std::str::from_utf8(svg).expect("the SVG is UTF-8");
+    let bad = text.chars().find(|&c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    });
+    assert_eq!(bad, None, "a character XML 1.0 cannot hold");
     let mut reader = quick_xml::Reader::from_str(text);
     let mut scripts = 0;
     let mut elements = 0usize;
