@@ -1171,3 +1171,28 @@ fn hostile_marshal_lengths_references_and_nesting_are_refused() {
         assert!(msg.len() < 1000, "{what}: a short message");
     }
 }
+
+/// A file cut short says where: a line and column for JSON and text, a byte for binary.
+#[test]
+fn a_cut_file_is_an_error_naming_the_line_or_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sample, at) in [
+        (
+            "samples/formats/pyspy-record-speedscope.json",
+            "line 1 column 300",
+        ),
+        ("samples/formats/pyspy-dump-json.json", "line 14"),
+        ("fuzz/seeds/gecko/two_threads.json", "line 1 column 300"),
+        ("fuzz/seeds/tachyon/flamegraph.html", "at byte "),
+        ("samples/formats/pstats-demo-profile-314.prof", "byte "),
+    ] {
+        let bytes = fs::read(repo(sample)).unwrap();
+        let path = dir.path().join("cut");
+        fs::write(&path, &bytes[..300]).unwrap();
+        let p = path.to_str().unwrap();
+        let out = checked(run(&[p], Vec::new()), p);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(at), "{sample}: {err}");
+    }
+}
