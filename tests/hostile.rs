@@ -795,8 +795,9 @@ fn tee_split(input: &[u8]) -> (Vec<u8>, Vec<u8>) {
     for line in input.split_inclusive(|&b| b == b'\n') {
         let content = line.strip_suffix(b"\n").unwrap_or(line);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
-        match input::importtime::parse_row(content) {
+        match input::importtime::parse_row(&input::text::clean_line(content)) {
             Some((at, row)) if row != input::importtime::Row::Malformed => {
+                let at = input::text::raw_offset(content, at);
                 kept.extend_from_slice(&line[..at]);
                 rows.extend_from_slice(&line[at..]);
             }
@@ -815,6 +816,8 @@ fn tee_output_plus_the_rows_is_the_input_byte_for_byte() {
     input.extend_from_slice(b"collecting ... import time:        30 |         42 | b\n");
     input.extend_from_slice(b"import time: not a row at all\n");
     input.extend_from_slice(b"\x1b[32mPASSED\x1b[0m \xc3\x28\n\n\r\n\t\x00\x01 tabs\n");
+    input.extend_from_slice(b"\x1b[1mok\x1b[0m import time:   1 |   1 | e\r\n");
+    input.extend_from_slice(b"x import time: junk \x1b[0mimport\x1b[1m time:  9 |  9 | d\n");
     input.extend_from_slice(&fs::read(repo("samples/importtime/edge/many_libs_crlf.log")).unwrap());
     input.extend_from_slice(
         &fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap(),
@@ -834,6 +837,8 @@ fn tee_output_plus_the_rows_is_the_input_byte_for_byte() {
     assert_eq!(out.status.code(), Some(0));
     let (kept, rows) = tee_split(&input);
     assert_eq!(out.stdout, kept, "tee output is the input minus the rows");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("tabs\n\x1b[1mok\x1b[0m x import time: junk \x1b[0m"));
     assert_eq!(kept.len() + rows.len(), input.len());
     assert!(rows.starts_with(b"import time: self [us]"));
     assert_safe_svg(&fs::read(dir.path().join("graph.svg")).unwrap());

@@ -16,20 +16,23 @@ fuzz_target!(|data: &[u8]| {
     let mut tee = Vec::new();
     let copy = importtime::tee_copy(data, &mut tee, u64::MAX).expect("reading a slice");
     assert_eq!(copy, data, "tee_copy returns the whole input");
-    // Each input line comes out whole, or, when it holds a row, cut where the row's last
-    // `import time:` marker starts.
+    // Each input line comes out whole, or, when it holds a row, cut where the row starts.
     let mut out = &tee[..];
     for line in data.split_inclusive(|&b| b == b'\n') {
         let content = line.strip_suffix(b"\n").unwrap_or(line);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
-        let is_row = matches!(
-            importtime::parse_row(&text::clean_line(content)),
-            Some((_, row)) if row != importtime::Row::Malformed
-        );
-        let keep = if is_row {
-            text::rfind(line, b"import time:").unwrap_or(line.len())
-        } else {
-            line.len()
+        let cleaned = text::clean_line(content);
+        let keep = match importtime::parse_row(&cleaned) {
+            Some((at, row)) if row != importtime::Row::Malformed => {
+                let keep = text::raw_offset(content, at);
+                // What is kept is exactly the output before the row, colour codes and all.
+                assert_eq!(
+                    text::clean_line(&content[..keep]),
+                    text::clean_line(&cleaned[..at])
+                );
+                keep
+            }
+            _ => line.len(),
         };
         assert!(
             out.starts_with(&line[..keep]),

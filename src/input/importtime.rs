@@ -265,9 +265,8 @@ pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Ve
         let keep = match parse_row(&text::clean_line(content)) {
             Some((_, Row::Malformed)) | None => line.len(),
             // The marker offset is in the cleaned line; ANSI codes before it make the raw
-            // offset larger. Rows with colour codes are not printed by CPython, so the raw
-            // search finds the same marker.
-            Some(_) => rfind(&line, MARKER).unwrap_or(line.len()),
+            // offset larger (and one inside an earlier marker would fool a raw search).
+            Some((at, _)) => text::raw_offset(content, at),
         };
         if teeing {
             let mut copy = tee.write_all(&line[..keep]);
@@ -875,6 +874,14 @@ mod tests {
         let data = tee_copy(&input[..], &mut out, u64::MAX).unwrap();
         assert_eq!(data, input);
         assert_eq!(out.got, b"one\ntwo\n");
+    }
+
+    #[test]
+    fn tee_cuts_at_the_row_even_behind_colour_codes() {
+        let input = b"x import time: junk \x1b[0mimport\x1b[1m time:        9 |          9 | d\n\x1b[1mok\x1b[0m import time:   1 |   1 | e\n";
+        let mut out = Vec::new();
+        tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        assert_eq!(out, b"x import time: junk \x1b[0m\x1b[1mok\x1b[0m ");
     }
 
     #[test]

@@ -58,6 +58,33 @@ fn strip_ansi(line: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The offset in `line` of the byte that [`clean_line`] puts at `cleaned`: the ANSI escapes
+/// before it are counted back in. `line.len()` when the cleaned line is shorter.
+pub fn raw_offset(line: &[u8], cleaned: usize) -> usize {
+    let mut kept = 0;
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] != 0x1B {
+            if kept == cleaned {
+                return i;
+            }
+            kept += 1;
+            i += 1;
+            continue;
+        }
+        // The same walk as `strip_ansi`.
+        i += 1;
+        if line.get(i) == Some(&b'[') {
+            i += 1;
+            while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    line.len()
+}
+
 /// Position of the first `needle` byte.
 pub fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
@@ -118,6 +145,16 @@ mod tests {
     fn a_final_newline_makes_no_extra_line() {
         assert_eq!(collect(b"a\n\nb\n").len(), 3);
         assert!(collect(b"").is_empty());
+    }
+
+    #[test]
+    fn cleaned_offsets_map_back_past_colour_codes() {
+        let line = b"\x1b[1mab\x1b[0mcd\x1bXe";
+        assert_eq!(clean_line(line).as_ref(), b"abcde");
+        for (cleaned, raw) in [(0, 4), (1, 5), (2, 10), (3, 11), (4, 14), (5, 15)] {
+            assert_eq!(raw_offset(line, cleaned), raw, "{cleaned}");
+        }
+        assert_eq!(raw_offset(b"plain", 3), 3);
     }
 
     #[test]
