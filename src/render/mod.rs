@@ -175,13 +175,19 @@ pub fn replace_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>
     if path.is_dir() {
         return Err(Error::usage("output is a directory").in_input(&name));
     }
+    #[cfg(unix)]
+    let armed = interrupt::RemoveOnSignal::new();
+    // The name is registered for removal before the file exists, so no signal can find the
+    // file there but not its name.
     let tmp = tempfile::Builder::new()
         .prefix(".importflame-")
         .suffix(".tmp")
-        .tempfile_in(dir)
+        .make_in(dir, |path| {
+            #[cfg(unix)]
+            armed.set(path);
+            create_private(path)
+        })
         .map_err(|e| Error::from(e).in_input(&name))?;
-    #[cfg(unix)]
-    let _armed = interrupt::RemoveOnSignal::new(tmp.path());
     let mut out = BufWriter::with_capacity(1 << 16, tmp.as_file());
     body(&mut out)?;
     out.flush().map_err(|e| Error::from(e).in_input(&name))?;
@@ -248,17 +254,24 @@ mod interrupt {
         }
     }
 
-    /// While alive, a terminating signal removes the file at `path` first.
+    /// While alive, a terminating signal removes the file at the path last [`set`] first.
+    ///
+    /// [`set`]: RemoveOnSignal::set
     pub struct RemoveOnSignal;
 
     impl RemoveOnSignal {
-        pub fn new(path: &Path) -> RemoveOnSignal {
+        /// Installs the handlers (once per process).
+        pub fn new() -> RemoveOnSignal {
             static INSTALL: Once = Once::new();
             INSTALL.call_once(install);
+            RemoveOnSignal
+        }
+
+        /// The file to remove from now on.
+        pub fn set(&self, path: &Path) {
             if let Ok(path) = CString::new(path.as_os_str().as_bytes()) {
                 free(TEMP.swap(path.into_raw(), Ordering::SeqCst));
             }
-            RemoveOnSignal
         }
     }
 
@@ -275,6 +288,15 @@ mod interrupt {
             drop(unsafe { CString::from_raw(path) });
         }
     }
+}
+
+/// A new file only its owner can read, as `tempfile` makes them.
+fn create_private(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 #[cfg(unix)]
