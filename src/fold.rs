@@ -125,6 +125,22 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
             "inputs mix time (importtime, pstats) and samples (py-spy): fold them separately",
         ));
     }
+    // Weights come from the input: once the grand total fits in 64 bits, every sum below
+    // (per stack, per run, per frame) does too.
+    let mut grand = 0u64;
+    for input in inputs {
+        grand = input
+            .profile
+            .checked_total()
+            .and_then(|t| grand.checked_add(t))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "weights add up to more than 2^64 {}",
+                    input.profile.unit.name()
+                ))
+                .in_input(&input.name)
+            })?;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()

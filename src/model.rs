@@ -289,9 +289,19 @@ impl Profile {
         }
     }
 
-    /// Sum of all weights.
+    /// Sum of all weights, saturating: weights come from the input, and [`crate::fold::fold`]
+    /// refuses inputs whose weights do not fit in 64 bits.
     pub fn total(&self) -> u64 {
-        self.stacks.iter().map(|e| e.weight).sum()
+        self.stacks
+            .iter()
+            .fold(0u64, |t, e| t.saturating_add(e.weight))
+    }
+
+    /// Sum of all weights, or `None` when it does not fit in 64 bits.
+    pub fn checked_total(&self) -> Option<u64> {
+        self.stacks
+            .iter()
+            .try_fold(0u64, |t, e| t.checked_add(e.weight))
     }
 
     /// Label of the stack's path: frames joined by `;`, with the report root (when the

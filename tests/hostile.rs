@@ -1201,3 +1201,60 @@ fn a_cut_file_is_an_error_naming_the_line_or_byte() {
         assert!(err.contains(at), "{sample}: {err}");
     }
 }
+
+/// Weights come from the input: i64::MIN self times, and totals past 2^64 (one input, or
+/// several folded together), used to panic with an overflow in debug builds and wrap in
+/// release builds.
+#[test]
+fn weights_past_2_64_are_an_error_not_an_overflow_panic() {
+    let header = "import time: self [us] | cumulative | imported package\n";
+    let min = format!(
+        "{header}import time: -9223372036854775808 | 1 | a\n\
+         import time: -9223372036854775808 | 1 | b\n"
+    );
+    let out = run_checked(&["-f", "folded", "-"], min.into_bytes(), "<stdin>");
+    assert_eq!(out.stdout, b"python #1;a 0\npython #1;b 0\n");
+    let max_row = "import time: 9223372036854775807 | 9223372036854775807 | m\n";
+    let three = format!(
+        "{header}{}{}{}",
+        max_row,
+        max_row.replace(" m", " n"),
+        max_row.replace(" m", " o")
+    );
+    for format in ["svg", "folded", "json", "text"] {
+        let out = run_checked(&["-f", format, "-"], three.clone().into_bytes(), "<stdin>");
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("more than 2^64 us"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("half.folded"), "a 9223372036854775807\n").unwrap();
+    let out = checked(
+        run_in(
+            &["half.folded", "half.folded", "half.folded"],
+            Vec::new(),
+            dir.path(),
+        ),
+        "half.folded",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let two = format!("{header}{max_row}{}", max_row.replace(" m", " n"));
+    fs::write(dir.path().join("two.log"), two.repeat(2)).unwrap();
+    for args in [
+        &["diff", "two.log", "two.log", "-f", "text"][..],
+        &[
+            "check",
+            "two.log",
+            "--budget",
+            "total=1ms",
+            "--budget",
+            "m=1ms",
+        ],
+        &["two.log", "--runs", "mean", "-f", "text"],
+        &["two.log", "--runs", "sum", "-f", "folded"],
+    ] {
+        let out = run_in(args, Vec::new(), dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(matches!(out.status.code(), Some(0..=2)), "{args:?}: {err}");
+    }
+}

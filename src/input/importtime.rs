@@ -472,7 +472,8 @@ impl<'o> Builder<'o> {
             self.profile
                 .diagnostics
                 .note(NEGATIVE_SELF, Position::Line(line));
-            *self.profile.facts.entry("clamped_us").or_default() += self_us.unsigned_abs();
+            let clamped = self.profile.facts.entry("clamped_us").or_default();
+            *clamped = clamped.saturating_add(self_us.unsigned_abs());
         } else if !cached {
             // Each column is rounded up separately: on clean logs the gap is in
             // [-(children + 1), 0] µs (§1.5).
