@@ -1258,3 +1258,55 @@ fn weights_past_2_64_are_an_error_not_an_overflow_panic() {
         assert!(matches!(out.status.code(), Some(0..=2)), "{args:?}: {err}");
     }
 }
+
+/// Runs the binary on `path` and fails if it has not finished after `seconds`: a guard against
+/// hangs, far above the normal run time, not a benchmark.
+fn run_or_hang(args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > seconds {
+            child.kill().unwrap();
+            panic!("{args:?} still running after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stdout = reader.join().unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = stdout;
+    output
+}
+
+/// Every speedscope sample asks whether its first frame is one of py-spy's root frames; a file
+/// naming one `thread (1): x` frame 200,000 times made that a scan of 200,000 per sample
+/// (34 s for 50,000 in a debug build, minutes here).
+#[test]
+fn a_speedscope_file_repeating_one_thread_frame_is_read_in_one_pass() {
+    let n = 200_000;
+    let mut doc = String::from(
+        "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"shared\":{\"frames\":[",
+    );
+    doc.push_str(&"{\"name\":\"thread (1): x\"},".repeat(n));
+    doc.push_str("{\"name\":\"f\"}]},\"profiles\":[{\"type\":\"sampled\",\"name\":\"p\",\"unit\":\"none\",\"startValue\":0,\"endValue\":1,\"samples\":[");
+    doc.push_str(&vec![format!("[{n}]"); n].join(","));
+    doc.push_str("]}]}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pseudo.speedscope.json");
+    fs::write(&path, doc).unwrap();
+    let p = path.to_str().unwrap();
+    let out = checked(run_or_hang(&["-f", "folded", p], 60), p);
+    assert_eq!(out.stdout, format!("p;f {n}\n").as_bytes());
+}
