@@ -1310,3 +1310,28 @@ fn a_speedscope_file_repeating_one_thread_frame_is_read_in_one_pass() {
     let out = checked(run_or_hang(&["-f", "folded", p], 60), p);
     assert_eq!(out.stdout, format!("p;f {n}\n").as_bytes());
 }
+
+/// Every importtime row asked whether all pending rows were top-level, by scanning them: a
+/// report with 100,000 pending roots and 100,000 rows that repeat its first module took
+/// minutes (33 s at half the size). Now a count answers.
+#[test]
+fn an_importtime_log_with_many_pending_roots_is_read_in_one_pass() {
+    let n = 100_000;
+    let mut log = String::from("import time: self [us] | cumulative | imported package\n");
+    log.push_str("import time:         1 |          1 | a\n");
+    for i in 0..n {
+        log.push_str(&format!("import time:         1 |          1 | r{i}\n"));
+    }
+    log.push_str("import time:         1 |          1 |   x\n");
+    log.push_str(&"import time:         1 |          1 |   a\n".repeat(n));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pending.log");
+    fs::write(&path, log).unwrap();
+    let p = path.to_str().unwrap();
+    let out = checked(run_or_hang(&["-f", "folded", p], 60), p);
+    assert_eq!(out.status.code(), Some(0));
+    // a (failed), the roots, and under <unfinished>: x, a, and the repeats as a (failed).
+    let folded = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(folded.lines().count(), n + 4);
+    assert!(folded.contains(&format!("python #1;<unfinished>;a (failed) {}\n", n - 1)));
+}

@@ -368,6 +368,9 @@ struct Builder<'o> {
     nodes: Vec<Node>,
     /// Finished rows whose parent has not printed yet (§1.5).
     open: Vec<u32>,
+    /// How many of `open` are nested (depth > 0): asked on every row, so counted, not scanned
+    /// (a scan made 50,000 pending roots and 50,000 rows take 33 s).
+    open_nested: usize,
     /// Whether a report is open, and whether it began with a header.
     report_open: bool,
     had_header: bool,
@@ -387,6 +390,7 @@ impl<'o> Builder<'o> {
             failed_names,
             nodes: Vec::new(),
             open: Vec::new(),
+            open_nested: 0,
             report_open: false,
             had_header: false,
             report_start: 0,
@@ -406,7 +410,7 @@ impl<'o> Builder<'o> {
         }
         match row {
             Row::Header => {
-                if self.open.iter().any(|&i| self.nodes[i as usize].depth > 0) {
+                if self.open_nested > 0 {
                     self.profile.diagnostics.note(HEADER_MID_REPORT, at_line);
                 }
                 self.close_report();
@@ -461,6 +465,7 @@ impl<'o> Builder<'o> {
         let mut children_cum = 0i64;
         for &c in &children {
             let child = &self.nodes[c as usize];
+            self.open_nested -= usize::from(child.depth > 0);
             children_cum = children_cum.saturating_add(child.cumulative_us);
             if child.depth > depth + 1 {
                 self.profile
@@ -502,6 +507,7 @@ impl<'o> Builder<'o> {
             failed: false,
         });
         self.open.push(index);
+        self.open_nested += usize::from(depth > 0);
     }
 
     /// Python 3.7–3.11 sub-interpreters share the header of the main interpreter (§1.7): the
@@ -511,7 +517,7 @@ impl<'o> Builder<'o> {
         !cached
             && self.report_open
             && self.nodes.first().is_some_and(|n| n.name == name)
-            && self.open.iter().all(|&i| self.nodes[i as usize].depth == 0)
+            && self.open_nested == 0
     }
 
     /// Ends the open report: marks failures and importlib orphans, then emits one stack per
@@ -535,6 +541,7 @@ impl<'o> Builder<'o> {
         self.report_mismatches = 0;
 
         let open = std::mem::take(&mut self.open);
+        self.open_nested = 0;
         let (roots, unfinished): (Vec<u32>, Vec<u32>) = open
             .into_iter()
             .partition(|&i| self.nodes[i as usize].depth == 0);
