@@ -149,8 +149,17 @@ impl FrameTable {
         self.details[id as usize].as_deref()
     }
 
-    /// Sets the extra tooltip text for `id`.
+    /// Sets the extra tooltip text for `id`; [`unprintable`] characters become spaces, as in
+    /// labels (a py-spy thread status comes from the input).
     pub fn set_detail(&mut self, id: FrameId, detail: String) {
+        let detail = if detail.chars().any(unprintable) {
+            detail
+                .chars()
+                .map(|c| if unprintable(c) { ' ' } else { c })
+                .collect()
+        } else {
+            detail
+        };
         self.details[id as usize] = Some(detail);
     }
 

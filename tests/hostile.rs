@@ -1335,3 +1335,15 @@ fn an_importtime_log_with_many_pending_roots_is_read_in_one_pass() {
     assert_eq!(folded.lines().count(), n + 4);
     assert!(folded.contains(&format!("python #1;<unfinished>;a (failed) {}\n", n - 1)));
 }
+
+/// Found by the pipeline_svg fuzz target: a py-spy thread status is kept as the frame's
+/// tooltip detail, and a control character in it (`active\x17+gil`) reached the SVG raw,
+/// which XML cannot hold.
+#[test]
+fn a_control_character_in_a_py_spy_thread_status_stays_out_of_the_svg() {
+    let dump = b"Thread 5091 (active\x17+gil): \"MainThread\"\n    main_loop (busy.py:20)\n    <module> (busy.py:21)\n";
+    let out = run_checked(&["-"], dump.to_vec(), "<stdin>");
+    assert_eq!(out.status.code(), Some(0));
+    let text = assert_safe_svg(&out.stdout);
+    assert!(text.contains("active +gil"), "{text}");
+}
