@@ -1347,3 +1347,29 @@ fn a_control_character_in_a_py_spy_thread_status_stays_out_of_the_svg() {
     let text = assert_safe_svg(&out.stdout);
     assert!(text.contains("active +gil"), "{text}");
 }
+
+/// An evented speedscope close searched the whole open stack for its frame: 150,000 opens
+/// then 150,000 closes of a frame never opened took minutes (36 s at a third of the size).
+#[test]
+fn a_speedscope_profile_closing_frames_that_are_not_open_is_read_in_one_pass() {
+    let n = 150_000;
+    let mut doc = String::from(
+        "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\
+         \"shared\":{\"frames\":[{\"name\":\"f\"},{\"name\":\"g\"}]},\"profiles\":[{\
+         \"type\":\"evented\",\"name\":\"p\",\"unit\":\"microseconds\",\"startValue\":0,\
+         \"endValue\":1,\"events\":[",
+    );
+    doc.push_str(&"{\"type\":\"O\",\"frame\":0,\"at\":0},".repeat(n));
+    doc.push_str(&"{\"type\":\"C\",\"frame\":1,\"at\":0},".repeat(n));
+    doc.push_str("{\"type\":\"O\",\"frame\":1,\"at\":0},{\"type\":\"C\",\"frame\":0,\"at\":1}]}]}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("closes.speedscope.json");
+    fs::write(&path, doc).unwrap();
+    let p = path.to_str().unwrap();
+    let out = checked(run_or_hang(&["-f", "folded", p], 60), p);
+    assert_eq!(out.status.code(), Some(0));
+    let folded = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(folded.matches(';').count(), n + 1, "p;f×n;g 1");
+    assert!(folded.ends_with(";g 1\n"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("150001 close events not matching"));
+}
