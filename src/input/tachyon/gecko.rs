@@ -170,6 +170,9 @@ fn thread(
             }
             let Some(frame) = index(stack_frame.get(s)).filter(|&f| f < labels.len()) else {
                 profile.diagnostics.note_many(BAD_INDEX, 1, None);
+                // The walk is work even when its stack is dropped: a 20,000-long chain whose
+                // root points nowhere, sampled at every level, took 9 s for 258 KB.
+                budget.spend(&profile.frames, &path)?;
                 continue 'stacks;
             };
             let id = match labels[frame] {
