@@ -7,9 +7,10 @@
 //! output can always be split on `;` again.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
+use crate::fxhash::FxHashMap;
 
 /// What the weights count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,17 +109,24 @@ pub struct FrameTable {
     names: Vec<String>,
     categories: Vec<Category>,
     details: Vec<Option<String>>,
-    index: HashMap<String, FrameId>,
+    index: FxHashMap<String, FrameId>,
 }
 
 impl FrameTable {
     /// Returns the id of `label` (cleaned by [`clean_label`]), adding it on first use. The
     /// category of the first use wins.
     pub fn intern(&mut self, label: &str, category: Category) -> FrameId {
+        self.intern_with(label, || category)
+    }
+
+    /// Like [`intern`](Self::intern), but works out the category only for a new label: a
+    /// parser that sees the same module thousands of times classifies it once.
+    pub fn intern_with(&mut self, label: &str, category: impl FnOnce() -> Category) -> FrameId {
         let label = clean_label(label);
         if let Some(&id) = self.index.get(label.as_ref()) {
             return id;
         }
+        let category = category();
         let id = FrameId::try_from(self.names.len()).expect("fewer than 2^32 distinct frames");
         let label = label.into_owned();
         self.index.insert(label.clone(), id);
@@ -168,7 +176,12 @@ impl FrameTable {
 /// convention), line breaks and other control characters become spaces, and a label ending in
 /// ` <digits>` gets a `_` so it is never read back as a differential count (FORMATS.md §4).
 pub fn clean_label(label: &str) -> Cow<'_, str> {
-    let needs_char_fix = label.chars().any(|c| c == ';' || c.is_control());
+    let needs_char_fix = if label.is_ascii() {
+        // The common case, byte by byte: ASCII controls are C0 and DEL.
+        label.bytes().any(|b| b == b';' || b < 0x20 || b == 0x7F)
+    } else {
+        label.chars().any(|c| c == ';' || c.is_control())
+    };
     let ends_in_number = {
         let trimmed = label.trim_end_matches(|c: char| c.is_ascii_digit());
         trimmed.len() < label.len() && trimmed.ends_with(char::is_whitespace)

@@ -18,11 +18,12 @@
 //! Rows can sit anywhere in other output (pytest writes `collecting ... import time: …`, §1.8):
 //! a row is parsed from the last `import time:` on its line.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 use crate::stdlib::is_stdlib_module;
 
@@ -234,7 +235,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let failed_names = failure_messages(data);
     let mut builder = Builder::new(opts, failed_names);
     for (number, line) in text::lines(data) {
-        builder.line(&line, number);
+        builder.line(line, number);
     }
     builder.finish()
 }
@@ -279,8 +280,8 @@ pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Ve
 
 /// Module names that the log itself says failed to import: `No module named 'x'` and
 /// `cannot import name 'y' from 'x'` (which also tried the submodule `x.y`).
-fn failure_messages(data: &[u8]) -> HashSet<String> {
-    let mut names = HashSet::new();
+fn failure_messages(data: &[u8]) -> FxHashSet<String> {
+    let mut names = FxHashSet::default();
     for (needle, submodule) in [
         (&b"No module named '"[..], false),
         (&b"cannot import name '"[..], true),
@@ -322,10 +323,11 @@ fn quoted(data: &[u8]) -> Option<&str> {
         .filter(|s| !s.contains(char::is_whitespace))
 }
 
-/// A row of the current report.
+/// A row of the current report. The name borrows from the input unless the line had to be
+/// cleaned (ANSI colours): no allocation per row.
 #[derive(Debug)]
-struct Node {
-    name: String,
+struct Node<'a> {
+    name: Cow<'a, str>,
     self_us: i64,
     cumulative_us: i64,
     depth: u32,
@@ -339,12 +341,12 @@ struct Node {
 }
 
 /// Builds the profile line by line; one report at a time is kept in memory.
-struct Builder<'o> {
+struct Builder<'a, 'o> {
     opts: &'o ParseOptions,
     profile: Profile,
-    failed_names: HashSet<String>,
+    failed_names: FxHashSet<String>,
     /// Rows of the open report, in print order.
-    nodes: Vec<Node>,
+    nodes: Vec<Node<'a>>,
     /// Finished rows whose parent has not printed yet (§1.5).
     open: Vec<u32>,
     /// Whether a report is open, and whether it began with a header.
@@ -355,8 +357,8 @@ struct Builder<'o> {
     path: Vec<FrameId>,
 }
 
-impl<'o> Builder<'o> {
-    fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
+impl<'a, 'o> Builder<'a, 'o> {
+    fn new(opts: &'o ParseOptions, failed_names: FxHashSet<String>) -> Self {
         Builder {
             opts,
             profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
@@ -371,7 +373,15 @@ impl<'o> Builder<'o> {
         }
     }
 
-    fn line(&mut self, line: &[u8], number: u64) {
+    fn line(&mut self, line: Cow<'a, [u8]>, number: u64) {
+        match line {
+            Cow::Borrowed(line) => self.row(line, number, Cow::Borrowed),
+            Cow::Owned(line) => self.row(&line, number, |name| Cow::Owned(name.to_string())),
+        }
+    }
+
+    /// Handles one line; `keep` turns a name borrowed from `line` into one the node can hold.
+    fn row<'l>(&mut self, line: &'l [u8], number: u64, keep: impl Fn(&'l str) -> Cow<'a, str>) {
         let Some((at, row)) = parse_row(line) else {
             return;
         };
@@ -397,7 +407,7 @@ impl<'o> Builder<'o> {
                 name,
             } => {
                 self.rows += 1;
-                self.push(name, self_us, cumulative_us, depth, number, false);
+                self.push(keep(name), self_us, cumulative_us, depth, number, false);
             }
             Row::Cached { name, depth, exact } => {
                 if !self.opts.cached {
@@ -407,13 +417,21 @@ impl<'o> Builder<'o> {
                 if !exact {
                     self.profile.diagnostics.note(CACHED_DEPTH_GUESSED, at_line);
                 }
-                self.push(name, 0, 0, depth, number, true);
+                self.push(keep(name), 0, 0, depth, number, true);
             }
         }
     }
 
-    fn push(&mut self, name: &str, self_us: i64, cum: i64, depth: u32, line: u64, cached: bool) {
-        if self.restarts_report(name, cached) {
+    fn push(
+        &mut self,
+        name: Cow<'a, str>,
+        self_us: i64,
+        cum: i64,
+        depth: u32,
+        line: u64,
+        cached: bool,
+    ) {
+        if self.restarts_report(&name, cached) {
             self.close_report();
             self.profile
                 .diagnostics
@@ -464,7 +482,7 @@ impl<'o> Builder<'o> {
             .first()
             .map_or(index, |&c| self.nodes[c as usize].first);
         self.nodes.push(Node {
-            name: name.to_string(),
+            name,
             self_us,
             cumulative_us: cum,
             depth,
@@ -483,7 +501,7 @@ impl<'o> Builder<'o> {
     fn restarts_report(&self, name: &str, cached: bool) -> bool {
         !cached
             && self.report_open
-            && self.nodes.first().is_some_and(|n| n.name == name)
+            && self.nodes.first().is_some_and(|n| n.name.as_ref() == name)
             && self.open.iter().all(|&i| self.nodes[i as usize].depth == 0)
     }
 
@@ -512,7 +530,7 @@ impl<'o> Builder<'o> {
             .partition(|&i| self.nodes[i as usize].depth == 0);
         // Roots come back in print order, each with the synthetic frame it sits under.
         let mut top: Vec<(Option<String>, u32)> = Vec::new();
-        let mut seen_names: HashSet<&str> = HashSet::new();
+        let mut seen_names: FxHashSet<&str> = FxHashSet::default();
         let mut order: Vec<(u32, Option<String>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -533,7 +551,7 @@ impl<'o> Builder<'o> {
             // importing `xml.not_there` is timed), are the ones it can build on.
             let lower = i as usize;
             for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
-                seen_names.insert(node.name.as_str());
+                seen_names.insert(node.name.as_ref());
             }
             seen_up_to = seen_up_to.max(lower);
             let node = &self.nodes[i as usize];
@@ -584,7 +602,7 @@ impl<'o> Builder<'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: HashMap<&str, usize> = HashMap::new();
+        let mut last_leaf: FxHashMap<&str, usize> = FxHashMap::default();
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
@@ -592,20 +610,20 @@ impl<'o> Builder<'o> {
             }
             // An earlier leaf inside this row's own subtree is a circular import of a module
             // still initialising (pandas.core.ops.common does it), not a failure.
-            if let Some(prev) = last_leaf.insert(node.name.as_str(), i)
+            if let Some(prev) = last_leaf.insert(node.name.as_ref(), i)
                 && prev < node.first as usize
             {
                 repeated.push(prev);
             }
             if !node.children.is_empty() {
-                last_leaf.remove(node.name.as_str());
+                last_leaf.remove(node.name.as_ref());
             }
         }
         for i in repeated {
             self.nodes[i].failed = true;
         }
         for node in &mut self.nodes {
-            if !node.cached && self.failed_names.contains(&node.name) {
+            if !node.cached && self.failed_names.contains(node.name.as_ref()) {
                 node.failed = true;
             }
         }
@@ -646,17 +664,22 @@ impl<'o> Builder<'o> {
 
     fn frame_for(&mut self, i: u32) -> FrameId {
         let node = &self.nodes[i as usize];
-        let category = if node.failed {
-            Category::Failed
-        } else {
-            module_category(&node.name, &self.opts.first_party)
-        };
+        let first_party = &self.opts.first_party;
         let label = if node.failed {
             format!("{} (failed)", node.name)
         } else if node.cached {
             format!("{} (cached)", node.name)
         } else {
-            return self.profile.frames.intern(&node.name, category);
+            // The common case: no label to build, and the category only for a new name.
+            return self
+                .profile
+                .frames
+                .intern_with(&node.name, || module_category(&node.name, first_party));
+        };
+        let category = if node.failed {
+            Category::Failed
+        } else {
+            module_category(&node.name, first_party)
         };
         self.profile.frames.intern(&label, category)
     }
