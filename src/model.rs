@@ -176,6 +176,13 @@ impl FrameTable {
 /// convention), line breaks and other control characters become spaces, and a label ending in
 /// ` <digits>` gets a `_` so it is never read back as a differential count (FORMATS.md §4).
 pub fn clean_label(label: &str) -> Cow<'_, str> {
+    // Fast path, one pass: printable ASCII without `;` that does not end in a digit.
+    let b = label.as_bytes();
+    if b.last().is_some_and(|c| !c.is_ascii_digit())
+        && b.iter().all(|&c| (0x20..0x7F).contains(&c) && c != b';')
+    {
+        return Cow::Borrowed(label);
+    }
     let needs_char_fix = if label.is_ascii() {
         // The common case, byte by byte: ASCII controls are C0 and DEL.
         label.bytes().any(|b| b == b';' || b < 0x20 || b == 0x7F)
