@@ -159,15 +159,23 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
     } else {
         let mut sorter = Sorter::default();
         for (input, prefix) in inputs.iter().zip(&prefixes) {
-            let stacks = if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
-                pool.install(|| combine_runs(input.profile, mode))
-                    .into_iter()
-                    .map(|(f, w)| ((0, f), w))
-                    .collect()
+            if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
+                let runs = pool.install(|| combine_runs(input.profile, mode));
+                sorter.add(
+                    input.profile,
+                    prefix,
+                    runs.into_iter().map(|(f, w)| ((0, f), w)),
+                );
             } else {
-                pool.install(|| sum_stacks(input.profile, prefix.len()))
-            };
-            sorter.add(input.profile, prefix, stacks);
+                // Identical stacks need no map: they sort next to each other and `into_lines`
+                // adds them up.
+                let one_prefix = prefix.len() == 1;
+                let stacks = input.profile.stacks().map(|s| {
+                    let report = if one_prefix { 0 } else { s.report };
+                    ((report, s.frames), s.weight)
+                });
+                sorter.add(input.profile, prefix, stacks);
+            }
         }
         pool.install(|| sorter.into_lines())
     };
@@ -223,30 +231,6 @@ fn label(profile: &Profile, prefix: &[String], report: u32, frames: &[FrameId]) 
 /// A stack as the fold sees it: its prefix (report) index and its frames.
 type StackKey<'p> = (u32, &'p [FrameId]);
 
-/// Adds up identical stacks in parallel: each rayon job fills its own map keyed by the frame
-/// ids (cheap to hash), and the maps are merged. Strings are made later, after sorting.
-fn sum_stacks(profile: &Profile, prefixes: usize) -> Vec<(StackKey<'_>, u64)> {
-    let report_of = |report: u32| {
-        if prefixes == 1 { 0 } else { report }
-    };
-    let sums: FxHashMap<StackKey<'_>, u64> = (0..profile.stack_count())
-        .into_par_iter()
-        .with_min_len(4096)
-        .fold(FxHashMap::default, |mut map, i| {
-            let s = profile.stack(i);
-            *map.entry((report_of(s.report), s.frames)).or_insert(0) += s.weight;
-            map
-        })
-        .reduce(FxHashMap::default, |a, b| {
-            let (mut big, small) = if a.len() < b.len() { (b, a) } else { (a, b) };
-            for (k, v) in small {
-                *big.entry(k).or_insert(0) += v;
-            }
-            big
-        });
-    sums.into_iter().collect()
-}
-
 /// Combines the reports of `profile` as runs: each distinct stack (in order of first
 /// appearance) gets one value per report, combined by `mode`.
 fn combine_runs(profile: &Profile, mode: RunsMode) -> Vec<(&[FrameId], u64)> {
@@ -280,7 +264,8 @@ fn append_in_order(lines: &mut Vec<(String, u64)>, profile: &Profile, prefix: &[
     }
 }
 
-/// Sorts stacks by their folded label without building the labels first.
+/// Sorts stacks by their folded label without building the labels first, and adds up equal
+/// ones; this is the parallel part of the fold (rayon's parallel sort: sorted chunks, merged).
 ///
 /// Every label is `e1;e2;…;ek` with `;`-free, non-empty elements ([`clean_label`]). Comparing
 /// two labels byte by byte comes down to comparing, at the first differing element, `e + ";"`
@@ -315,7 +300,7 @@ impl<'a> Sorter<'a> {
         &mut self,
         profile: &'a Profile,
         prefixes: &'a [Vec<String>],
-        stacks: Vec<(StackKey<'a>, u64)>,
+        stacks: impl ExactSizeIterator<Item = (StackKey<'a>, u64)>,
     ) {
         let frame_ids: Vec<u32> = (0..profile.frames.len() as FrameId)
             .map(|f| self.id(profile.frames.name(f)))
@@ -324,8 +309,6 @@ impl<'a> Sorter<'a> {
             .iter()
             .map(|p| p.iter().map(|e| self.id(e)).collect())
             .collect();
-        self.codes
-            .reserve(stacks.iter().map(|(k, _)| k.1.len() + 2).sum());
         self.stacks.reserve(stacks.len());
         for ((report, frames), weight) in stacks {
             let start = self.codes.len();

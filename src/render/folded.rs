@@ -18,12 +18,12 @@ pub fn write(folded: &Folded, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn itoa_buffer() -> [u8; 20] {
+pub(crate) fn itoa_buffer() -> [u8; 20] {
     [0; 20]
 }
 
 /// Decimal digits of `n` without an allocation per line.
-fn format_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+pub(crate) fn format_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
