@@ -110,7 +110,9 @@ def run_table(name, title, commands, big=False):
         rss_file = BENCH / "rss.txt"
         wrapped = f"/usr/bin/time -f '%M %x' -o {rss_file} bash -c {shlex.quote(row['cmd'])}"
         done = sh(wrapped, capture_output=True, text=True)
-        fields = rss_file.read_text().split() if rss_file.exists() else []
+        # GNU time puts "Command exited with non-zero status N" first when the command fails.
+        lines = rss_file.read_text().strip().splitlines() if rss_file.exists() else []
+        fields = lines[-1].split() if lines else []
         row["rss_kb"] = int(fields[0]) if fields else None
         row["exit"] = done.returncode
         row["error"] = (done.stderr.strip().splitlines() or [""])[-1][:160] if done.returncode else ""
