@@ -34,8 +34,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     opts.palette_map = Some(&mut palette);
     opts.title = report.svg.title.clone().unwrap_or_else(|| title(report));
     opts.subtitle = report.svg.subtitle.clone().or_else(|| subtitle(report));
-    let text = inferno_text(folded);
-    let mut lines: Vec<&str> = text.split_terminator('\n').collect();
+    let mut lines: Vec<&str> = folded.lines.lines_with_weights().collect();
     if report.svg.flamechart {
         // inferno draws the last line leftmost in flame-chart mode (jonhoo/inferno#236):
         // hand it the stacks backwards so the first import is on the left.
@@ -97,22 +96,6 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
         opts.direction = Direction::Inverted;
     }
     opts
-}
-
-/// inferno's input, `STACK WEIGHT` lines, in one buffer: a `format!` and a `String` per line
-/// cost more than the rest of the SVG step on the 31 MB benchmark log (callgrind).
-fn inferno_text(folded: &Folded) -> String {
-    let size: usize = folded.lines.iter().map(|(s, _)| s.len() + 22).sum();
-    let mut text = String::with_capacity(size);
-    let mut digits = super::folded::itoa_buffer();
-    for (stack, w) in &folded.lines {
-        text.push_str(stack);
-        text.push(' ');
-        let w = super::folded::format_u64(&mut digits, *w);
-        text.push_str(std::str::from_utf8(w).expect("ASCII digits"));
-        text.push('\n');
-    }
-    text
 }
 
 fn draw<'a>(opts: &mut Options<'_>, lines: impl IntoIterator<Item = &'a str>) -> Result<String> {
