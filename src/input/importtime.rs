@@ -159,7 +159,14 @@ fn classify(rest: &[u8]) -> Row<'_> {
     let Some(bar2) = text::memchr(b'|', &bytes[bar1 + 1..]).map(|i| bar1 + 1 + i) else {
         return Row::Malformed;
     };
-    let (first, second) = (trim(&rest[..bar1]), trim(&rest[bar1 + 1..bar2]));
+    let (first, second) = (&rest[..bar1], &rest[bar1 + 1..bar2]);
+    // Nearly every row: two space-padded integers, read in one pass. Anything else (the
+    // header, `cached`, other white space) takes the general path below.
+    let numbers = spaced_integer(first).zip(spaced_integer(second));
+    let (first, second) = match numbers {
+        Some(_) => ("", ""),
+        None => (trim(first), trim(second)),
+    };
     if first.starts_with("self [us]") && second == "cumulative" {
         return Row::Header;
     }
@@ -174,8 +181,12 @@ fn classify(rest: &[u8]) -> Row<'_> {
     if first == "cached" && second == "cached" {
         return classify_cached(field);
     }
-    let (Ok(self_us), Ok(cumulative_us)) = (first.parse::<i64>(), second.parse::<i64>()) else {
-        return Row::Malformed;
+    let (self_us, cumulative_us) = match numbers {
+        Some(pair) => pair,
+        None => match (first.parse::<i64>(), second.parse::<i64>()) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return Row::Malformed,
+        },
     };
     let name = trim_start_spaces(field);
     let indent = field.len() - name.len();
@@ -188,6 +199,33 @@ fn classify(rest: &[u8]) -> Row<'_> {
         depth: (indent / 2) as u32,
         name,
     }
+}
+
+/// `s.trim().parse::<i64>()` when `s` is spaces, an optional sign, digits, spaces; `None`
+/// for anything else (then the caller trims and parses the usual way).
+fn spaced_integer(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let mut i = b.iter().position(|&c| c != b' ')?;
+    let negative = b[i] == b'-';
+    if matches!(b[i], b'-' | b'+') {
+        i += 1;
+    }
+    let digits_start = i;
+    let mut value: i64 = 0;
+    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        let d = i64::from(c - b'0');
+        value = value.checked_mul(10)?;
+        value = if negative {
+            value.checked_sub(d)?
+        } else {
+            value.checked_add(d)?
+        };
+        i += 1;
+    }
+    if i == digits_start || b[i..].iter().any(|&c| c != b' ') {
+        return None;
+    }
+    Some(value)
 }
 
 /// ASCII white space as `char::is_whitespace` sees it (U+0009..U+000D and U+0020).
@@ -832,6 +870,35 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(parse_row(line.as_bytes()), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn spaced_integers_agree_with_trim_and_parse() {
+        for s in [
+            "",
+            " ",
+            "  40 ",
+            "-12",
+            " +7 ",
+            "+",
+            "-",
+            " 1 2",
+            "\t5",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "12a",
+            "0",
+        ] {
+            if let Some(v) = spaced_integer(s) {
+                assert_eq!(Ok(v), s.trim().parse::<i64>(), "{s:?}");
+            }
+        }
+        assert_eq!(spaced_integer("       123 "), Some(123));
+        assert_eq!(spaced_integer("    -69751 "), Some(-69751));
+        assert_eq!(spaced_integer("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(spaced_integer("9223372036854775808"), None);
     }
 
     #[test]
