@@ -128,6 +128,15 @@ pub struct RenderArgs {
     #[arg(long)]
     pub full_paths: bool,
 
+    /// pstats from a sampling profiler: keep each executing line as its own frame instead of
+    /// merging a function's lines.
+    #[arg(long)]
+    pub keep_lines: bool,
+
+    /// pstats: most frames in one inferred stack; deeper ones end in `[deeper frames elided]`.
+    #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_DEPTH, value_parser = parse_depth)]
+    pub max_depth: usize,
+
     /// Top-level package to colour as your own code; repeatable.
     #[arg(long, value_name = "PACKAGE")]
     pub first_party: Vec<String>,
@@ -262,6 +271,14 @@ impl From<FromArg> for Format {
             FromArg::TachyonJsonl => Format::TachyonJsonl,
             FromArg::TachyonFlamegraph => Format::TachyonFlamegraph,
         }
+    }
+}
+
+/// A stack depth of at least 3 (root, elision marker, leaf).
+fn parse_depth(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 3 => Ok(n),
+        _ => Err(format!("expected a depth of 3 or more, got {s:?}")),
     }
 }
 
@@ -422,6 +439,8 @@ fn build(
             full_paths: r.full_paths,
             first_party: r.first_party,
             max_input_bytes: r.max_input_size,
+            keep_lines: r.keep_lines,
+            max_depth: r.max_depth,
         },
         fold: FoldOptions {
             runs,

@@ -101,3 +101,19 @@ fn a_gzip_bomb_stops_at_the_size_limit() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 1048576 bytes"));
 }
+
+#[test]
+fn a_truncated_pstats_file_exits_2_naming_the_byte() {
+    let data = fs::read(common::repo("samples/pstats/py37_workload.prof")).unwrap();
+    // From 2 bytes on, the dict and its first key type say "pstats".
+    for cut in [2, 3, 100, data.len() / 2, data.len() - 1] {
+        let out = run(&["-"], data[..cut].to_vec());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "cut at {cut}: {err}");
+        assert!(
+            err.starts_with("importflame: <stdin>: byte "),
+            "cut at {cut}: {err}"
+        );
+        assert!(!err.contains("panicked"));
+    }
+}

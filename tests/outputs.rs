@@ -313,3 +313,89 @@ fn diff_draws_a_differential_graph_in_the_shape_of_after() {
         "difffolded lines carry two counts"
     );
 }
+
+#[test]
+fn diff_of_two_kinds_of_input_is_a_usage_error() {
+    let out = run(
+        &[
+            "diff",
+            "samples/importtime/single/py311_json.log",
+            "samples/pstats/py37_workload.prof",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same kind"));
+}
+
+#[test]
+fn diff_works_for_pstats_and_py_spy_inputs() {
+    let p = run(
+        &[
+            "diff",
+            "-q",
+            "-f",
+            "json",
+            "samples/pstats/workload.prof",
+            "samples/pstats/py314_workload.prof",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(
+        p.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&p.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    assert_eq!(v["unit"], "us");
+    let s = run(
+        &[
+            "diff",
+            "-q",
+            "-f",
+            "json",
+            "samples/pyspy/record_busy_raw.txt",
+            "samples/pyspy/record_threads_raw.txt",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(
+        s.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&s.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(v["unit"], "samples");
+}
+
+#[test]
+fn check_budgets_a_function_of_a_pstats_profile() {
+    let out = run(
+        &[
+            "check",
+            "-q",
+            "samples/pstats/workload_profile_module.prof",
+            "--budget",
+            "main=10s",
+            "--budget",
+            "merge_sort=1ms",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let table = stdout(&out);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("main ") && l.ends_with("pass")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("merge_sort ") && l.ends_with("FAIL")),
+        "{table}"
+    );
+}

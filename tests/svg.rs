@@ -68,3 +68,30 @@ fn hostile_module_names_are_escaped() {
     assert!(!svg.contains("<script>alert"), "raw script tag in the SVG");
     assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;"));
 }
+
+#[test]
+fn a_flame_chart_of_a_3_15_lazy_import_shows_it_after_its_importer() {
+    let out = run(
+        &[
+            "--flamechart",
+            "-q",
+            "samples/importtime/single/py315_lazy_argparse.log",
+        ],
+        Vec::new(),
+    );
+    let svg = String::from_utf8(out.stdout).unwrap();
+    let f = frames(&svg);
+    // argparse's `lazy import _colorize` is resolved when help is formatted: a late top-level
+    // tree, drawn to the right of argparse, where it happened.
+    assert!(x_of(&f, "_colorize") > x_of(&f, "argparse"));
+}
+
+#[test]
+fn a_small_graph_matches_its_svg_snapshot() {
+    // Pins what inferno draws (and what importflame adds: titles, colours, legend), so a
+    // change of inferno or of the rendering shows up as a reviewable diff.
+    let out = run(&["--width", "600"], THREE_IMPORTS.as_bytes().to_vec());
+    assert!(out.status.success());
+    let svg = String::from_utf8(out.stdout).unwrap();
+    common::with_snapshots(|| insta::assert_snapshot!("svg__three_imports", svg));
+}

@@ -91,6 +91,11 @@ const FAILED: IssueKind = IssueKind {
     one: "failed import marked (failed) (a repeated row or a \"No module named\" message)",
     many: "failed imports marked (failed) (repeated rows or \"No module named\" messages)",
 };
+const REPEATS_NOT_MARKED: IssueKind = IssueKind {
+    id: "importtime.repeats-not-marked",
+    one: "repeated row in an interleaved report not marked as failed (another process may have printed it)",
+    many: "repeated rows in interleaved reports not marked as failed (other processes may have printed them)",
+};
 const CACHED_SKIPPED: IssueKind = IssueKind {
     id: "importtime.cached-skipped",
     one: "cached row left out (-X importtime=2; --cached keeps it)",
@@ -433,6 +438,9 @@ struct Builder<'a, 'o> {
     report_open: bool,
     had_header: bool,
     report_start: u64,
+    /// Rows of the open report whose cumulative time disagrees with their children: a sign
+    /// that several processes or threads write into it.
+    report_mismatches: u64,
     rows: u64,
     path: Vec<FrameId>,
 }
@@ -448,6 +456,7 @@ impl<'a, 'o> Builder<'a, 'o> {
             report_open: false,
             had_header: false,
             report_start: 0,
+            report_mismatches: 0,
             rows: 0,
             path: Vec::new(),
         }
@@ -552,6 +561,7 @@ impl<'a, 'o> Builder<'a, 'o> {
             let gap = cum.saturating_sub(self_us).saturating_sub(children_cum);
             let slack = children.len() as i64 + 1;
             if gap > 0 || gap < -slack {
+                self.report_mismatches += 1;
                 self.profile
                     .diagnostics
                     .note(MISMATCHED_CUMULATIVE, Position::Line(line));
@@ -603,6 +613,7 @@ impl<'a, 'o> Builder<'a, 'o> {
         let report = self.profile.reports.len() as u32;
         self.profile.reports.push(format!("python #{}", report + 1));
         self.mark_failures();
+        self.report_mismatches = 0;
 
         let open = std::mem::take(&mut self.open);
         let (roots, unfinished): (Vec<u32>, Vec<u32>) = open
@@ -698,6 +709,18 @@ impl<'a, 'o> Builder<'a, 'o> {
             if !node.children.is_empty() {
                 last_leaf.remove(node.name.as_ref());
             }
+        }
+        // Where several processes write into one report, their rows repeat each other's
+        // names without anything failing: trust only the log's own error messages there.
+        if self.report_mismatches > 0 {
+            if !repeated.is_empty() {
+                self.profile.diagnostics.note_many(
+                    REPEATS_NOT_MARKED,
+                    repeated.len() as u64,
+                    Some(Position::Line(self.nodes[repeated[0]].line)),
+                );
+            }
+            repeated.clear();
         }
         for i in repeated {
             self.nodes[i].failed = true;

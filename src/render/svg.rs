@@ -182,11 +182,27 @@ pub fn title(report: &Report<'_>) -> String {
                 if reports == 1 { "" } else { "s" }
             )
         }
+        Some(InputKind::Pstats) if fact("samples") > 0 => format!(
+            "Sampled profile: {} samples, {total} in {} functions (stacks inferred from the call graph)",
+            thousands(fact("samples")),
+            thousands(fact("functions"))
+        ),
         Some(InputKind::Pstats) => format!(
             "Profile: {total} in {} functions (stacks inferred from the call graph)",
             thousands(fact("functions"))
         ),
-        _ => format!("Flame graph: {total}"),
+        Some(kind) => {
+            // "py-spy" keeps its own spelling; other kinds start with a capital.
+            let name = kind.name();
+            let mut chars = name.chars();
+            let first: String = match chars.next() {
+                Some(c) if !name.starts_with("py-spy") => c.to_uppercase().collect(),
+                Some(c) => c.to_string(),
+                None => String::new(),
+            };
+            format!("{first}{}: {total}", chars.as_str())
+        }
+        None => format!("Flame graph: {total}"),
     }
 }
 

@@ -1,0 +1,214 @@
+//! `--gecko` (FORMATS.md §5): the Firefox Profiler's *processed* format, one JSON line:
+//!
+//! ```text
+//! {"meta":{"interval":1.2123,…,"version":32,"preprocessedProfileVersion":57,…},"libs":[],
+//!  "threads":[{"name":"Thread-2134","tid":2134,"samples":{"stack":[1,3,11,…],…},
+//!  "stackTable":{"frame":[0,1,2],"prefix":[null,0,1],…},"frameTable":{"func":[0,1,2],
+//!  "line":[201,87,191],…},"funcTable":{"name":[1,3,4],"fileName":[null,null,5],
+//!  "resource":[0,0,1],…},"resourceTable":{"name":[2,5,…]}}],
+//!  "shared":{"stringArray":["(root)","_run_module_as_main","<frozen runpy>",…]}}
+//! ```
+//!
+//! A sample names a stack; a stack is a frame plus a prefix stack (its caller). Stacks are
+//! rebuilt by following prefixes iteratively, at most `stackTable.length` steps (a cycle is
+//! cut and reported). Each thread is one root `thread (TID)` (its name added when it is not
+//! just `Thread-TID`); sample counts (or `samples.weight` when present) are kept.
+
+use serde_json::Value;
+
+use crate::diagnostics::IssueKind;
+use crate::error::{Error, Result};
+use crate::input::{ParseOptions, folded, pyframe, text};
+use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+
+/// A stack, frame or function index that points nowhere.
+pub const BAD_INDEX: IssueKind = IssueKind {
+    id: "gecko.bad-index",
+    one: "sample with a table index out of range skipped",
+    many: "samples with a table index out of range skipped",
+};
+
+/// A prefix chain that loops.
+pub const CYCLE: IssueKind = IssueKind {
+    id: "gecko.cycle",
+    one: "stack whose prefix chain loops cut",
+    many: "stacks whose prefix chains loop cut",
+};
+
+/// Samples of no stack (`null`).
+pub const NULL_STACK: IssueKind = IssueKind {
+    id: "gecko.null-stack",
+    one: "sample without a stack skipped",
+    many: "samples without a stack skipped",
+};
+
+/// A JSON object with `meta.preprocessedProfileVersion`, or `meta` and `threads`.
+pub fn sniff(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(1 << 14)];
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    first == Some(&b'{')
+        && text::find(head, b"\"meta\"").is_some()
+        && (text::find(head, b"\"preprocessedProfileVersion\"").is_some()
+            || text::find(head, b"\"threads\"").is_some())
+}
+
+/// Parses a processed Gecko profile.
+pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    let doc: Value =
+        serde_json::from_slice(data).map_err(|e| Error::invalid(format!("gecko JSON: {e}")))?;
+    let threads = doc
+        .get("threads")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::invalid("gecko profile without a `threads` list"))?;
+    if doc.pointer("/meta/preprocessedProfileVersion").is_none()
+        && threads.iter().any(|t| t.get("stackTable").is_none())
+    {
+        return Err(Error::no_data(
+            "a Firefox Profiler profile in the raw (unprocessed) Gecko format; only the \
+             processed format that `python -m profiling.sampling --gecko` writes is read",
+        ));
+    }
+    let shared = doc.pointer("/shared/stringArray").and_then(Value::as_array);
+    let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
+    for t in threads {
+        let strings = t
+            .get("stringArray")
+            .and_then(Value::as_array)
+            .or(shared)
+            .map_or(&[][..], Vec::as_slice);
+        thread(t, strings, opts, &mut profile);
+    }
+    if profile.stack_count() == 0 {
+        return Err(Error::no_data("gecko profile without samples"));
+    }
+    let total = folded::checked_total(&profile)?;
+    profile.facts.insert("samples", total);
+    Ok(profile)
+}
+
+/// `table[column]` as a slice (empty when missing).
+fn column<'a>(t: &'a Value, table: &str, column: &str) -> &'a [Value] {
+    t.get(table)
+        .and_then(|v| v.get(column))
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+}
+
+fn index(v: Option<&Value>) -> Option<usize> {
+    v.and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+}
+
+fn thread(t: &Value, strings: &[Value], opts: &ParseOptions, profile: &mut Profile) {
+    let sample_stacks = column(t, "samples", "stack");
+    let sample_weights = column(t, "samples", "weight");
+    let stack_frame = column(t, "stackTable", "frame");
+    let stack_prefix = column(t, "stackTable", "prefix");
+    let frame_func = column(t, "frameTable", "func");
+    let frame_line = column(t, "frameTable", "line");
+    let func_name = column(t, "funcTable", "name");
+    let func_file = column(t, "funcTable", "fileName");
+    let func_line = column(t, "funcTable", "lineNumber");
+    let func_resource = column(t, "funcTable", "resource");
+    let resource_name = column(t, "resourceTable", "name");
+    let string = |i: Option<usize>| i.and_then(|i| strings.get(i)).and_then(Value::as_str);
+
+    // Samples per stack index; weights default to 1.
+    let mut counts = vec![0u64; stack_frame.len()];
+    for (i, s) in sample_stacks.iter().enumerate() {
+        let weight = match sample_weights.get(i) {
+            Some(w) => w.as_f64().map_or(1, |w| w.max(0.0).round() as u64),
+            None => 1,
+        };
+        match (s.is_null(), index(Some(s))) {
+            (true, _) => profile.diagnostics.note_many(NULL_STACK, 1, None),
+            (false, Some(i)) if i < counts.len() => {
+                counts[i] = counts[i].saturating_add(weight);
+            }
+            _ => profile.diagnostics.note_many(BAD_INDEX, 1, None),
+        }
+    }
+    if counts.iter().all(|&c| c == 0) {
+        return;
+    }
+
+    let tid = t
+        .get("tid")
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| "?".to_string());
+    let name = t.get("name").and_then(Value::as_str);
+    let name = name.filter(|n| *n != format!("Thread-{tid}"));
+    let root = profile
+        .frames
+        .intern(&pyframe::thread_label(&tid, name), Category::Synthetic);
+
+    // Labels per frame index, computed once.
+    let mut labels: Vec<Option<FrameId>> = vec![None; frame_func.len()];
+    let mut path: Vec<FrameId> = Vec::new();
+    'stacks: for (stack, &count) in counts.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        path.clear();
+        let mut at = Some(stack);
+        let mut steps = 0;
+        while let Some(s) = at {
+            steps += 1;
+            if steps > stack_frame.len() {
+                profile.diagnostics.note_many(CYCLE, 1, None);
+                break;
+            }
+            let Some(frame) = index(stack_frame.get(s)).filter(|&f| f < labels.len()) else {
+                profile.diagnostics.note_many(BAD_INDEX, 1, None);
+                continue 'stacks;
+            };
+            let id = match labels[frame] {
+                Some(id) => id,
+                None => {
+                    let func = index(frame_func.get(frame));
+                    let name =
+                        string(index(func.and_then(|f| func_name.get(f)))).unwrap_or("<unknown>");
+                    let file = string(index(func.and_then(|f| func_file.get(f)))).or_else(|| {
+                        let r = index(func.and_then(|f| func_resource.get(f)));
+                        string(index(r.and_then(|r| resource_name.get(r))))
+                    });
+                    let line = frame_line
+                        .get(frame)
+                        .and_then(Value::as_i64)
+                        .or_else(|| func.and_then(|f| func_line.get(f)).and_then(Value::as_i64));
+                    let short = file.map(|f| pyframe::short_path(f, opts));
+                    let category = pyframe::category(name, file, opts);
+                    let id = profile
+                        .frames
+                        .intern(&pyframe::label(name, short, line), category);
+                    labels[frame] = Some(id);
+                    id
+                }
+            };
+            path.push(id);
+            at = index(stack_prefix.get(s));
+        }
+        path.push(root);
+        path.reverse();
+        profile.push_stack(&path, count, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_looping_prefix_chain_is_cut() {
+        let data = br#"{"meta":{"preprocessedProfileVersion":57},"shared":{"stringArray":["f"]},
+          "threads":[{"name":"t","tid":1,"samples":{"stack":[0,0]},
+          "stackTable":{"frame":[0,0],"prefix":[1,0]},"frameTable":{"func":[0],"line":[3]},
+          "funcTable":{"name":[0],"fileName":[null],"resource":[-1]},"resourceTable":{"name":[]}}]}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.total(), 2);
+        assert_eq!(p.diagnostics.count(CYCLE), 1);
+    }
+}

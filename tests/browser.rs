@@ -1,0 +1,109 @@
+//! The graphs in a real browser: headless Chromium (Debian's `chromium`), driven by
+//! playwright-core (`tests/browser/check.mjs`), types a search and checks the highlighted
+//! frames, clicks a frame and checks that it zoomed, and saves screenshots under
+//! `target/browser/`. `.ci/run` installs Chromium and playwright-core; without them this test
+//! is skipped locally and fails in CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::run;
+
+fn tools_missing(root: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("no Chromium at {chromium}"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("no node".into());
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Some("playwright-core is not installed (npm ci --prefix tests/browser)".into());
+    }
+    None
+}
+
+fn render(args: &[&str], out: &Path) {
+    let mut all: Vec<&str> = args.to_vec();
+    let out_str = out.to_str().unwrap();
+    all.extend(["-q", "-o", out_str]);
+    let result = run(&all, Vec::new());
+    assert!(
+        result.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+#[test]
+fn graphs_search_and_zoom_in_headless_chromium() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if let Some(why) = tools_missing(&root) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the browser test must run in CI: {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = root.join("target/browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let graphs: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["samples/importtime/single/py311_many_libs.log"],
+            "importtime.svg",
+            "^urllib3",
+        ),
+        (
+            vec![
+                "--inverted",
+                "samples/importtime/pytest/pytest_combined.log",
+            ],
+            "importtime-inverted.svg",
+            "^numpy",
+        ),
+        (
+            vec![
+                "diff",
+                "samples/importtime/single/py311_requests.log",
+                "samples/importtime/single/py313_requests.log",
+            ],
+            "diff.svg",
+            "^urllib3",
+        ),
+        (
+            vec!["samples/pyspy/record_busy_raw.txt"],
+            "pyspy.svg",
+            "spy_busy",
+        ),
+    ];
+    for (args, name, term) in graphs {
+        let svg = dir.join(name);
+        // `diff` takes its options after the subcommand.
+        render(&args, &svg);
+        let out = Command::new("node")
+            .arg(root.join("tests/browser/check.mjs"))
+            .arg(term)
+            .arg(&svg)
+            .output()
+            .expect("node runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        print!("{report}");
+        assert!(
+            out.status.success(),
+            "{name}: {report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            report.lines().filter(|l| l.starts_with("ok ")).count(),
+            3,
+            "{report}"
+        );
+        assert!(dir.join(name.replace(".svg", ".png")).exists());
+    }
+}

@@ -1,0 +1,469 @@
+//! pstats input (FORMATS.md §2, §5): snapshots of every sample, conservation of every
+//! function's own time against the JSON ground truth (read with serde_json, never with the
+//! crate's marshal reader), recursion and cycles, and bad input that must fail cleanly.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use importflame::error::Position;
+use importflame::input::ParseOptions;
+use importflame::input::pstats;
+use importflame::model::{Profile, clean_label};
+
+/// Every `.prof` sample that has a JSON ground truth next to it.
+const WITH_TRUTH: &[&str] = &[
+    "samples/pstats/workload.prof",
+    "samples/pstats/py314_workload.prof",
+    "samples/pstats/py37_workload.prof",
+    "samples/pstats/workload_profile_module.prof",
+    "samples/pstats/py315_tachyon_workload.prof",
+    "samples/pstats/recursion_cprofile.prof",
+    "samples/pstats/recursion_profile.prof",
+];
+
+fn parse_with(path: &Path, opts: &ParseOptions) -> Profile {
+    let data = fs::read(path).unwrap();
+    pstats::parse(&data, opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse(path: &Path) -> Profile {
+    parse_with(path, &ParseOptions::default())
+}
+
+/// Unit, stack count, total, facts, diagnostics, then the folded lines: all of them for small
+/// profiles, the 40 heaviest for big ones (snapshots stay small).
+fn report(path: &Path) -> String {
+    let p = parse(path);
+    let mut lines = p.folded_lines();
+    let mut out = format!(
+        "unit: {}\nstacks: {}\ndistinct: {}\ntotal: {}\n",
+        p.unit.name(),
+        p.stack_count(),
+        lines.len(),
+        p.total()
+    );
+    for (k, v) in &p.facts {
+        out += &format!("fact {k}: {v}\n");
+    }
+    for e in p.diagnostics.entries() {
+        out += &format!("note: {}\n", e.message());
+    }
+    if lines.len() > 60 {
+        lines.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        lines.truncate(40);
+        out += "top 40 by weight:\n";
+    }
+    for (label, w) in lines {
+        out += &format!("{label} {w}\n");
+    }
+    out
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[test]
+fn small_format_samples_match_their_snapshots() {
+    snapshot_settings().bind(|| {
+        insta::glob!("../samples", "formats/pstats-*.prof", |path| {
+            insta::assert_snapshot!(report(path));
+        });
+    });
+}
+
+#[test]
+fn real_samples_match_their_snapshots() {
+    snapshot_settings().bind(|| {
+        insta::glob!("../samples", "pstats/*.prof", |path| {
+            insta::assert_snapshot!(report(path));
+        });
+    });
+}
+
+/// The ground truth of `prof`: next to it, or in `samples/pstats/formats-truth/` for the small
+/// `samples/formats/` files.
+fn read_json(prof: &str) -> serde_json::Value {
+    let plain = match prof.strip_prefix("samples/formats/") {
+        Some(name) => format!(
+            "samples/pstats/formats-truth/{}",
+            name.replace(".prof", ".json")
+        ),
+        None => prof.replace(".prof", ".json"),
+    };
+    let text = if Path::new(&plain).exists() {
+        fs::read_to_string(&plain).unwrap()
+    } else {
+        let gz = fs::File::open(format!("{plain}.gz")).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The documented rounding: `round(tt · 10⁶)` in f64, half away from zero; negative → 0.
+fn micros(tt: f64) -> u64 {
+    if tt > 0.0 {
+        (tt * 1e6).round() as u64
+    } else {
+        0
+    }
+}
+
+/// Expected µs per frame label, from the ground truth.
+fn expected_by_label(truth: &serde_json::Value, opts: &ParseOptions) -> BTreeMap<String, u64> {
+    let sampled = truth["producer"] == "profiling.sampling";
+    let mut by_label = BTreeMap::new();
+    let key = |e: &serde_json::Value| match e.get("code") {
+        Some(c) => (
+            c["co_filename"].clone(),
+            c["co_firstlineno"].clone(),
+            c["co_name"].clone(),
+        ),
+        None => (
+            e["func"][0].clone(),
+            e["func"][1].clone(),
+            e["func"][2].clone(),
+        ),
+    };
+    let entries = truth["entries"].as_array().unwrap();
+    let files: Vec<String> = entries
+        .iter()
+        .map(|e| key(e).0.as_str().unwrap().to_string())
+        .collect();
+    let root = pstats::project_root(files.iter().map(String::as_str), opts);
+    for e in entries {
+        let (file, line, name) = key(e);
+        let (label, _) = pstats::frame_label_in(
+            file.as_str().unwrap(),
+            line.as_i64().unwrap(),
+            name.as_str().unwrap(),
+            sampled,
+            opts,
+            root.as_deref(),
+        );
+        *by_label
+            .entry(clean_label(&label).into_owned())
+            .or_default() += micros(e["tt"].as_f64().unwrap());
+    }
+    by_label
+}
+
+fn actual_by_label(p: &Profile) -> BTreeMap<String, u64> {
+    let mut by_label = BTreeMap::new();
+    for s in p.stacks() {
+        let leaf = *s.frames.last().unwrap();
+        *by_label.entry(p.frames.name(leaf).to_string()).or_default() += s.weight;
+    }
+    by_label.retain(|_, w| *w > 0);
+    by_label
+}
+
+fn check_conservation(prof: &str, opts: &ParseOptions) {
+    let truth = read_json(prof);
+    let p = parse_with(Path::new(prof), opts);
+    let mut expected = expected_by_label(&truth, opts);
+    expected.retain(|_, w| *w > 0);
+    let actual = actual_by_label(&p);
+    for (label, want) in &expected {
+        assert_eq!(actual.get(label), Some(want), "{prof}: {label}");
+    }
+    assert_eq!(actual.len(), expected.len(), "{prof}: extra leaves");
+    let total: u64 = expected.values().sum();
+    assert_eq!(p.total(), total, "{prof}");
+    assert_eq!(
+        p.facts["exact_us"] + p.facts["apportioned_us"],
+        total,
+        "{prof}"
+    );
+    let functions = truth["entries"].as_array().unwrap().len() as u64;
+    assert_eq!(p.facts["functions"], functions, "{prof}");
+    let calls: u64 = truth["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["nc"].as_u64().unwrap())
+        .sum();
+    assert_eq!(p.facts["calls"], calls, "{prof}");
+}
+
+/// The small hand-checkable files (FORMATS.md §2.5, §2.6 and the demo captures).
+fn format_samples() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir("samples/formats")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pstats-") && n.ends_with(".prof"))
+        .map(|n| format!("samples/formats/{n}"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 11);
+    names
+}
+
+#[test]
+fn every_function_keeps_its_own_time_to_the_microsecond() {
+    for prof in WITH_TRUTH {
+        check_conservation(prof, &ParseOptions::default());
+    }
+    for prof in format_samples() {
+        check_conservation(&prof, &ParseOptions::default());
+    }
+}
+
+#[test]
+fn keeping_sampled_lines_apart_still_conserves_time() {
+    let opts = ParseOptions {
+        keep_lines: true,
+        full_paths: true,
+        ..ParseOptions::default()
+    };
+    check_conservation("samples/pstats/py315_tachyon_workload.prof", &opts);
+    check_conservation("samples/pstats/recursion_profile.prof", &opts);
+}
+
+#[test]
+fn a_tight_depth_limit_elides_frames_but_keeps_every_function_s_time() {
+    let opts = ParseOptions {
+        max_depth: 4,
+        ..ParseOptions::default()
+    };
+    for prof in [
+        "samples/pstats/recursion_cprofile.prof",
+        "samples/pstats/py37_workload.prof",
+    ] {
+        check_conservation(prof, &opts);
+        let p = parse_with(Path::new(prof), &opts);
+        assert!(p.stacks().all(|s| s.frames.len() <= 4), "{prof}");
+        let elided = p
+            .stacks()
+            .filter(|s| {
+                s.frames
+                    .iter()
+                    .any(|&f| p.frames.name(f) == "[deeper frames elided]")
+            })
+            .count();
+        assert!(elided > 0, "{prof}");
+    }
+}
+
+#[test]
+fn recursion_and_cycles_give_real_paths_without_repeats() {
+    for prof in [
+        "samples/pstats/recursion_cprofile.prof",
+        "samples/pstats/recursion_profile.prof",
+    ] {
+        let p = parse(Path::new(prof));
+        for (label, _) in p.folded_lines() {
+            let frames: Vec<&str> = label.split(';').collect();
+            for name in [
+                "fact", "is_even", "is_odd", "walk_a", "walk_b", "walk_c", "deep ",
+            ] {
+                let n = frames.iter().filter(|f| f.starts_with(name)).count();
+                assert!(n <= 1, "{prof}: {name} repeats in {label}");
+            }
+        }
+        let lines = p.folded_lines();
+        let has = |suffix: &str| lines.iter().any(|(l, _)| l.ends_with(suffix));
+        assert!(
+            has(
+                "walk_b (programs/recursion_cycles.py:30);walk_c (programs/recursion_cycles.py:35)"
+            ),
+            "{prof}"
+        );
+        assert!(
+            has(
+                "walk_c (programs/recursion_cycles.py:35);walk_a (programs/recursion_cycles.py:25)"
+            ),
+            "{prof}"
+        );
+        assert!(
+            has(
+                "is_even (programs/recursion_cycles.py:17);is_odd (programs/recursion_cycles.py:21)"
+            ),
+            "{prof}"
+        );
+    }
+}
+
+#[test]
+fn the_sampled_marker_is_skipped_and_reported() {
+    let p = parse(Path::new("samples/pstats/py315_tachyon_workload.prof"));
+    assert_eq!(p.facts["samples"], 1179);
+    assert_eq!(p.total(), 1_179_000);
+    assert!(p.diagnostics.count(pstats::SAMPLED) == 1179);
+    assert!(p.diagnostics.count(pstats::LINES_MERGED) > 0);
+    let names: Vec<&str> = (0..p.frames.len() as u32)
+        .map(|i| p.frames.name(i))
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("__sampled__")));
+    assert!(names.contains(&"<GC>"));
+}
+
+#[test]
+fn the_profile_module_script_entry_is_a_root_named_after_its_code_object() {
+    let p = parse(Path::new("samples/pstats/workload_profile_module.prof"));
+    let lines = p.folded_lines();
+    assert!(
+        lines
+            .iter()
+            .all(|(l, _)| l.starts_with("<module> (workload.py:1)"))
+    );
+    assert!(lines.iter().any(|(l, _)| l.contains(";<built-in exec>;")));
+}
+
+#[test]
+fn tooltips_carry_call_counts() {
+    let p = parse(Path::new("samples/pstats/recursion_cprofile.prof"));
+    let id = (0..p.frames.len() as u32)
+        .find(|&i| p.frames.name(i).starts_with("fact "))
+        .unwrap();
+    assert_eq!(p.frames.detail(id), Some("1500/50 calls"));
+}
+
+#[test]
+fn sniff_claims_every_sample_and_no_json() {
+    for prof in WITH_TRUTH {
+        assert!(pstats::sniff(&fs::read(prof).unwrap()), "{prof}");
+    }
+    for prof in format_samples() {
+        assert!(pstats::sniff(&fs::read(&prof).unwrap()), "{prof}");
+    }
+    let mut others = 0;
+    for dir in [
+        "samples/formats",
+        "samples/pyspy",
+        "samples/tachyon",
+        "samples/pstats",
+    ] {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.extension().is_some_and(|e| e != "prof") {
+                let data = fs::read(&path).unwrap();
+                assert!(!pstats::sniff(&data), "{}", path.display());
+                others += 1;
+            }
+        }
+    }
+    assert!(others > 30);
+    assert!(!pstats::sniff(b"{\"a\": 1}"));
+}
+
+fn assert_clean_error(data: &[u8], what: &str) {
+    let err = pstats::parse(data, &ParseOptions::default())
+        .err()
+        .unwrap_or_else(|| panic!("{what}: parsed"));
+    let msg = err.to_string();
+    assert!(
+        matches!(err.position(), Some(Position::Byte(_))) && msg.contains("byte "),
+        "{what}: {msg}"
+    );
+}
+
+#[test]
+fn every_truncation_of_small_files_is_a_clean_error() {
+    for prof in [
+        "samples/formats/pstats-tiny-cprofile.prof",
+        "samples/formats/pstats-tiny-profile.prof",
+        "samples/formats/pstats-demo-profile-39.prof",
+        "samples/formats/pstats-demo-profile-314.prof",
+        "samples/pstats/recursion_profile.prof",
+    ] {
+        let data = fs::read(prof).unwrap();
+        for cut in 0..data.len() {
+            assert_clean_error(&data[..cut], &format!("{prof} cut at {cut}"));
+        }
+    }
+}
+
+#[test]
+fn truncations_of_real_files_are_clean_errors() {
+    for (prof, cuts) in [
+        ("samples/pstats/py37_workload.prof", 500),
+        ("samples/pstats/workload_profile_module.prof", 200),
+        ("samples/pstats/py315_tachyon_workload.prof", 60),
+        ("samples/pstats/workload.prof", 30),
+    ] {
+        let data = fs::read(prof).unwrap();
+        let step = (data.len() / cuts).max(1);
+        for cut in (1..data.len()).step_by(step).chain([data.len() - 1]) {
+            assert_clean_error(&data[..cut], &format!("{prof} cut at {cut}"));
+        }
+    }
+}
+
+#[test]
+fn corrupted_lengths_and_references_fail_fast() {
+    let tiny = fs::read("samples/formats/pstats-tiny-cprofile.prof").unwrap();
+    // FORMATS.md §2.5: byte 1 starts the first key's `)` tuple, byte 3 its file name `FA 04`,
+    // byte 24 a reference `72 04000000`.
+    for len in [[0, 0, 0, 0x80], [0xFF, 0xFF, 0xFF, 0x7F]] {
+        let mut huge = tiny.clone();
+        huge.splice(3..6, [b'u'].into_iter().chain(len));
+        assert_clean_error(&huge, "2^31 string length");
+    }
+    let mut nowhere = tiny.clone();
+    assert_eq!(nowhere[24], b'r');
+    nowhere[25..29].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0x7F]);
+    assert_clean_error(&nowhere, "ref to slot 2^31-1");
+    let mut big_tuple = tiny.clone();
+    big_tuple.splice(1..3, [b'(', 0xFF, 0xFF, 0xFF, 0x7F]);
+    assert_clean_error(&big_tuple, "2^31-1 tuple");
+    let mut not_a_key = tiny.clone();
+    not_a_key[1] = b'N';
+    assert_clean_error(&not_a_key, "None key");
+    assert_clean_error(b"\xfb0", "empty dict");
+}
+
+#[test]
+fn random_byte_corruption_never_panics() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for prof in [
+        "samples/formats/pstats-tiny-cprofile.prof",
+        "samples/formats/pstats-demo-profile-39.prof",
+        "samples/formats/pstats-demo-cprofile-314.prof",
+        "samples/pstats/recursion_profile.prof",
+    ] {
+        let data = fs::read(prof).unwrap();
+        for _ in 0..1500 {
+            let mut bad = data.clone();
+            for _ in 0..1 + next() % 3 {
+                let i = (next() % bad.len() as u64) as usize;
+                bad[i] = next() as u8;
+            }
+            if let Err(err) = pstats::parse(&bad, &ParseOptions::default()) {
+                assert!(err.to_string().contains("byte "), "{prof}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn detection_routes_every_pstats_sample_to_this_parser() {
+    use importflame::input::{Format, detect};
+    for prof in WITH_TRUTH
+        .iter()
+        .map(|p| p.to_string())
+        .chain(format_samples())
+    {
+        let data = fs::read(&prof).unwrap();
+        assert_eq!(detect::detect(&data).unwrap(), Format::Pstats, "{prof}");
+        let p = importflame::input::parse_bytes(&data, None, &ParseOptions::default()).unwrap();
+        assert_eq!(p.kind, importflame::model::InputKind::Pstats);
+        assert_eq!(p.unit, importflame::model::Unit::Microseconds);
+        assert!(p.reports.is_empty());
+    }
+}
