@@ -18,6 +18,9 @@ BENCH = Path("target/bench")
 OUT = BENCH / "out"
 RESULTS = BENCH / "results"
 QUICK = os.environ.get("QUICK") == "1"
+# ONLY=pstats,pyspy reruns some tables; results.md is put together from every table's last run.
+ONLY = [t for t in os.environ.get("ONLY", "").split(",") if t]
+TABLES = ["single", "x200", "pytest", "pstats", "pyspy", "scaling", "jobs"]
 
 IF = "target/release/importflame"
 VENV = BENCH / "venv" / "bin"
@@ -93,6 +96,8 @@ def output_size(prefix):
 
 def run_table(name, title, commands, big=False):
     """commands: (label, kind, baseline label or None, shell command with {out})."""
+    if ONLY and name not in ONLY:
+        return "", []
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -165,6 +170,7 @@ def run_table(name, title, commands, big=False):
     lines.append("")
     text = "\n".join(lines)
     print(text, flush=True)
+    (RESULTS / f"{name}.md").write_text(text)
     return text, rows
 
 
@@ -239,11 +245,12 @@ def main():
         ("-j 1 → SVG", "svg", "-j 1 → SVG", f"{IF} -q -j 1 {LOG200} -o {{out}}.svg"),
         ("-j 2 → SVG", "svg", "-j 1 → SVG", f"{IF} -q -j 2 {LOG200} -o {{out}}.svg"),
     ], big=True)
-    same_folded = identical([r["out"].with_suffix(".folded") for r in jobs_rows if r["kind"] == "folded"])
-    same_svg = identical([r["out"].with_suffix(".svg") for r in jobs_rows if r["kind"] == "svg"])
-    jobs_text += f"Outputs identical across thread counts: folded {'yes' if same_folded else 'NO'}, SVG {'yes' if same_svg else 'NO'}.\n"
-    print(jobs_text.splitlines()[-1])
-    sections.append(jobs_text)
+    if jobs_rows:
+        same_folded = identical([r["out"].with_suffix(".folded") for r in jobs_rows if r["kind"] == "folded"])
+        same_svg = identical([r["out"].with_suffix(".svg") for r in jobs_rows if r["kind"] == "svg"])
+        jobs_text += f"Outputs identical across thread counts: folded {'yes' if same_folded else 'NO'}, SVG {'yes' if same_svg else 'NO'}.\n"
+        print(jobs_text.splitlines()[-1])
+        (RESULTS / "jobs.md").write_text(jobs_text)
 
     cpu = sh("lscpu | grep 'Model name' | sed 's/.*: *//'", capture_output=True, text=True).stdout.strip()
     head = [
@@ -253,7 +260,11 @@ def main():
         f"{'QUICK run' if QUICK else 'full run'}; hyperfine, GNU time.",
         "",
     ]
-    (BENCH / "results.md").write_text("\n".join(head) + "\n" + "\n".join(sections))
+    load = sh("cat /proc/loadavg", capture_output=True, text=True).stdout.split()[:3]
+    head[2] = head[2].rstrip(".") + f"; load average at the end {' '.join(load)}."
+    tables = [RESULTS / f"{t}.md" for t in TABLES]
+    body = "\n".join(t.read_text() for t in tables if t.exists())
+    (BENCH / "results.md").write_text("\n".join(head) + "\n" + body)
     print(f"\nwrote {BENCH / 'results.md'}")
 
 
