@@ -128,7 +128,7 @@ def run_table(name, title, commands, big=False):
         warmup = [] if big else ["--warmup", "1"]
         args = ["hyperfine", "--style", "basic", "-i", *warmup, *runs, "--export-json", str(RESULTS / f"{name}.json")]
         for r in timed:
-            args += ["-n", r["label"], r["cmd"]]
+            args += [f"--command-name={r['label']}", r["cmd"]]
         subprocess.run(args, check=True)
         results = json.loads((RESULTS / f"{name}.json").read_text())["results"]
         for r, res in zip(timed, results):
