@@ -621,7 +621,10 @@ impl<'a, 'o> Builder<'a, 'o> {
             .partition(|&i| self.nodes[i as usize].depth == 0);
         // Roots come back in print order, each with the synthetic frame it sits under.
         let mut top: Vec<(Option<String>, u32)> = Vec::new();
-        let mut seen_names: FxHashSet<&str> = FxHashSet::default();
+        // Sized for the report up front: growing these maps row by row rehashed them ~10
+        // times per report (callgrind: 3% of the parse).
+        let mut seen_names: FxHashSet<&str> =
+            FxHashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut order: Vec<(u32, Option<String>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -693,7 +696,8 @@ impl<'a, 'o> Builder<'a, 'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut last_leaf: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
