@@ -85,27 +85,29 @@ pub fn raw_offset(line: &[u8], cleaned: usize) -> usize {
     line.len()
 }
 
-/// Position of the first `needle` byte.
+/// Position of the first `needle` byte (SIMD, from the `memchr` crate).
 pub fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+    memchr::memchr(needle, haystack)
 }
 
-/// Position of the last occurrence of `needle` in `haystack`.
+/// Position of the last occurrence of `needle` in `haystack`. Called once per line on short
+/// lines, where building a `memmem` searcher costs more than the search: candidates are the
+/// needle's last byte (`:` of `import time:` is rare in a row), found with `memrchr`.
 pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || needle.len() > haystack.len() {
-        return None;
-    }
-    (0..=haystack.len() - needle.len())
-        .rev()
-        .find(|&i| &haystack[i..i + needle.len()] == needle)
+    let (&last, _) = needle.split_last()?;
+    let n = needle.len();
+    memchr::memrchr_iter(last, haystack)
+        .filter(|&end| end + 1 >= n)
+        .map(|end| end + 1 - n)
+        .find(|&start| &haystack[start..start + n] == needle)
 }
 
 /// Position of the first occurrence of `needle` in `haystack`.
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || needle.len() > haystack.len() {
+    if needle.is_empty() {
         return None;
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Decodes UTF-16LE (after its `FF FE` mark) to UTF-8, replacing unpaired surrogates.

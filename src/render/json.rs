@@ -169,12 +169,9 @@ mod tests {
     fn the_tree_has_one_node_per_drawn_rectangle() {
         let folded = Folded {
             unit: Unit::Microseconds,
-            lines: vec![
-                ("a".into(), 5),
-                ("a;b".into(), 3),
-                ("a;b;c".into(), 1),
-                ("d".into(), 2),
-            ],
+            lines: [("a", 5), ("a;b", 3), ("a;b;c", 1), ("d", 2)]
+                .into_iter()
+                .collect(),
             frames: Default::default(),
         };
         let nodes = tree(&folded);

@@ -3,6 +3,7 @@
 //! importflame sets inferno's options and colours, then rewrites each tooltip: inferno prints
 //! integer counts (`12,345 µs`), people read `12.3 ms`, and pstats frames add their call count.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use inferno::flamegraph::color::{Color, PaletteMap};
@@ -13,6 +14,7 @@ use ::svg::node::element::{Group, Rectangle, Text};
 use super::{Report, SvgOptions, human, thousands};
 use crate::error::{Error, Result};
 use crate::fold::Folded;
+use crate::fxhash::FxHashSet;
 use crate::model::{Category, InputKind, Unit, unprintable};
 
 /// Writes the SVG of `report`.
@@ -34,11 +36,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     opts.palette_map = Some(&mut palette);
     opts.title = report.svg.title.clone().unwrap_or_else(|| title(report));
     opts.subtitle = report.svg.subtitle.clone().or_else(|| subtitle(report));
-    let mut lines: Vec<String> = folded
-        .lines
-        .iter()
-        .map(|(stack, w)| format!("{stack} {w}"))
-        .collect();
+    let mut lines: Vec<&str> = folded.lines.lines_with_weights().collect();
     if report.svg.flamechart {
         // inferno draws the last line leftmost in flame-chart mode (jonhoo/inferno#236):
         // hand it the stacks backwards so the first import is on the left.
@@ -46,8 +44,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     }
     // Each step copies the whole image: let go of the previous copy as soon as the next one
     // exists, so a large graph is held at most twice (a shadowed binding lives to the end).
-    let drawn = draw(&mut opts, &lines)?;
-    drop(lines);
+    let drawn = draw(&mut opts, lines)?;
     let titled = rewrite_titles(&drawn, folded);
     drop(drawn);
     let svg = add_legend(&titled, &categories(folded));
@@ -78,7 +75,7 @@ pub fn write_differential(
         .iter()
         .map(|(s, b, a)| format!("{s} {b} {a}"))
         .collect();
-    let drawn = draw(&mut opts, &text)?;
+    let drawn = draw(&mut opts, text.iter().map(String::as_str))?;
     out.write_all(rewrite_titles(&drawn, after).as_bytes())?;
     Ok(())
 }
@@ -107,7 +104,7 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
     opts
 }
 
-fn draw(opts: &mut Options<'_>, lines: &[String]) -> Result<String> {
+fn draw<'a>(opts: &mut Options<'_>, lines: impl IntoIterator<Item = &'a str>) -> Result<String> {
     // Titles hold input names and --title text: inferno escapes markup, but characters XML
     // cannot hold at all (controls, U+FFFF) would make the file fail to open.
     for text in std::iter::once(&mut opts.title).chain(opts.subtitle.as_mut()) {
@@ -119,7 +116,7 @@ fn draw(opts: &mut Options<'_>, lines: &[String]) -> Result<String> {
         }
     }
     let mut svg = Vec::new();
-    flamegraph::from_lines(opts, lines.iter().map(String::as_str), &mut svg)
+    flamegraph::from_lines(opts, lines, &mut svg)
         .map_err(|e| Error::invalid(format!("cannot draw the flame graph: {e}")))?;
     String::from_utf8(svg).map_err(|_| Error::invalid("inferno wrote invalid UTF-8"))
 }
@@ -253,15 +250,39 @@ fn palette(folded: &Folded) -> PaletteMap {
     for (name, info) in &folded.frames {
         map.insert(name, category_color(info.category, name));
     }
-    // Roots the fold added (input names, report labels) and anything else unknown.
+    // Roots the fold added (input names, report labels) and anything else unknown. Sorted
+    // lines start like the one before: only the frames past the shared part can be new.
+    // `checked` (Fx) answers faster than the palette's own SipHash map.
+    let mut checked: FxHashSet<&str> = FxHashSet::default();
+    let mut previous: &[u8] = b"";
     for (stack, _) in &folded.lines {
-        for frame in stack.split(';') {
-            if map.get(frame).is_none() {
+        let bytes = stack.as_bytes();
+        let common = common_prefix(bytes, previous);
+        let start = bytes[..common]
+            .iter()
+            .rposition(|&b| b == b';')
+            .map_or(0, |i| i + 1);
+        for frame in stack[start..].split(';') {
+            if checked.insert(frame) && map.get(frame).is_none() {
                 map.insert(frame, category_color(Category::Other, frame));
             }
         }
+        previous = bytes;
     }
     map
+}
+
+/// Length of the longest common prefix, 8 bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= len && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
+    }
+    while i < len && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// Base colours of the legend, one per category.
@@ -330,14 +351,22 @@ fn rewrite_title(body: &str, folded: &Folded) -> String {
     };
     let detail = folded
         .frames
-        .get(&unescape(name))
+        .get(unescape(name).as_ref())
         .and_then(|i| i.detail.as_deref())
         .map(|d| format!(", {}", escape(d)))
         .unwrap_or_default();
     format!("{name} ({}, {rest}{detail})", human(weight, folded.unit))
 }
 
-fn unescape(s: &str) -> String {
+fn unescape(s: &str) -> Cow<'_, str> {
+    if !s.contains('&') {
+        // Most names: no entity, no five `replace` passes (a third of rewrite_titles).
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(unescape_entities(s))
+}
+
+fn unescape_entities(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")

@@ -65,6 +65,7 @@ pub fn folded(profile: &Profile, jobs: usize) -> Vec<(String, u64)> {
     )
     .unwrap()
     .lines
+    .to_vec()
 }
 
 /// A readable summary for a snapshot: counts, diagnostics, then every folded line.

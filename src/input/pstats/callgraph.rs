@@ -575,10 +575,23 @@ fn largest_remainder(total: u64, shares: &[f64]) -> Vec<u64> {
     let total = u128::from(total);
     let mut out: Vec<u64> = ints.iter().map(|&w| (total * w / sum) as u64).collect();
     let given: u128 = out.iter().map(|&w| u128::from(w)).sum();
-    let mut order: Vec<usize> = (0..ints.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(total * ints[i] % sum), i));
-    for &i in order.iter().take((total - given) as usize) {
-        out[i] += 1;
+    // The `total - given` (< len) entries with the largest remainders, earlier first on ties.
+    // Each remainder is computed once and only those entries are selected: sorting all of
+    // them with the u128 key recomputed per comparison was 30% of `-f folded` on
+    // workload.prof (callgrind). The keys are distinct, so the chosen set is the same.
+    let extra = usize::try_from(total - given).map_or(ints.len(), |k| k.min(ints.len()));
+    if extra > 0 {
+        let mut keyed: Vec<(std::cmp::Reverse<u128>, usize)> = ints
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (std::cmp::Reverse(total * w % sum), i))
+            .collect();
+        if extra < keyed.len() {
+            keyed.select_nth_unstable(extra - 1);
+        }
+        for &(_, i) in &keyed[..extra] {
+            out[i] += 1;
+        }
     }
     out
 }
@@ -846,6 +859,56 @@ mod tests {
                 .sum::<u64>(),
             u64::MAX >> 11
         );
+    }
+
+    #[test]
+    fn largest_remainder_gives_what_a_full_sort_gives() {
+        // The previous implementation: sort every index by (remainder desc, index).
+        fn by_sorting(total: u64, shares: &[f64]) -> Vec<u64> {
+            let max = shares.iter().copied().fold(0.0f64, f64::max);
+            let ints: Vec<u128> = if max > 0.0 {
+                let scale = (1u64 << 40) as f64;
+                shares
+                    .iter()
+                    .map(|&s| ((s / max) * scale).round() as u128)
+                    .collect()
+            } else {
+                vec![1; shares.len()]
+            };
+            let sum: u128 = ints.iter().sum();
+            let total = u128::from(total);
+            let mut out: Vec<u64> = ints.iter().map(|&w| (total * w / sum) as u64).collect();
+            let given: u128 = out.iter().map(|&w| u128::from(w)).sum();
+            let mut order: Vec<usize> = (0..ints.len()).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(total * ints[i] % sum), i));
+            for &i in order.iter().take((total - given) as usize) {
+                out[i] += 1;
+            }
+            out
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let n = 1 + (next() % 40) as usize;
+            let shares: Vec<f64> = (0..n)
+                .map(|_| match next() % 4 {
+                    0 => 0.0,
+                    1 => 1.0, // ties
+                    _ => (next() % 1000) as f64 / 7.0,
+                })
+                .collect();
+            let total = next() % 100_000;
+            assert_eq!(
+                largest_remainder(total, &shares),
+                by_sorting(total, &shares),
+                "round {round}"
+            );
+        }
     }
 
     #[test]
