@@ -161,8 +161,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
     pub width: usize,
 
-    /// Leave out frames narrower than this many pixels.
-    #[arg(long, value_name = "PIXELS", default_value_t = 0.1)]
+    /// Leave out frames narrower than this percent of the total width (inferno's minwidth).
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.1)]
     pub min_width: f64,
 
     /// Rows in the text and markdown tables.
@@ -412,7 +412,7 @@ fn build(
     }
     if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
         return Err(Error::usage(
-            "--min-width must be a number of pixels, 0 or more",
+            "--min-width must be a percentage of the width, 0 or more",
         ));
     }
     if r.merge && r.runs.is_some() {

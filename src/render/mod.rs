@@ -74,7 +74,7 @@ pub struct SvgOptions {
     pub subtitle: Option<String>,
     /// Image width in pixels (default 1200).
     pub width: Option<usize>,
-    /// Frames narrower than this many pixels are left out (default 0.1).
+    /// Frames narrower than this percent of the width are left out (default 0.1).
     pub min_width: Option<f64>,
     /// Time in input order instead of merged by name.
     pub flamechart: bool,

@@ -75,10 +75,10 @@ pub const NEGATIVE: IssueKind = IssueKind {
 /// A function only reached by negligible paths was attached under a caller.
 pub const ATTACHED: IssueKind = IssueKind {
     id: "pstats.attached",
-    one: "function reached only by paths carrying under 0.5 µs, attached under a caller's \
-          heaviest stack",
-    many: "functions reached only by paths carrying under 0.5 µs, attached under a caller's \
-           heaviest stack",
+    one: "function reached only by paths carrying under 0.5 µs or a millionth of the total, \
+          attached under a caller's heaviest stack",
+    many: "functions reached only by paths carrying under 0.5 µs or a millionth of the total, \
+           attached under a caller's heaviest stack",
 };
 
 /// A function no root call reaches was put under a synthetic root.
@@ -421,7 +421,7 @@ fn record(graph: &CallGraph, summary: &WalkSummary, profile: &mut Profile) {
     note_offsets(d, ATTACHED, &summary.attached);
     note_offsets(d, NO_ROOT, &summary.no_root);
     d.note_many(ELIDED, summary.elided, None);
-    if summary.min_flow > callgraph::MIN_FLOW {
+    if summary.min_flow > summary.base_flow {
         d.note_many(
             THRESHOLD_RAISED,
             (summary.min_flow * 1e6).round() as u64,
