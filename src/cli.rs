@@ -407,6 +407,9 @@ fn build(
             return Err(Error::usage("--tee works only on importtime logs"));
         }
     }
+    if r.jobs.is_some_and(|j| j > 1024) {
+        return Err(Error::usage("--jobs takes at most 1024 threads"));
+    }
     if r.width == 0 {
         return Err(Error::usage("--width must be at least 1 pixel"));
     }
