@@ -176,28 +176,6 @@ fn on_clean_logs_the_total_is_the_top_level_cumulative_time_plus_clamped_time() 
     }
 }
 
-#[test]
-fn the_fold_gives_the_same_bytes_on_any_thread_count() {
-    for path in importtime_samples() {
-        let profile = load(&path);
-        let one = folded(&profile, 1);
-        for jobs in 2..=8 {
-            assert_eq!(
-                folded(&profile, jobs),
-                one,
-                "{} with {jobs} threads",
-                path.display()
-            );
-        }
-        assert_eq!(
-            one,
-            profile.folded_lines(),
-            "{}: parallel fold = reference fold",
-            path.display()
-        );
-    }
-}
-
 fn stacks_with(path: &str, needle: &str) -> Vec<(String, u64)> {
     let profile = load(&common::repo(path));
     folded(&profile, 1)

@@ -46,16 +46,22 @@ fn strip_ansi(line: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         }
-        i += 1;
-        if line.get(i) == Some(&b'[') {
-            i += 1;
-            while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
-                i += 1;
-            }
-        }
-        i += 1; // the final byte of the sequence
+        i = escape_end(line, i);
     }
     out
+}
+
+/// The index just past the escape sequence that starts with the `ESC` at `i`: a CSI sequence
+/// (`ESC [ params final`) or any other `ESC x` pair.
+fn escape_end(line: &[u8], mut i: usize) -> usize {
+    i += 1;
+    if line.get(i) == Some(&b'[') {
+        i += 1;
+        while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
+            i += 1;
+        }
+    }
+    i + 1 // the final byte of the sequence
 }
 
 /// The offset in `line` of the byte that [`clean_line`] puts at `cleaned`: the ANSI escapes
@@ -72,15 +78,7 @@ pub fn raw_offset(line: &[u8], cleaned: usize) -> usize {
             i += 1;
             continue;
         }
-        // The same walk as `strip_ansi`.
-        i += 1;
-        if line.get(i) == Some(&b'[') {
-            i += 1;
-            while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
-                i += 1;
-            }
-        }
-        i += 1;
+        i = escape_end(line, i);
     }
     line.len()
 }
