@@ -5,7 +5,7 @@
 
 use crate::fold::median;
 use crate::limits::{Budget, Threshold};
-use crate::model::{Profile, Unit};
+use crate::model::{FrameId, Profile, Unit};
 
 /// What to check.
 #[derive(Clone, Debug, Default)]
@@ -33,38 +33,37 @@ pub struct Verdict {
     pub value: Option<u64>,
 }
 
-/// All weights of one run (report) of one input.
-struct Run<'a> {
-    profile: &'a Profile,
-    report: u32,
-}
-
-fn runs(profiles: &[Profile]) -> Vec<Run<'_>> {
-    profiles
-        .iter()
-        .flat_map(|p| {
-            let n = p.reports.len().max(1) as u32;
-            (0..n).map(move |report| Run { profile: p, report })
-        })
-        .collect()
-}
-
-/// The number of runs the measurements are the median of.
+/// The number of runs the measurements are the median of: every report of every input (an
+/// input without reports is one run).
 pub fn run_count(profiles: &[Profile]) -> usize {
-    runs(profiles).len()
+    profiles.iter().map(|p| p.reports.len().max(1)).sum()
 }
 
-fn per_run(profiles: &[Profile], mut value: impl FnMut(&Run<'_>) -> u64) -> u64 {
-    let mut values: Vec<u64> = runs(profiles).iter().map(&mut value).collect();
-    median(&mut values)
-}
-
-fn run_total(run: &Run<'_>) -> u64 {
-    run.profile
-        .stacks()
-        .filter(|s| s.report == run.report)
-        .map(|s| s.weight)
-        .sum()
+/// The median over runs of the weight of the stacks holding a frame that `matches` accepts
+/// (every stack when `matches` is `None`). One pass over each profile's stacks, and `matches`
+/// is asked once per distinct frame, not once per frame of every stack.
+fn median_over_runs(profiles: &[Profile], matches: Option<&dyn Fn(&str) -> bool>) -> u64 {
+    let mut sums: Vec<u64> = Vec::with_capacity(run_count(profiles));
+    for p in profiles {
+        let mut own = vec![0u64; p.reports.len().max(1)];
+        let hit: Option<Vec<bool>> = matches.map(|m| {
+            (0..p.frames.len() as FrameId)
+                .map(|f| m(p.frames.name(f)))
+                .collect()
+        });
+        for s in p.stacks() {
+            if let Some(hit) = &hit
+                && !s.frames.iter().any(|&f| hit[f as usize])
+            {
+                continue;
+            }
+            if let Some(sum) = own.get_mut(s.report as usize) {
+                *sum = sum.saturating_add(s.weight);
+            }
+        }
+        sums.extend(own);
+    }
+    median(&mut sums)
 }
 
 /// True when `label` is the frame of `target`: the module itself (importtime), or a function
@@ -94,15 +93,6 @@ fn is_import_of(label: &str, module: &str) -> bool {
             .is_some_and(|r| r.starts_with('.'))
 }
 
-fn run_cumulative(run: &Run<'_>, matches: &dyn Fn(&str) -> bool) -> u64 {
-    let p = run.profile;
-    p.stacks()
-        .filter(|s| s.report == run.report)
-        .filter(|s| s.frames.iter().any(|&f| matches(p.frames.name(f))))
-        .map(|s| s.weight)
-        .sum()
-}
-
 /// Evaluates every rule, in the order budgets, forbidden modules, baseline.
 pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, String> {
     let unit = profiles.first().map_or(Unit::Microseconds, |p| p.unit);
@@ -111,10 +101,10 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
     for budget in &rules.budgets {
         let limit = budget.limit.in_unit(unit)?;
         let value = if budget.target == "total" {
-            per_run(profiles, run_total)
+            median_over_runs(profiles, None)
         } else {
             let target = budget.target.as_str();
-            per_run(profiles, |r| run_cumulative(r, &|l| is_target(l, target)))
+            median_over_runs(profiles, Some(&|l| is_target(l, target)))
         };
         verdicts.push(Verdict {
             rule: budget.target.clone(),
@@ -132,9 +122,7 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
             .collect();
         names.sort_unstable();
         names.dedup();
-        let time = per_run(profiles, |r| {
-            run_cumulative(r, &|l| is_import_of(l, module))
-        });
+        let time = median_over_runs(profiles, Some(&|l| is_import_of(l, module)));
         let measured = if names.is_empty() {
             "not imported".to_string()
         } else {
@@ -154,8 +142,8 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
         });
     }
     if let Some((name, baseline, threshold)) = &rules.baseline {
-        let before = per_run(baseline, run_total);
-        let after = per_run(profiles, run_total);
+        let before = median_over_runs(baseline, None);
+        let after = median_over_runs(profiles, None);
         let exceeded = threshold.exceeded(before, after, unit)?;
         let change = if before == 0 {
             String::new()
