@@ -844,14 +844,6 @@ pub fn module_category(name: &str, first_party: &[String]) -> Category {
     }
 }
 
-/// Reads stdin-like input for `--tee` and writes the copy to stdout.
-pub fn tee_stdin(limit: u64) -> Result<Vec<u8>> {
-    let stdin = io::stdin();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    tee_copy(stdin.lock(), &mut out, limit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

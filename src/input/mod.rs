@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::model::Profile;
 
 pub use detect::Format;
@@ -174,9 +174,4 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
         .in_input(&name));
     }
     parse_bytes(&data, from, opts).map_err(|e| e.in_input(&name))
-}
-
-/// True when `err` is about reading rather than the content.
-pub fn is_io(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Io(_))
 }
