@@ -737,13 +737,7 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
         vec!["--from", "folded", "-f", "folded", "-"],
         vec!["--from", "folded", "-"],
     ] {
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
         // Like `| head -c 10`: read a little, then close the pipe.
         let mut stdout = child.stdout.take().unwrap();
         let mut stdin = child.stdin.take().unwrap();
@@ -766,14 +760,7 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
 fn tee_into_a_closed_pipe_still_writes_the_graph() {
     let dir = tempfile::tempdir().unwrap();
     let log = fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--tee", "-o", "graph.svg", "-"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["--tee", "-o", "graph.svg", "-"], dir.path());
     let mut stdout = child.stdout.take().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || stdin.write_all(&log).is_ok());
@@ -847,14 +834,7 @@ fn tee_output_plus_the_rows_is_the_input_byte_for_byte() {
 #[test]
 fn tee_keeps_up_with_a_fast_writer_and_streams_before_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--tee", "-o", "graph.svg", "-"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["--tee", "-o", "graph.svg", "-"], dir.path());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     // A live pytest run: the first line shows up while the writer is still going.
@@ -1267,6 +1247,19 @@ fn weights_past_2_64_are_an_error_not_an_overflow_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(matches!(out.status.code(), Some(0..=2)), "{args:?}: {err}");
     }
+}
+
+/// Starts the binary in `dir` with stdin, stdout and stderr all piped, for tests that talk to
+/// it while it runs (closing pipes, streaming `--tee`).
+fn spawn_piped(args: &[&str], dir: &Path) -> std::process::Child {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Runs the binary on `path` and fails if it has not finished after `seconds`: a guard against
