@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::fxhash::FxHashMap;
 use crate::model::{Category, FrameId, Profile, Unit, clean_label};
 
 /// How the reports of one input are combined when they are repeated runs (`--runs`).
@@ -141,10 +140,7 @@ impl Lines {
         let start = self.text.len();
         self.text.push_str(stack);
         self.text.push(' ');
-        let mut digits = itoa_buffer();
-        let digits = format_u64(&mut digits, weight);
-        self.text
-            .push_str(std::str::from_utf8(digits).expect("ASCII digits"));
+        self.text.push_str(itoa::Buffer::new().format(weight));
         let line_len = self.text.len() - start;
         self.text.push('\n');
         self.spans.push(Span {
@@ -347,7 +343,7 @@ type StackKey<'p> = (u32, &'p [FrameId]);
 /// appearance) gets one value per report, combined by `mode`.
 fn combine_runs(profile: &Profile, mode: RunsMode) -> Vec<(&[FrameId], u64)> {
     let runs = profile.reports.len();
-    let mut index: FxHashMap<&[FrameId], usize> = FxHashMap::default();
+    let mut index: ahash::HashMap<&[FrameId], usize> = ahash::HashMap::default();
     let mut values: Vec<(&[FrameId], Vec<u64>)> = Vec::new();
     for s in profile.stacks() {
         let slot = *index.entry(s.frames).or_insert_with(|| {
@@ -390,7 +386,7 @@ fn append_in_order(lines: &mut Vec<(String, u64)>, profile: &Profile, prefix: &[
 struct Sorter<'a> {
     /// Distinct elements: frame labels of every input and the prefix labels.
     names: Vec<&'a str>,
-    ids: FxHashMap<&'a str, u32>,
+    ids: ahash::HashMap<&'a str, u32>,
     /// Per stack: `code = 2 * element + is_last`, turned into ranks by `into_lines`.
     codes: Vec<u32>,
     /// Per stack: start in `codes`, length, weight.
@@ -535,8 +531,8 @@ impl<'a> Sorter<'a> {
                 }
                 piece[at] = b' ';
                 at += 1;
-                let mut buf = itoa_buffer();
-                let w = format_u64(&mut buf, span.weight);
+                let mut buf = itoa::Buffer::new();
+                let w = buf.format(span.weight).as_bytes();
                 piece[at..at + w.len()].copy_from_slice(w);
                 at += w.len();
                 piece[at] = b'\n';
@@ -551,25 +547,6 @@ impl<'a> Sorter<'a> {
 /// Number of decimal digits of `n`.
 fn digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
-}
-
-/// A buffer for [`format_u64`].
-pub(crate) fn itoa_buffer() -> [u8; 20] {
-    [0; 20]
-}
-
-/// Decimal digits of `n` without an allocation per line.
-pub(crate) fn format_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Byte order of `a` and `b` as label elements: an inner element is followed by `;`, the last
@@ -708,10 +685,7 @@ mod tests {
     }
 
     #[test]
-    fn formats_numbers() {
-        let mut b = itoa_buffer();
-        assert_eq!(format_u64(&mut b, 0), b"0");
-        assert_eq!(format_u64(&mut b, u64::MAX), b"18446744073709551615");
+    fn digit_counts_match_the_written_numbers() {
         for n in [0, 9, 10, 99, 100, 12345, u64::MAX] {
             assert_eq!(digits(n), n.to_string().len());
         }

@@ -17,7 +17,6 @@ pub mod diagnostics;
 pub mod diff;
 pub mod error;
 pub mod fold;
-pub mod fxhash;
 pub mod input;
 pub mod limits;
 pub mod model;

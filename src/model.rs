@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::error::Error;
-use crate::fxhash::FxHashMap;
 
 /// What the weights count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +109,8 @@ pub struct FrameTable {
     names: Vec<String>,
     categories: Vec<Category>,
     details: Vec<Option<String>>,
-    index: FxHashMap<String, FrameId>,
+    /// ahash, keyed per process: labels come from input that may be crafted to collide.
+    index: ahash::HashMap<String, FrameId>,
 }
 
 impl FrameTable {

@@ -23,9 +23,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
-use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 use crate::stdlib::is_stdlib_module;
+use ahash::{HashMap, HashSet};
 
 use super::ParseOptions;
 use super::text::{self, find, rfind};
@@ -381,8 +381,8 @@ fn still_teeing(written: io::Result<()>) -> Result<bool> {
 
 /// Module names that the log itself says failed to import: `No module named 'x'` and
 /// `cannot import name 'y' from 'x'` (which also tried the submodule `x.y`).
-fn failure_messages(data: &[u8]) -> FxHashSet<String> {
-    let mut names = FxHashSet::default();
+fn failure_messages(data: &[u8]) -> HashSet<String> {
+    let mut names = HashSet::default();
     for (needle, submodule) in [
         (&b"No module named '"[..], false),
         (&b"cannot import name '"[..], true),
@@ -445,7 +445,7 @@ struct Node<'a> {
 struct Builder<'a, 'o> {
     opts: &'o ParseOptions,
     profile: Profile,
-    failed_names: FxHashSet<String>,
+    failed_names: HashSet<String>,
     /// Rows of the open report, in print order.
     nodes: Vec<Node<'a>>,
     /// Finished rows whose parent has not printed yet (§1.5).
@@ -465,7 +465,7 @@ struct Builder<'a, 'o> {
 }
 
 impl<'a, 'o> Builder<'a, 'o> {
-    fn new(opts: &'o ParseOptions, failed_names: FxHashSet<String>) -> Self {
+    fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
         Builder {
             opts,
             profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
@@ -647,8 +647,8 @@ impl<'a, 'o> Builder<'a, 'o> {
         let mut top: Vec<(Option<String>, u32)> = Vec::new();
         // Sized for the report up front: growing these maps row by row rehashed them ~10
         // times per report (callgrind: 3% of the parse).
-        let mut seen_names: FxHashSet<&str> =
-            FxHashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut seen_names: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut order: Vec<(u32, Option<String>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -720,8 +720,8 @@ impl<'a, 'o> Builder<'a, 'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: FxHashMap<&str, usize> =
-            FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut last_leaf: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
