@@ -3,15 +3,12 @@
 
 use std::io::Write;
 
+use super::json::Str;
 use super::{OutputFormat, human};
 use crate::check::Verdict;
 use crate::diff::{Change, DiffReport};
 use crate::error::Result;
 use crate::limits::Threshold;
-
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
-}
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|")
@@ -68,9 +65,9 @@ pub fn write_check(
                 writeln!(
                     out,
                     "  {{\"rule\": {}, \"measured\": {}, \"value\": {value}, \"limit\": {}, \"pass\": {}}}{comma}",
-                    q(&v.rule),
-                    q(&v.measured),
-                    q(&v.limit),
+                    Str(&v.rule),
+                    Str(&v.measured),
+                    Str(&v.limit),
                     v.pass
                 )?;
             }
@@ -223,7 +220,7 @@ fn write_diff_json(
     out: &mut dyn Write,
 ) -> Result<()> {
     writeln!(out, "{{")?;
-    writeln!(out, "  \"unit\": {},", q(report.unit.name()))?;
+    writeln!(out, "  \"unit\": {},", Str(report.unit.name()))?;
     writeln!(out, "  \"before_total\": {},", report.before_total)?;
     writeln!(out, "  \"after_total\": {},", report.after_total)?;
     writeln!(out, "  \"delta\": {},", report.delta())?;
@@ -232,7 +229,7 @@ fn write_diff_json(
         Some((t, failed)) => writeln!(
             out,
             "  \"fail_on\": {{\"threshold\": {}, \"failed\": {failed}}},",
-            q(&t.to_string())
+            Str(&t.to_string())
         )?,
         None => writeln!(out, "  \"fail_on\": null,")?,
     }
@@ -244,7 +241,7 @@ fn write_diff_json(
             .map(|c| {
                 format!(
                     "{{\"name\": {}, \"before\": {}, \"after\": {}, \"delta\": {}}}",
-                    q(&c.name),
+                    Str(&c.name),
                     c.before,
                     c.after,
                     c.delta()
@@ -252,7 +249,7 @@ fn write_diff_json(
             })
             .collect();
         let comma = if i + 1 < sections.len() { "," } else { "" };
-        writeln!(out, "  {}: [{}]{comma}", q(&key), items.join(", "))?;
+        writeln!(out, "  {}: [{}]{comma}", Str(&key), items.join(", "))?;
     }
     writeln!(out, "}}")?;
     Ok(())
