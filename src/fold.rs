@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::folded::{Folded, FrameInfo, Lines, Span};
 use crate::model::{Category, FrameId, Profile, Unit, clean_label};
 
 /// How the reports of one input are combined when they are repeated runs (`--runs`).
@@ -86,126 +87,6 @@ pub struct Named<'a> {
     pub name: String,
     /// Its parsed profile.
     pub profile: &'a Profile,
-}
-
-/// Colour class and tooltip detail of a frame label.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FrameInfo {
-    /// What the frame is.
-    pub category: Category,
-    /// Extra tooltip text (`3/1 calls`).
-    pub detail: Option<String>,
-}
-
-/// Folded stacks: `a;b;c` with a weight, sorted (or in input order for a flame chart).
-#[derive(Clone, Debug)]
-pub struct Folded {
-    /// What the weights count.
-    pub unit: Unit,
-    /// One line per distinct stack.
-    pub lines: Lines,
-    /// Category and detail per frame label.
-    pub frames: HashMap<String, FrameInfo>,
-}
-
-impl Folded {
-    /// Sum of all weights.
-    pub fn total(&self) -> u64 {
-        self.lines.iter().map(|(_, w)| w).sum()
-    }
-}
-
-/// Folded lines in one buffer, `STACK WEIGHT\n` each: the folded output exactly as written, and
-/// inferno's input lines without a copy. A `String` per line cost 433,600 allocations and
-/// 30% more memory on the 31 MB benchmark log, and the SVG step copied them all once more.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Lines {
-    text: String,
-    spans: Vec<Span>,
-}
-
-/// Where one line sits in [`Lines::text`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    stack_len: u32,
-    /// Stack, space and weight, without the newline.
-    line_len: u32,
-    weight: u64,
-}
-
-impl Lines {
-    /// Appends `stack weight\n`.
-    pub fn push(&mut self, stack: &str, weight: u64) {
-        let start = self.text.len();
-        self.text.push_str(stack);
-        self.text.push(' ');
-        self.text.push_str(itoa::Buffer::new().format(weight));
-        let line_len = self.text.len() - start;
-        self.text.push('\n');
-        self.spans.push(Span {
-            start,
-            stack_len: u32::try_from(stack.len()).expect("a stack shorter than 4 GiB"),
-            line_len: u32::try_from(line_len).expect("a line shorter than 4 GiB"),
-            weight,
-        });
-    }
-
-    /// Number of lines.
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// True when there is no line.
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// The stack and weight of every line, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &u64)> + DoubleEndedIterator + '_ {
-        self.spans.iter().map(|s| {
-            (
-                &self.text[s.start..s.start + s.stack_len as usize],
-                &s.weight,
-            )
-        })
-    }
-
-    /// Every line as `stack weight`, without the newline (inferno's input).
-    pub fn lines_with_weights(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.spans
-            .iter()
-            .map(|s| &self.text[s.start..s.start + s.line_len as usize])
-    }
-
-    /// All lines, `stack weight\n` each: the folded output.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// Owned pairs, for tests and small callers.
-    pub fn to_vec(&self) -> Vec<(String, u64)> {
-        self.iter().map(|(s, w)| (s.to_string(), *w)).collect()
-    }
-}
-
-impl<'a> IntoIterator for &'a Lines {
-    type Item = (&'a str, &'a u64);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a u64)> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
-impl<S: AsRef<str>> FromIterator<(S, u64)> for Lines {
-    fn from_iter<I: IntoIterator<Item = (S, u64)>>(iter: I) -> Self {
-        let mut lines = Lines::default();
-        for (stack, weight) in iter {
-            lines.push(stack.as_ref(), weight);
-        }
-        lines
-    }
 }
 
 /// Folds every input into one set of stacks. Several inputs each keep their own root (their
@@ -540,7 +421,7 @@ impl<'a> Sorter<'a> {
             }
         });
         let text = String::from_utf8(buffer).expect("labels are UTF-8");
-        Lines { text, spans }
+        Lines::from_parts(text, spans)
     }
 }
 
@@ -689,17 +570,6 @@ mod tests {
         for n in [0, 9, 10, 99, 100, 12345, u64::MAX] {
             assert_eq!(digits(n), n.to_string().len());
         }
-    }
-
-    #[test]
-    fn lines_hold_the_folded_text() {
-        let lines: Lines = [("a;b", 3), ("", 0), ("c", 12)].into_iter().collect();
-        assert_eq!(lines.as_str(), "a;b 3\n 0\nc 12\n");
-        assert_eq!(
-            lines.lines_with_weights().collect::<Vec<_>>(),
-            ["a;b 3", " 0", "c 12"]
-        );
-        assert_eq!(lines.iter().nth(2), Some(("c", &12)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod error;
 pub mod fold;
+pub mod folded;
 pub mod input;
 pub mod limits;
 pub mod model;
@@ -112,7 +113,7 @@ fn sink(config: &Config) -> Sink {
     }
 }
 
-fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<fold::Folded> {
+fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded::Folded> {
     let named: Vec<Named<'_>> = profiles
         .iter()
         .map(|(name, profile)| Named {
@@ -173,8 +174,8 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
             let lines = diff::differential_lines(&folded_before, &folded_after);
             let title = format!(
                 "Diff: {} → {} ({:+.1}%)",
-                render::human(report.before_total, report.unit),
-                render::human(report.after_total, report.unit),
+                model::human(report.before_total, report.unit),
+                model::human(report.after_total, report.unit),
                 report.delta_percent()
             );
             sink(config).write_with(|out| {

@@ -31,6 +31,38 @@ impl Unit {
     }
 }
 
+/// Formats a weight for people: `850 µs`, `12.3 ms`, `1.25 s`, or `1,234 samples`.
+pub fn human(weight: u64, unit: Unit) -> String {
+    match unit {
+        Unit::Microseconds => human_us(weight),
+        Unit::Samples => format!("{} samples", thousands(weight)),
+    }
+}
+
+/// `850 µs`, `12.3 ms`, `1.25 s`.
+pub fn human_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        format!("{:.1} ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2} s", us as f64 / 1e6)
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Which parser produced a profile; `diff` compares only profiles of the same kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
@@ -425,6 +457,20 @@ impl ExpansionBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_read_as_people_write_them() {
+        for (us, expected) in [
+            (0, "0 µs"),
+            (850, "850 µs"),
+            (12_345, "12.3 ms"),
+            (1_250_000, "1.25 s"),
+        ] {
+            assert_eq!(human_us(us), expected);
+        }
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+    }
 
     #[test]
     fn the_expansion_budget_stops_quadratic_stacks() {

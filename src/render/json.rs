@@ -14,9 +14,9 @@
 use std::io::Write;
 
 use super::Report;
-use super::table::frame_totals;
 use crate::error::Result;
-use crate::fold::Folded;
+use crate::folded::Folded;
+use crate::folded::frame_totals;
 
 /// Writes the JSON document.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostics;
 use crate::error::{Error, Result};
-use crate::fold::Folded;
-use crate::model::{InputKind, Unit};
+use crate::folded::Folded;
+use crate::model::InputKind;
 
 /// The output formats of `-f`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,38 +104,6 @@ pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) ->
         OutputFormat::Text => table::write_text(report, out),
         OutputFormat::Markdown => table::write_markdown(report, out),
     }
-}
-
-/// Formats a weight for people: `850 µs`, `12.3 ms`, `1.25 s`, or `1,234 samples`.
-pub fn human(weight: u64, unit: Unit) -> String {
-    match unit {
-        Unit::Microseconds => human_us(weight),
-        Unit::Samples => format!("{} samples", thousands(weight)),
-    }
-}
-
-/// `850 µs`, `12.3 ms`, `1.25 s`.
-pub fn human_us(us: u64) -> String {
-    if us < 1_000 {
-        format!("{us} µs")
-    } else if us < 1_000_000 {
-        format!("{:.1} ms", us as f64 / 1e3)
-    } else {
-        format!("{:.2} s", us as f64 / 1e6)
-    }
-}
-
-/// `1234567` -> `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Where output goes: stdout, or a file that is replaced only when everything succeeded.
@@ -313,20 +281,6 @@ fn default_permissions(file: &fs::File) -> Result<fs::Permissions> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn weights_read_as_people_write_them() {
-        for (us, expected) in [
-            (0, "0 µs"),
-            (850, "850 µs"),
-            (12_345, "12.3 ms"),
-            (1_250_000, "1.25 s"),
-        ] {
-            assert_eq!(human_us(us), expected);
-        }
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
-    }
 
     #[test]
     fn the_output_extension_picks_the_format() {

@@ -11,10 +11,11 @@ use inferno::flamegraph::{self, Direction, Options};
 
 use ::svg::node::element::{Group, Rectangle, Text};
 
-use super::{Report, SvgOptions, human, thousands};
+use super::{Report, SvgOptions};
 use crate::error::{Error, Result};
-use crate::fold::Folded;
+use crate::folded::Folded;
 use crate::model::{Category, InputKind, Unit, unprintable};
+use crate::model::{human, thousands};
 
 /// Writes the SVG of `report`.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {

@@ -3,17 +3,76 @@
 
 use std::io::Write;
 
+use super::OutputFormat;
 use super::json::Str;
-use super::{OutputFormat, human};
-use crate::check::Verdict;
+use crate::check::{Finding, Verdict};
 use crate::diff::{Change, DiffReport};
 use crate::error::Result;
 use crate::limits::Threshold;
+use crate::model::human;
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// A verdict's rule, measurement and limit, worded for people.
+struct Cells {
+    rule: String,
+    measured: String,
+    limit: String,
+}
+
+fn cells(v: &Verdict) -> Cells {
+    let show = |w: u64| human(w, v.unit);
+    match &v.finding {
+        Finding::Budget {
+            target,
+            value,
+            limit,
+        } => Cells {
+            rule: target.clone(),
+            measured: show(*value),
+            limit: show(*limit),
+        },
+        Finding::Forbid {
+            module,
+            modules,
+            weight,
+        } => Cells {
+            rule: format!("forbid {module}"),
+            measured: match modules {
+                0 => "not imported".to_string(),
+                n => format!(
+                    "imported: {n} module{} ({})",
+                    if *n == 1 { "" } else { "s" },
+                    show(*weight)
+                ),
+            },
+            limit: "not imported".to_string(),
+        },
+        Finding::Regression {
+            baseline,
+            before,
+            after,
+            threshold,
+        } => {
+            let change = if *before == 0 {
+                String::new()
+            } else {
+                format!(
+                    " ({:+.1}%)",
+                    (*after as f64 - *before as f64) * 100.0 / *before as f64
+                )
+            };
+            Cells {
+                rule: format!("regression vs {baseline}"),
+                measured: format!("{} -> {}{change}", show(*before), show(*after)),
+                limit: format!("at most +{threshold}"),
+            }
+        }
+    }
 }
 
 /// Writes the verdicts of `check`; `runs` is how many runs each value is the median of.
@@ -24,6 +83,7 @@ pub fn write_check(
     out: &mut dyn Write,
 ) -> Result<()> {
     let failed = verdicts.iter().filter(|v| !v.pass).count();
+    let worded: Vec<Cells> = verdicts.iter().map(cells).collect();
     let summary = format!(
         "{} of {} rules passed (median of {runs} run{})",
         verdicts.len() - failed,
@@ -40,14 +100,14 @@ pub fn write_check(
             writeln!(out)?;
             writeln!(out, "| rule | measured | limit | verdict |")?;
             writeln!(out, "| --- | ---: | ---: | :---: |")?;
-            for v in verdicts {
+            for (v, c) in verdicts.iter().zip(&worded) {
                 let verdict = if v.pass { "✅ pass" } else { "❌ FAIL" };
                 writeln!(
                     out,
                     "| {} | {} | {} | {verdict} |",
-                    md(&v.rule),
-                    md(&v.measured),
-                    md(&v.limit)
+                    md(&c.rule),
+                    md(&c.measured),
+                    md(&c.limit)
                 )?;
             }
             writeln!(out)?;
@@ -59,36 +119,36 @@ pub fn write_check(
                 "{{\"passed\": {}, \"runs\": {runs}, \"rules\": [",
                 failed == 0
             )?;
-            for (i, v) in verdicts.iter().enumerate() {
+            for (i, (v, c)) in verdicts.iter().zip(&worded).enumerate() {
                 let comma = if i + 1 < verdicts.len() { "," } else { "" };
-                let value = v.value.map_or("null".to_string(), |x| x.to_string());
+                let value = v.value().map_or("null".to_string(), |x| x.to_string());
                 writeln!(
                     out,
                     "  {{\"rule\": {}, \"measured\": {}, \"value\": {value}, \"limit\": {}, \"pass\": {}}}{comma}",
-                    Str(&v.rule),
-                    Str(&v.measured),
-                    Str(&v.limit),
+                    Str(&c.rule),
+                    Str(&c.measured),
+                    Str(&c.limit),
                     v.pass
                 )?;
             }
             writeln!(out, "]}}")?;
         }
         _ => {
-            let w0 = verdicts
+            let w0 = worded
                 .iter()
-                .map(|v| v.rule.chars().count())
+                .map(|c| c.rule.chars().count())
                 .max()
                 .unwrap_or(4)
                 .max(4);
-            let w1 = verdicts
+            let w1 = worded
                 .iter()
-                .map(|v| v.measured.chars().count())
+                .map(|c| c.measured.chars().count())
                 .max()
                 .unwrap_or(8)
                 .max(8);
-            let w2 = verdicts
+            let w2 = worded
                 .iter()
-                .map(|v| v.limit.chars().count())
+                .map(|c| c.limit.chars().count())
                 .max()
                 .unwrap_or(5)
                 .max(5);
@@ -97,12 +157,12 @@ pub fn write_check(
                 "{:<w0$}  {:>w1$}  {:>w2$}  verdict",
                 "rule", "measured", "limit"
             )?;
-            for v in verdicts {
+            for (v, c) in verdicts.iter().zip(&worded) {
                 let verdict = if v.pass { "pass" } else { "FAIL" };
                 writeln!(
                     out,
                     "{:<w0$}  {:>w1$}  {:>w2$}  {verdict}",
-                    v.rule, v.measured, v.limit
+                    c.rule, c.measured, c.limit
                 )?;
             }
             writeln!(out)?;
