@@ -13,16 +13,17 @@ use crate::error::{Error, Result};
 use crate::folded::{Folded, FrameInfo, Lines, Span};
 use crate::model::{Category, FrameId, Profile, Unit, clean_label};
 
-/// How the reports of one input are combined when they are repeated runs (`--runs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the reports of one input are combined when they are repeated runs (`--runs`). The doc
+/// comments are the `--runs` help (clap's `ValueEnum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RunsMode {
-    /// Per stack, the median over runs (a stack missing from a run counts as 0 there).
+    /// The median run, per stack (a stack missing from a run counts as 0 there).
     Median,
-    /// Per stack, the smallest value over runs.
+    /// The fastest run, per stack.
     Min,
-    /// Per stack, the mean over runs, rounded down to whole units.
+    /// The mean, per stack, rounded down to whole units.
     Mean,
-    /// Per stack, the sum over runs.
+    /// All runs added up, per stack.
     Sum,
 }
 
@@ -483,6 +484,14 @@ mod tests {
         p.push_stack(&[a, b], 3, 0);
         p.push_stack(&[a], 7, 1);
         p
+    }
+
+    #[test]
+    fn runs_modes_are_named_as_on_the_command_line() {
+        use clap::ValueEnum;
+        for mode in RunsMode::value_variants() {
+            assert_eq!(mode.to_possible_value().unwrap().get_name(), mode.name());
+        }
     }
 
     #[test]

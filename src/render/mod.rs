@@ -17,14 +17,14 @@ use crate::error::{Error, Result};
 use crate::folded::Folded;
 use crate::model::InputKind;
 
-/// The output formats of `-f`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The output formats of `-f`. The doc comments are the `-f` help (clap's `ValueEnum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Interactive flame graph.
+    /// Interactive flame graph (zoom, search, tooltips) that works offline.
     Svg,
-    /// Collapsed stacks.
+    /// Collapsed stacks `frame;frame WEIGHT`, sorted.
     Folded,
-    /// Machine-readable tree, table and diagnostics.
+    /// Tree, per-frame table and diagnostics as JSON.
     Json,
     /// A file speedscope.app opens.
     Speedscope,
