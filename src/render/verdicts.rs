@@ -1,17 +1,14 @@
-//! Reports of the CI commands: the `check` verdict table and the `diff` change report, as
-//! text, Markdown or JSON.
+//! The `check` verdict table, as text, Markdown or JSON.
 
 use std::io::Write;
 
 use super::OutputFormat;
 use super::json::Str;
 use crate::check::{Finding, Verdict};
-use crate::diff::{Change, DiffReport};
 use crate::error::Result;
-use crate::limits::Threshold;
 use crate::model::human;
 
-fn md(s: &str) -> String {
+pub(super) fn md(s: &str) -> String {
     s.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -169,148 +166,5 @@ pub fn write_check(
             writeln!(out, "{summary}")?;
         }
     }
-    Ok(())
-}
-
-fn signed(delta: i128, report: &DiffReport) -> String {
-    let sign = if delta < 0 { "-" } else { "+" };
-    format!("{sign}{}", human(delta.unsigned_abs() as u64, report.unit))
-}
-
-fn headline(report: &DiffReport) -> String {
-    format!(
-        "total {} -> {} ({}, {:+.1}%)",
-        human(report.before_total, report.unit),
-        human(report.after_total, report.unit),
-        signed(report.delta(), report),
-        report.delta_percent()
-    )
-}
-
-fn sections(report: &DiffReport) -> [(&'static str, &[Change]); 4] {
-    [
-        ("appeared", &report.appeared),
-        ("disappeared", &report.disappeared),
-        ("grew most", &report.grew),
-        ("shrank most", &report.shrank),
-    ]
-}
-
-/// Writes the change report of `diff`; `fail_on` and whether it failed are shown when given.
-pub fn write_diff(
-    report: &DiffReport,
-    fail_on: Option<(Threshold, bool)>,
-    format: OutputFormat,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match format {
-        OutputFormat::Json => write_diff_json(report, fail_on, out),
-        OutputFormat::Markdown => {
-            writeln!(out, "### importflame diff: {}", md(&headline(report)))?;
-            if let Some((t, failed)) = fail_on {
-                writeln!(out)?;
-                writeln!(
-                    out,
-                    "Fail on a regression over {t}: {}",
-                    if failed { "❌ FAILED" } else { "✅ passed" }
-                )?;
-            }
-            for (title, list) in sections(report) {
-                if list.is_empty() {
-                    continue;
-                }
-                writeln!(out)?;
-                writeln!(out, "**{title}**")?;
-                writeln!(out)?;
-                writeln!(out, "| frame | before | after | change |")?;
-                writeln!(out, "| --- | ---: | ---: | ---: |")?;
-                for c in list {
-                    writeln!(
-                        out,
-                        "| {} | {} | {} | {} |",
-                        md(&c.name),
-                        human(c.before, report.unit),
-                        human(c.after, report.unit),
-                        signed(c.delta(), report)
-                    )?;
-                }
-            }
-            Ok(())
-        }
-        _ => {
-            writeln!(out, "importflame diff: {}", headline(report))?;
-            if let Some((t, failed)) = fail_on {
-                writeln!(
-                    out,
-                    "fail on a regression over {t}: {}",
-                    if failed { "FAILED" } else { "passed" }
-                )?;
-            }
-            for (title, list) in sections(report) {
-                if list.is_empty() {
-                    continue;
-                }
-                writeln!(out)?;
-                writeln!(out, "{title}:")?;
-                let width = list
-                    .iter()
-                    .map(|c| c.name.chars().count())
-                    .max()
-                    .unwrap_or(4)
-                    .min(72);
-                for c in list {
-                    writeln!(
-                        out,
-                        "  {:<width$}  {:>10} -> {:>10}  {:>11}",
-                        c.name,
-                        human(c.before, report.unit),
-                        human(c.after, report.unit),
-                        signed(c.delta(), report)
-                    )?;
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-fn write_diff_json(
-    report: &DiffReport,
-    fail_on: Option<(Threshold, bool)>,
-    out: &mut dyn Write,
-) -> Result<()> {
-    writeln!(out, "{{")?;
-    writeln!(out, "  \"unit\": {},", Str(report.unit.name()))?;
-    writeln!(out, "  \"before_total\": {},", report.before_total)?;
-    writeln!(out, "  \"after_total\": {},", report.after_total)?;
-    writeln!(out, "  \"delta\": {},", report.delta())?;
-    writeln!(out, "  \"delta_percent\": {:.3},", report.delta_percent())?;
-    match fail_on {
-        Some((t, failed)) => writeln!(
-            out,
-            "  \"fail_on\": {{\"threshold\": {}, \"failed\": {failed}}},",
-            Str(&t.to_string())
-        )?,
-        None => writeln!(out, "  \"fail_on\": null,")?,
-    }
-    let sections = sections(report);
-    for (i, (title, list)) in sections.iter().enumerate() {
-        let key = title.replace(" most", "");
-        let items: Vec<String> = list
-            .iter()
-            .map(|c| {
-                format!(
-                    "{{\"name\": {}, \"before\": {}, \"after\": {}, \"delta\": {}}}",
-                    Str(&c.name),
-                    c.before,
-                    c.after,
-                    c.delta()
-                )
-            })
-            .collect();
-        let comma = if i + 1 < sections.len() { "," } else { "" };
-        writeln!(out, "  {}: [{}]{comma}", Str(&key), items.join(", "))?;
-    }
-    writeln!(out, "}}")?;
     Ok(())
 }
