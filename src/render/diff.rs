@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::json::Str;
 use super::verdicts::md;
-use super::{OutputFormat, Sink, SvgOptions, svg};
+use super::{OutputFormat, Sink, SvgOptions, column_width, markdown_table_start, svg};
 use crate::diff::{Change, DiffReport, differential_lines};
 use crate::error::Result;
 use crate::folded::Folded;
@@ -110,11 +110,7 @@ pub fn write_report(
                 if list.is_empty() {
                     continue;
                 }
-                writeln!(out)?;
-                writeln!(out, "**{title}**")?;
-                writeln!(out)?;
-                writeln!(out, "| frame | before | after | change |")?;
-                writeln!(out, "| --- | ---: | ---: | ---: |")?;
+                markdown_table_start(out, title, &["frame", "before", "after", "change"])?;
                 for c in list {
                     writeln!(
                         out,
@@ -143,12 +139,7 @@ pub fn write_report(
                 }
                 writeln!(out)?;
                 writeln!(out, "{title}:")?;
-                let width = list
-                    .iter()
-                    .map(|c| c.name.chars().count())
-                    .max()
-                    .unwrap_or(4)
-                    .min(72);
+                let width = column_width(list.iter().map(|c| c.name.as_str()), 0, 72);
                 for c in list {
                     writeln!(
                         out,

@@ -100,6 +100,38 @@ pub struct Report<'a> {
     pub top: usize,
 }
 
+/// The width of a text column: its widest cell in characters, at least `min`, at most `max`.
+pub(crate) fn column_width<'a>(
+    cells: impl IntoIterator<Item = &'a str>,
+    min: usize,
+    max: usize,
+) -> usize {
+    cells
+        .into_iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(min)
+        .clamp(min, max)
+}
+
+/// A bold title and the head of a Markdown table whose first column is text and the others
+/// numbers (right-aligned), after a blank line.
+pub(crate) fn markdown_table_start(
+    out: &mut dyn Write,
+    title: &str,
+    columns: &[&str],
+) -> Result<()> {
+    writeln!(out)?;
+    writeln!(out, "**{title}**")?;
+    writeln!(out)?;
+    writeln!(out, "| {} |", columns.join(" | "))?;
+    let align: Vec<&str> = (0..columns.len())
+        .map(|i| if i == 0 { "---" } else { "---:" })
+        .collect();
+    writeln!(out, "| {} |", align.join(" | "))?;
+    Ok(())
+}
+
 /// Writes `report` in `format`.
 pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
     match format {

@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
-use super::Report;
 use super::svg::title;
+use super::{Report, column_width, markdown_table_start};
 use crate::error::Result;
 use crate::folded::{FrameTotal, frame_totals};
 use crate::model::Category;
@@ -55,12 +55,7 @@ pub fn write_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         ("by self", &rows.by_self),
     ] {
         writeln!(out)?;
-        let width = list
-            .iter()
-            .map(|t| t.name.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, 72);
+        let width = column_width(list.iter().map(|t| t.name), 4, 72);
         writeln!(
             out,
             "{:<width$}  {:>12} {:>6}  {:>12} {:>6}",
@@ -129,11 +124,11 @@ pub fn write_markdown(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         ("by cumulative", &rows.by_total),
         ("by self", &rows.by_self),
     ] {
-        writeln!(out)?;
-        writeln!(out, "**Top {} {heading}**", list.len())?;
-        writeln!(out)?;
-        writeln!(out, "| frame | cumulative | % | self | % |")?;
-        writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+        markdown_table_start(
+            out,
+            &format!("Top {} {heading}", list.len()),
+            &["frame", "cumulative", "%", "self", "%"],
+        )?;
         for t in list {
             writeln!(
                 out,

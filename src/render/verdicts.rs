@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use super::OutputFormat;
 use super::json::Str;
+use super::{OutputFormat, column_width};
 use crate::check::{Finding, Verdict};
 use crate::error::Result;
 use crate::model::human;
@@ -131,24 +131,9 @@ pub fn write_check(
             writeln!(out, "]}}")?;
         }
         _ => {
-            let w0 = worded
-                .iter()
-                .map(|c| c.rule.chars().count())
-                .max()
-                .unwrap_or(4)
-                .max(4);
-            let w1 = worded
-                .iter()
-                .map(|c| c.measured.chars().count())
-                .max()
-                .unwrap_or(8)
-                .max(8);
-            let w2 = worded
-                .iter()
-                .map(|c| c.limit.chars().count())
-                .max()
-                .unwrap_or(5)
-                .max(5);
+            let w0 = column_width(worded.iter().map(|c| c.rule.as_str()), 4, usize::MAX);
+            let w1 = column_width(worded.iter().map(|c| c.measured.as_str()), 8, usize::MAX);
+            let w2 = column_width(worded.iter().map(|c| c.limit.as_str()), 5, usize::MAX);
             writeln!(
                 out,
                 "{:<w0$}  {:>w1$}  {:>w2$}  verdict",
