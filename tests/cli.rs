@@ -199,6 +199,34 @@ fn warnings_go_to_stderr_one_line_per_kind_and_q_silences_them() {
     assert_eq!(quiet.stdout, out.stdout);
 }
 
+/// A warning names the file; a file name holding an ESC and a newline must reach the terminal
+/// as one line with both replaced by spaces (errors were already cleaned, warnings were not).
+#[test]
+fn a_warning_prints_a_file_name_with_control_characters_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil\x1b[2J\nforged.log");
+    fs::copy(
+        repo("samples/importtime/multiproc/threads_import.log"),
+        &path,
+    )
+    .unwrap();
+    let out = run(&["-f", "folded", path.to_str().unwrap()], Vec::new());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = dir.path().join("evil [2J forged.log");
+    let prefix = format!("importflame: {}: ", shown.display());
+    let err = stderr(&out);
+    // Four kinds of repair in this log, one line each, every one naming the cleaned file.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err:?}");
+    for line in &lines {
+        assert!(line.starts_with(&prefix), "{line:?}");
+    }
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(lines.contains(&&*format!(
+        "{prefix}8 rows with negative self time set to 0 (threads importing concurrently) (first at line 63)"
+    )));
+}
+
 #[test]
 fn text_and_markdown_tables_list_the_slowest_modules() {
     let text = stdout(&run(
