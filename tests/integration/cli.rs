@@ -1,6 +1,6 @@
 //! The command line as users run it: paths, stdin, -o, -f, --tee, exit codes and messages.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,7 +1,7 @@
 //! The outputs and CI commands of issue 6: speedscope files that speedscope accepts, runs
 //! combined, diff and check with their exit codes.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! importtime logs: snapshots of every sample, conservation of time, and the real-world
 //! defects each sample pins.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! `.ci/run` installs them and runs it with `--include-ignored`; run it locally with
 //! `cargo test browser -- --include-ignored`. A missing tool is then a failure saying which.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -99,7 +99,7 @@ pub fn report_profile(profile: &Profile) -> String {
 /// Runs `f` with insta writing snapshots to the top-level `snapshots/` folder.
 pub fn with_snapshots(f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(f);
 }
