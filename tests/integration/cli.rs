@@ -22,7 +22,12 @@ fn a_path_and_stdin_give_the_same_bytes() {
     let by_stdin = run(&["-f", "folded", "-"], fs::read(repo(SAMPLE)).unwrap());
     let by_nothing = run(&["-f", "folded"], fs::read(repo(SAMPLE)).unwrap());
     assert!(by_path.status.success(), "{}", stderr(&by_path));
-    assert!(!by_path.stdout.is_empty());
+    let weights: u64 = String::from_utf8(by_path.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(weights, common::importtime_self_total(&repo(SAMPLE)));
     assert_eq!(by_path.stdout, by_stdin.stdout);
     assert_eq!(by_path.stdout, by_nothing.stdout);
 }

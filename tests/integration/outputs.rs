@@ -131,6 +131,11 @@ fn merge_and_runs_together_are_a_usage_error() {
         Vec::new(),
     );
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "importflame: --merge and --runs both combine reports: pick one\n"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -325,6 +330,20 @@ fn diff_draws_a_differential_graph_in_the_shape_of_after() {
     assert!(
         folded.lines().all(|l| l.rsplitn(3, ' ').count() == 3),
         "difffolded lines carry two counts"
+    );
+    // The two columns are the before and after graphs: each sums to its log's self time.
+    let (mut before, mut after) = (0u64, 0u64);
+    for line in folded.lines() {
+        let mut counts = line.rsplitn(3, ' ');
+        after += counts.next().unwrap().parse::<u64>().unwrap();
+        before += counts.next().unwrap().parse::<u64>().unwrap();
+    }
+    assert_eq!(
+        (before, after),
+        (
+            common::importtime_self_total(&repo("samples/importtime/single/py311_requests.log")),
+            common::importtime_self_total(&repo("samples/importtime/single/py313_requests.log")),
+        )
     );
 }
 
