@@ -23,6 +23,7 @@ pub mod limits;
 pub mod model;
 pub mod render;
 pub mod stdlib;
+pub mod terminal;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -296,13 +297,15 @@ pub fn summaries(profiles: &[(String, Profile)]) -> Vec<InputSummary> {
         .collect()
 }
 
-/// One stderr line per kind of repair, `importflame: NAME: message`.
+/// One stderr line per kind of repair, `importflame: NAME: message`, cleaned of control
+/// characters (the name is the user's file name, the message may quote the input).
 pub fn print_diagnostics(profiles: &[(String, Profile)]) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for (name, profile) in profiles {
         for entry in profile.diagnostics.entries() {
-            let _ = writeln!(err, "importflame: {name}: {}", entry.message());
+            let line = format!("importflame: {name}: {}", entry.message());
+            let _ = writeln!(err, "{}", terminal::clean(&line));
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The command line as users run it: paths, stdin, -o, -f, --tee, exit codes and messages.
 
-mod common;
+use crate::common;
 
 use std::fs;
 
@@ -22,7 +22,12 @@ fn a_path_and_stdin_give_the_same_bytes() {
     let by_stdin = run(&["-f", "folded", "-"], fs::read(repo(SAMPLE)).unwrap());
     let by_nothing = run(&["-f", "folded"], fs::read(repo(SAMPLE)).unwrap());
     assert!(by_path.status.success(), "{}", stderr(&by_path));
-    assert!(!by_path.stdout.is_empty());
+    let weights: u64 = String::from_utf8(by_path.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(weights, common::importtime_self_total(&repo(SAMPLE)));
     assert_eq!(by_path.stdout, by_stdin.stdout);
     assert_eq!(by_path.stdout, by_nothing.stdout);
 }
@@ -197,6 +202,34 @@ fn warnings_go_to_stderr_one_line_per_kind_and_q_silences_them() {
     );
     assert!(quiet.stderr.is_empty());
     assert_eq!(quiet.stdout, out.stdout);
+}
+
+/// A warning names the file; a file name holding an ESC and a newline must reach the terminal
+/// as one line with both replaced by spaces (errors were already cleaned, warnings were not).
+#[test]
+fn a_warning_prints_a_file_name_with_control_characters_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil\x1b[2J\nforged.log");
+    fs::copy(
+        repo("samples/importtime/multiproc/threads_import.log"),
+        &path,
+    )
+    .unwrap();
+    let out = run(&["-f", "folded", path.to_str().unwrap()], Vec::new());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = dir.path().join("evil [2J forged.log");
+    let prefix = format!("importflame: {}: ", shown.display());
+    let err = stderr(&out);
+    // Four kinds of repair in this log, one line each, every one naming the cleaned file.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err:?}");
+    for line in &lines {
+        assert!(line.starts_with(&prefix), "{line:?}");
+    }
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(lines.contains(&&*format!(
+        "{prefix}8 rows with negative self time set to 0 (threads importing concurrently) (first at line 63)"
+    )));
 }
 
 #[test]

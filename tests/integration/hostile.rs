@@ -6,7 +6,7 @@
 //! Big inputs are generated here, never committed. Every run goes through [`checked`], so a
 //! panic anywhere fails the test that caused it.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::{Read, Write};
