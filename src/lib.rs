@@ -265,9 +265,8 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
                 let reader = source.open()?;
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                let data =
-                    input::importtime::tee_copy(reader, &mut out, config.parse.max_input_bytes)
-                        .map_err(|e| e.in_input(&name))?;
+                let data = input::tee::tee_copy(reader, &mut out, config.parse.max_input_bytes)
+                    .map_err(|e| e.in_input(&name))?;
                 // A closed stdout only ends the copy (tee_copy); the graph is still written.
                 match out.flush() {
                     Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),

@@ -10,6 +10,7 @@ pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
 pub mod tachyon;
+pub mod tee;
 pub mod text;
 
 use std::fs::File;
