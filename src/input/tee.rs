@@ -1,26 +1,42 @@
-//! `--tee`: the input's lines that are not importtime rows go on to stdout while the whole
-//! input is kept for parsing.
+//! `--tee`: the input's lines that are not importtime rows go on to a writer (stdout) while
+//! the whole input is kept for parsing.
+//!
+//! The input comes through the same decoding layer as every other read ([`super::decode`]):
+//! what passes through is the *decoded* text, so a `.gz` log shows as text and a UTF-16 log
+//! as UTF-8, and the size limit and its message are the ones every input has. Lines are
+//! taken from the decoded reader as they arrive, so the copy keeps up with a live pytest run;
+//! a parser that takes lines one at a time could be fed from the same loop later.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::Profile;
 
-use super::importtime::{Row, parse_row};
-use super::text;
+use super::importtime::{self, Row, parse_row};
+use super::{ParseOptions, Source, decode, text};
 
-/// Copies every line of `reader` that is not an importtime row to `tee`, byte for byte and in
-/// order, and returns the whole input for parsing. A row that starts mid-line gives its prefix
+/// Reads `source`, copies its non-row lines to `tee` (see [`copy`]) and parses it as an
+/// importtime log; errors name the input.
+pub fn load(source: &Source, opts: &ParseOptions, tee: &mut dyn Write) -> Result<Profile> {
+    let name = source.name();
+    let data = copy(source.open()?, tee, opts.max_input_bytes).map_err(|e| e.in_input(&name))?;
+    importtime::parse(&data, opts).map_err(|e| e.in_input(&name))
+}
+
+/// Decodes `reader` ([`decode::decode`], at most `limit` bytes), copies every line of the
+/// decoded text that is not an importtime row to `tee`, byte for byte and in order, and
+/// returns the whole decoded text for parsing. A row that starts mid-line gives its prefix
 /// to `tee`. `tee` is flushed whenever the reader has nothing buffered, so a live pytest run
 /// shows its output as it comes. When `tee` is a closed pipe (`| head`), copying stops but
 /// reading goes on: the writer upstream is not cut off and the graph is still drawn.
-pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Vec<u8>> {
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
+pub fn copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Vec<u8>> {
+    let mut reader = BufReader::with_capacity(1 << 16, decode::decode(reader, limit)?);
     let mut data = Vec::new();
     let mut line = Vec::new();
     let mut teeing = true;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
+        let n = reader.read_until(b'\n', &mut line).map_err(decode::error)?;
         if n == 0 {
             break;
         }
@@ -33,18 +49,13 @@ pub fn tee_copy(reader: impl Read, tee: &mut dyn Write, limit: u64) -> Result<Ve
             Some((at, _)) => text::raw_offset(content, at),
         };
         if teeing {
-            let mut copy = tee.write_all(&line[..keep]);
-            if copy.is_ok() && reader.buffer().is_empty() {
-                copy = tee.flush();
+            let mut copied = tee.write_all(&line[..keep]);
+            if copied.is_ok() && reader.buffer().is_empty() {
+                copied = tee.flush();
             }
-            teeing = still_teeing(copy)?;
+            teeing = still_teeing(copied)?;
         }
         data.extend_from_slice(&line);
-        if data.len() as u64 > limit {
-            return Err(Error::invalid(format!(
-                "input is larger than {limit} bytes; raise the limit with --max-input-size"
-            )));
-        }
     }
     if teeing {
         still_teeing(tee.flush())?;
@@ -92,7 +103,7 @@ mod tests {
             open: 5,
             got: Vec::new(),
         };
-        let data = tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        let data = copy(&input[..], &mut out, u64::MAX).unwrap();
         assert_eq!(data, input);
         assert_eq!(out.got, b"one\ntwo\n");
     }
@@ -101,7 +112,7 @@ mod tests {
     fn tee_cuts_at_the_row_even_behind_colour_codes() {
         let input = b"x import time: junk \x1b[0mimport\x1b[1m time:        9 |          9 | d\n\x1b[1mok\x1b[0m import time:   1 |   1 | e\n";
         let mut out = Vec::new();
-        tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        copy(&input[..], &mut out, u64::MAX).unwrap();
         assert_eq!(out, b"x import time: junk \x1b[0m\x1b[1mok\x1b[0m ");
     }
 
@@ -109,8 +120,35 @@ mod tests {
     fn tee_keeps_everything_but_rows() {
         let input = b"hello\r\ncollecting ... import time:   1 |   1 | a\nimport time:   2 |   3 | b\n\xff\xfe bad\n";
         let mut out = Vec::new();
-        let data = tee_copy(&input[..], &mut out, u64::MAX).unwrap();
+        let data = copy(&input[..], &mut out, u64::MAX).unwrap();
         assert_eq!(data, input);
         assert_eq!(out, b"hello\r\ncollecting ... \xff\xfe bad\n");
+    }
+
+    #[test]
+    fn tee_passes_the_decoded_text_of_gzip_and_utf16_input() {
+        let input = "pytest says hi\r\nimport time:   2 |   3 | b\nbye é\n";
+        let teed = b"pytest says hi\r\nbye \xc3\xa9\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(input.as_bytes()).unwrap();
+        let gzipped = gz.finish().unwrap();
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(input.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        for encoded in [gzipped, utf16] {
+            let mut out = Vec::new();
+            let data = copy(&encoded[..], &mut out, u64::MAX).unwrap();
+            assert_eq!(data, input.as_bytes());
+            assert_eq!(out, teed);
+        }
+    }
+
+    #[test]
+    fn tee_has_the_size_limit_of_every_input() {
+        let err = copy(&b"0123456789"[..], &mut Vec::new(), 9).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("larger than 9 bytes (after decompression)"),
+            "{err}"
+        );
     }
 }
