@@ -116,4 +116,39 @@ mod tests {
         );
         assert!(profile.diagnostics.is_empty(), "{:?}", profile.diagnostics);
     }
+
+    #[test]
+    fn failed_and_untimed_frames_carry_a_typed_mark_under_their_usual_label() {
+        let log = "import time: self [us] | cumulative | imported package\n\
+                   import time:        40 |         40 |   nt\n\
+                   import time:        30 |         30 |   nt\n\
+                   import time:        50 |        120 | os\n\
+                   import time:        20 |         20 | numpy.version\n";
+        let profile = parse(log.as_bytes(), &ParseOptions::default()).unwrap();
+        let marks: Vec<(String, Option<(crate::model::Mark, String)>)> = (0..profile.frames.len()
+            as u32)
+            .map(|f| {
+                let mark = profile
+                    .frames
+                    .mark(f)
+                    .map(|(m, module)| (m, module.to_string()));
+                (profile.frames.name(f).to_string(), mark)
+            })
+            .filter(|(_, mark)| mark.is_some())
+            .collect();
+        use crate::model::Mark;
+        assert_eq!(
+            marks,
+            [
+                (
+                    "nt (failed)".to_string(),
+                    Some((Mark::Failed, "nt".to_string()))
+                ),
+                (
+                    "<untimed numpy>".to_string(),
+                    Some((Mark::Untimed, "numpy".to_string()))
+                ),
+            ]
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
 use crate::fxhash::{FxHashMap, FxHashSet};
-use crate::model::{Category, FrameId, InputKind, Profile, Unit};
+use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
 
 use super::super::ParseOptions;
 use super::module_category;
@@ -85,6 +85,14 @@ const CACHED_DEPTH_GUESSED: IssueKind = IssueKind {
     one: "cached row whose depth cannot be read (name wider than its field), placed at the deepest possible level",
     many: "cached rows whose depth cannot be read (name wider than their field), placed at the deepest possible level",
 };
+
+/// The frame importflame puts above a root that is not a report's own top-level import.
+enum Above {
+    /// Its parent never printed (§1.5).
+    Unfinished,
+    /// Imported under this package, which has no row of its own (`importlib.import_module`).
+    Untimed(String),
+}
 
 /// A row of the current report. The name borrows from the input unless the line had to be
 /// cleaned (ANSI colours): no allocation per row.
@@ -306,19 +314,15 @@ impl<'a, 'o> Builder<'a, 'o> {
             .into_iter()
             .partition(|&i| self.nodes[i as usize].depth == 0);
         // Roots come back in print order, each with the synthetic frame it sits under.
-        let mut top: Vec<(Option<String>, u32)> = Vec::new();
+        let mut top: Vec<(Option<Above>, u32)> = Vec::new();
         // Sized for the report up front: growing these maps row by row rehashed them ~10
         // times per report (callgrind: 3% of the parse).
         let mut seen_names: FxHashSet<&str> =
             FxHashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
-        let mut order: Vec<(u32, Option<String>)> = roots
+        let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
             .map(|&r| (r, None))
-            .chain(
-                unfinished
-                    .iter()
-                    .map(|&u| (u, Some(UNFINISHED.to_string()))),
-            )
+            .chain(unfinished.iter().map(|&u| (u, Some(Above::Unfinished))))
             .collect();
         order.sort_by_key(|(i, _)| *i);
         let mut orphan_count = 0u64;
@@ -345,7 +349,7 @@ impl<'a, 'o> Builder<'a, 'o> {
                     Some((package, _)) if !seen_names.contains(package) => {
                         orphan_count += 1;
                         orphan_first.get_or_insert(node.line);
-                        Some(format!("<untimed {package}>"))
+                        Some(Above::Untimed(package.to_string()))
                     }
                     _ => None,
                 },
@@ -367,7 +371,7 @@ impl<'a, 'o> Builder<'a, 'o> {
             );
         }
         for (synthetic, root) in top {
-            self.emit_tree(report, synthetic.as_deref(), root);
+            self.emit_tree(report, synthetic, root);
         }
         *self.profile.facts.entry("modules").or_default() +=
             self.nodes.iter().filter(|n| !n.cached).count() as u64;
@@ -436,11 +440,18 @@ impl<'a, 'o> Builder<'a, 'o> {
     }
 
     /// Emits `root` and its subtree in pre-order (import start order), with an explicit stack.
-    fn emit_tree(&mut self, report: u32, synthetic: Option<&str>, root: u32) {
+    fn emit_tree(&mut self, report: u32, above: Option<Above>, root: u32) {
         self.path.clear();
-        if let Some(label) = synthetic {
-            let id = self.profile.frames.intern(label, Category::Synthetic);
-            self.path.push(id);
+        let frames = &mut self.profile.frames;
+        match above {
+            Some(Above::Unfinished) => self
+                .path
+                .push(frames.intern(UNFINISHED, Category::Synthetic)),
+            Some(Above::Untimed(package)) => {
+                self.path
+                    .push(frames.intern_marked(&package, Mark::Untimed, Category::Synthetic))
+            }
+            None => {}
         }
         let base = self.path.len();
         let mut todo: Vec<(u32, usize)> = vec![(root, base)];
@@ -458,10 +469,10 @@ impl<'a, 'o> Builder<'a, 'o> {
     fn frame_for(&mut self, i: u32) -> FrameId {
         let node = &self.nodes[i as usize];
         let first_party = &self.opts.first_party;
-        let label = if node.failed {
-            format!("{} (failed)", node.name)
+        let (mark, category) = if node.failed {
+            (Mark::Failed, Category::Failed)
         } else if node.cached {
-            format!("{} (cached)", node.name)
+            (Mark::Cached, module_category(&node.name, first_party))
         } else {
             // The common case: no label to build, and the category only for a new name.
             return self
@@ -469,12 +480,9 @@ impl<'a, 'o> Builder<'a, 'o> {
                 .frames
                 .intern_with(&node.name, || module_category(&node.name, first_party));
         };
-        let category = if node.failed {
-            Category::Failed
-        } else {
-            module_category(&node.name, first_party)
-        };
-        self.profile.frames.intern(&label, category)
+        self.profile
+            .frames
+            .intern_marked(&node.name, mark, category)
     }
 
     pub(super) fn finish(mut self) -> Result<Profile> {
