@@ -28,8 +28,7 @@ mod row;
 mod tree;
 
 use crate::error::Result;
-use crate::model::{Category, Profile};
-use crate::stdlib::is_stdlib_module;
+use crate::model::Profile;
 
 use super::ParseOptions;
 use super::text::{self, find};
@@ -70,20 +69,6 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         builder.line(line, number);
     }
     builder.finish()
-}
-
-/// Colour class of a module: the standard library, the user's own packages, or installed.
-pub fn module_category(name: &str, first_party: &[String]) -> Category {
-    let top = name.split('.').next().unwrap_or(name);
-    if first_party.iter().any(|p| p == top) {
-        Category::FirstParty
-    } else if is_stdlib_module(top) {
-        Category::Stdlib
-    } else if top == "conftest" || top == "tests" || top == "test" || top.starts_with("test_") {
-        Category::FirstParty
-    } else {
-        Category::SitePackages
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
 
 use super::super::ParseOptions;
-use super::module_category;
+use super::super::pyframe::module_category;
 use super::row::{Row, parse_row};
 
 /// Label of the synthetic root holding rows whose parent never printed (§1.5).
