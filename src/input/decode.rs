@@ -132,6 +132,8 @@ struct Utf16Le<R> {
     skip: usize,
     /// Input bytes not decoded yet: an odd byte or a high surrogate at a chunk's end.
     carry: Vec<u8>,
+    /// The chunk read from the input, kept to be read into again.
+    chunk: Vec<u8>,
     /// Decoded UTF-8 not handed out yet, from `out_at`.
     out: Vec<u8>,
     out_at: usize,
@@ -144,6 +146,7 @@ impl<R: Read> Utf16Le<R> {
             inner,
             skip: 0,
             carry: Vec::new(),
+            chunk: vec![0; 1 << 16],
             out: Vec::new(),
             out_at: 0,
             done: false,
@@ -152,16 +155,15 @@ impl<R: Read> Utf16Le<R> {
 
     /// Decodes the next chunk into `out`; false at the end of the input.
     fn fill(&mut self) -> io::Result<bool> {
-        let mut chunk = vec![0u8; 1 << 16];
         let n = loop {
-            match self.inner.read(&mut chunk) {
+            match self.inner.read(&mut self.chunk) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 other => break other?,
             }
         };
         let eof = n == 0;
         let mut bytes = std::mem::take(&mut self.carry);
-        bytes.extend_from_slice(&chunk[..n]);
+        bytes.extend_from_slice(&self.chunk[..n]);
         let skipped = self.skip.min(bytes.len());
         self.skip -= skipped;
         let bytes = &bytes[skipped..];
