@@ -1,6 +1,7 @@
-//! Reading inputs: a path or stdin, gunzipped when needed, UTF-16 turned into UTF-8, the format
-//! detected from content (`--from` overrides), then handed to one parser. Every error leaving
-//! this module names its input.
+//! Reading inputs: a path or stdin, gunzipped when needed, UTF-16 turned into UTF-8 (one
+//! layer, [`decode`], for every read, `--tee`'s included), the format detected from content
+//! (`--from` overrides), then handed to one parser. Every error leaving this module names its
+//! input.
 
 pub mod decode;
 pub mod detect;
