@@ -261,21 +261,7 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
     for source in &config.inputs {
         let name = source.name();
         let profile = if config.tee {
-            let data = {
-                let reader = source.open()?;
-                let stdout = io::stdout();
-                let mut out = stdout.lock();
-                let data =
-                    input::importtime::tee_copy(reader, &mut out, config.parse.max_input_bytes)
-                        .map_err(|e| e.in_input(&name))?;
-                // A closed stdout only ends the copy (tee_copy); the graph is still written.
-                match out.flush() {
-                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
-                    _ => {}
-                }
-                data
-            };
-            input::importtime::parse(&data, &config.parse).map_err(|e| e.in_input(&name))?
+            input::tee::load(source, &config.parse, &mut io::stdout().lock())?
         } else {
             input::load(source, config.from, &config.parse)?
         };

@@ -149,6 +149,45 @@ fn tee_passes_pytest_output_through_and_writes_the_graph() {
     assert_eq!(out.stdout, expected);
 }
 
+/// `--tee` used to read raw bytes: a `.gz` or UTF-16 log exited 2 and dumped the undecoded
+/// bytes to stdout. It now reads through the same decoding layer as every input: the graph is
+/// the one drawn without `--tee`, and what passes through is the decoded text.
+#[test]
+fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
+    let plain = fs::read(repo(SAMPLE)).unwrap();
+    let text = String::from_utf8(plain.clone()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let expected_graph = run(&["-f", "folded", "-"], plain.clone());
+    assert!(
+        expected_graph.status.success(),
+        "{}",
+        stderr(&expected_graph)
+    );
+    let plain_graph = dir.path().join("plain.folded");
+    let plain_tee = run(&["--tee", "-q", "-o", plain_graph.to_str().unwrap()], plain);
+    assert!(plain_tee.status.success(), "{}", stderr(&plain_tee));
+    assert_eq!(fs::read(&plain_graph).unwrap(), expected_graph.stdout);
+    for (name, input) in [("gz", gzipped), ("utf16", utf16)] {
+        let graph = dir.path().join(format!("{name}.folded"));
+        let out = run(&["--tee", "-q", "-o", graph.to_str().unwrap()], input);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(
+            fs::read(&graph).unwrap(),
+            expected_graph.stdout,
+            "{name}: the graph is the one drawn from the plain log"
+        );
+        assert_eq!(
+            out.stdout, plain_tee.stdout,
+            "{name}: the decoded text passes through"
+        );
+    }
+}
+
 #[test]
 fn tee_without_an_output_file_is_a_usage_error() {
     let out = run(
