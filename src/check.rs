@@ -5,7 +5,7 @@
 
 use crate::fold::median;
 use crate::limits::{Budget, Threshold};
-use crate::model::{FrameId, Profile, Unit};
+use crate::model::{FrameId, Mark, Profile, Unit};
 
 /// What to check.
 #[derive(Clone, Debug, Default)]
@@ -80,16 +80,19 @@ pub fn run_count(profiles: &[Profile]) -> usize {
     profiles.iter().map(|p| p.reports.len().max(1)).sum()
 }
 
+/// A frame as the rules see it: its label and its importtime mark, with the module marked.
+type Frame<'a> = (&'a str, Option<(Mark, &'a str)>);
+
 /// The median over runs of the weight of the stacks holding a frame that `matches` accepts
 /// (every stack when `matches` is `None`). One pass over each profile's stacks, and `matches`
 /// is asked once per distinct frame, not once per frame of every stack.
-fn median_over_runs(profiles: &[Profile], matches: Option<&dyn Fn(&str) -> bool>) -> u64 {
+fn median_over_runs(profiles: &[Profile], matches: Option<&dyn Fn(Frame<'_>) -> bool>) -> u64 {
     let mut sums: Vec<u64> = Vec::with_capacity(run_count(profiles));
     for p in profiles {
         let mut own = vec![0u64; p.reports.len().max(1)];
         let hit: Option<Vec<bool>> = matches.map(|m| {
             (0..p.frames.len() as FrameId)
-                .map(|f| m(p.frames.name(f)))
+                .map(|f| m((p.frames.name(f), p.frames.mark(f))))
                 .collect()
         });
         for s in p.stacks() {
@@ -107,27 +110,25 @@ fn median_over_runs(profiles: &[Profile], matches: Option<&dyn Fn(&str) -> bool>
     median(&mut sums)
 }
 
-/// True when `label` is the frame of `target`: the module itself (importtime), or a function
-/// `target (file:line)` (pstats, py-spy).
-fn is_target(label: &str, target: &str) -> bool {
-    label == target
-        || label.strip_prefix(target).is_some_and(|rest| {
-            rest.starts_with(" (")
-                && !rest.starts_with(" (failed)")
-                && !rest.starts_with(" (cached)")
-        })
+/// True when `frame` is the frame of `target`: the module itself (importtime), or a function
+/// `target (file:line)` (pstats, py-spy). No marked frame is: failed and cached rows took no
+/// time of the module's, and an untimed group is not the module's row.
+fn is_target((label, mark): Frame<'_>, target: &str) -> bool {
+    mark.is_none()
+        && (label == target
+            || label
+                .strip_prefix(target)
+                .is_some_and(|rest| rest.starts_with(" (")))
 }
 
-/// True when `label` shows that `module` or one of its submodules was imported (failed and
+/// True when `frame` shows that `module` or one of its submodules was imported (failed and
 /// cached rows do not count; a `<untimed module>` group does).
-fn is_import_of(label: &str, module: &str) -> bool {
-    if label.ends_with(" (failed)") || label.ends_with(" (cached)") {
-        return false;
-    }
-    let name = label
-        .strip_prefix("<untimed ")
-        .and_then(|l| l.strip_suffix('>'))
-        .unwrap_or(label);
+fn is_import_of((label, mark): Frame<'_>, module: &str) -> bool {
+    let name = match mark {
+        Some((Mark::Failed | Mark::Cached, _)) => return false,
+        Some((Mark::Untimed, package)) => package,
+        None => label,
+    };
     name == module
         || name
             .strip_prefix(module)
@@ -144,7 +145,7 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
             median_over_runs(profiles, None)
         } else {
             let target = budget.target.as_str();
-            median_over_runs(profiles, Some(&|l| is_target(l, target)))
+            median_over_runs(profiles, Some(&|frame| is_target(frame, target)))
         };
         verdicts.push(Verdict {
             finding: Finding::Budget {
@@ -159,12 +160,15 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
     for module in &rules.forbid {
         let mut names: Vec<&str> = profiles
             .iter()
-            .flat_map(|p| (0..p.frames.len() as u32).map(move |f| p.frames.name(f)))
-            .filter(|l| is_import_of(l, module))
+            .flat_map(|p| {
+                (0..p.frames.len() as u32).map(move |f| (p.frames.name(f), p.frames.mark(f)))
+            })
+            .filter(|&frame| is_import_of(frame, module))
+            .map(|(label, _)| label)
             .collect();
         names.sort_unstable();
         names.dedup();
-        let weight = median_over_runs(profiles, Some(&|l| is_import_of(l, module)));
+        let weight = median_over_runs(profiles, Some(&|frame| is_import_of(frame, module)));
         verdicts.push(Verdict {
             finding: Finding::Forbid {
                 module: module.clone(),
@@ -197,20 +201,40 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
 mod tests {
     use super::*;
 
+    /// The frame of `module` with `mark`, labelled as the importtime parser labels it.
+    fn marked(mark: Mark, module: &str) -> (String, Mark, &str) {
+        (mark.label(module), mark, module)
+    }
+
     #[test]
     fn targets_match_modules_and_functions_but_not_failures() {
-        assert!(is_target("numpy", "numpy"));
-        assert!(is_target("main (app.py:3)", "main"));
-        assert!(!is_target("numpy.core", "numpy"));
-        assert!(!is_target("numpy (failed)", "numpy"));
+        assert!(is_target(("numpy", None), "numpy"));
+        assert!(is_target(("main (app.py:3)", None), "main"));
+        assert!(!is_target(("numpy.core", None), "numpy"));
+        for (label, mark, module) in [marked(Mark::Failed, "numpy"), marked(Mark::Cached, "numpy")]
+        {
+            assert!(
+                !is_target((&label, Some((mark, module))), "numpy"),
+                "{label}"
+            );
+        }
     }
 
     #[test]
     fn forbidding_a_module_covers_its_submodules() {
-        assert!(is_import_of("pandas", "pandas"));
-        assert!(is_import_of("pandas.core.frame", "pandas"));
-        assert!(is_import_of("<untimed pandas>", "pandas"));
-        assert!(!is_import_of("pandasx", "pandas"));
-        assert!(!is_import_of("pandas (failed)", "pandas"));
+        assert!(is_import_of(("pandas", None), "pandas"));
+        assert!(is_import_of(("pandas.core.frame", None), "pandas"));
+        let (label, mark, module) = marked(Mark::Untimed, "pandas");
+        assert!(is_import_of((&label, Some((mark, module))), "pandas"));
+        assert!(!is_import_of(("pandasx", None), "pandas"));
+        for (label, mark, module) in [
+            marked(Mark::Failed, "pandas"),
+            marked(Mark::Cached, "pandas"),
+        ] {
+            assert!(
+                !is_import_of((&label, Some((mark, module))), "pandas"),
+                "{label}"
+            );
+        }
     }
 }

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod model;
 pub mod render;
 pub mod stdlib;
+pub mod terminal;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -237,21 +238,7 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
     for source in &config.inputs {
         let name = source.name();
         let profile = if config.tee {
-            let data = {
-                let reader = source.open()?;
-                let stdout = io::stdout();
-                let mut out = stdout.lock();
-                let data =
-                    input::importtime::tee_copy(reader, &mut out, config.parse.max_input_bytes)
-                        .map_err(|e| e.in_input(&name))?;
-                // A closed stdout only ends the copy (tee_copy); the graph is still written.
-                match out.flush() {
-                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
-                    _ => {}
-                }
-                data
-            };
-            input::importtime::parse(&data, &config.parse).map_err(|e| e.in_input(&name))?
+            input::tee::load(source, &config.parse, &mut io::stdout().lock())?
         } else {
             input::load(source, config.from, &config.parse)?
         };
@@ -273,13 +260,15 @@ pub fn summaries(profiles: &[(String, Profile)]) -> Vec<InputSummary> {
         .collect()
 }
 
-/// One stderr line per kind of repair, `importflame: NAME: message`.
+/// One stderr line per kind of repair, `importflame: NAME: message`, cleaned of control
+/// characters (the name is the user's file name, the message may quote the input).
 pub fn print_diagnostics(profiles: &[(String, Profile)]) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for (name, profile) in profiles {
         for entry in profile.diagnostics.entries() {
-            let _ = writeln!(err, "importflame: {name}: {}", entry.message());
+            let line = format!("importflame: {name}: {}", entry.message());
+            let _ = writeln!(err, "{}", terminal::clean(&line));
         }
     }
 }

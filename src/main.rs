@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use importflame::{Outcome, cli::Cli};
+use importflame::{Outcome, cli::Cli, terminal};
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // clap prints usage errors itself and exits 2
@@ -16,12 +16,7 @@ fn main() -> ExitCode {
         Ok(Outcome::GateFailed) => ExitCode::from(1),
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
-            let message: String = err
-                .to_string()
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            eprintln!("importflame: {message}");
+            eprintln!("importflame: {}", terminal::clean(&err.to_string()));
             ExitCode::from(2)
         }
     }

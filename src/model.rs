@@ -132,6 +132,29 @@ impl Category {
     }
 }
 
+/// What an importtime frame says beyond its module's name. The parser sets it and `check` reads
+/// it, so no one parses a label back; the label shown is [`Mark::label`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// The import failed: `numpy (failed)`.
+    Failed,
+    /// A 3.14 `-X importtime=2` row for a module already loaded: `sys (cached)`.
+    Cached,
+    /// Rows imported under a package that has no row of its own: `<untimed numpy>`.
+    Untimed,
+}
+
+impl Mark {
+    /// The label shown for `module` with this mark.
+    pub fn label(self, module: &str) -> String {
+        match self {
+            Mark::Failed => format!("{module} (failed)"),
+            Mark::Cached => format!("{module} (cached)"),
+            Mark::Untimed => format!("<untimed {module}>"),
+        }
+    }
+}
+
 /// Index of a frame in its profile's [`FrameTable`].
 pub type FrameId = u32;
 
@@ -143,6 +166,8 @@ pub struct FrameTable {
     details: Vec<Option<String>>,
     /// ahash, keyed per process: labels come from input that may be crafted to collide.
     index: ahash::HashMap<String, FrameId>,
+    /// The few marked frames, with the module each one marks.
+    marks: ahash::HashMap<FrameId, (Mark, String)>,
 }
 
 impl FrameTable {
@@ -167,6 +192,21 @@ impl FrameTable {
         self.categories.push(category);
         self.details.push(None);
         id
+    }
+
+    /// Returns the id of `module` with `mark` (labelled by [`Mark::label`]), adding it on first
+    /// use as [`intern`](Self::intern) does.
+    pub fn intern_marked(&mut self, module: &str, mark: Mark, category: Category) -> FrameId {
+        let id = self.intern(&mark.label(module), category);
+        self.marks
+            .entry(id)
+            .or_insert_with(|| (mark, module.to_string()));
+        id
+    }
+
+    /// The mark of `id` and the module it marks; `None` for an unmarked frame.
+    pub fn mark(&self, id: FrameId) -> Option<(Mark, &str)> {
+        self.marks.get(&id).map(|(m, module)| (*m, module.as_str()))
     }
 
     /// The label of `id`.

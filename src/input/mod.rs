@@ -1,7 +1,9 @@
-//! Reading inputs: a path or stdin, gunzipped when needed, UTF-16 turned into UTF-8, the format
-//! detected from content (`--from` overrides), then handed to one parser. Every error leaving
-//! this module names its input.
+//! Reading inputs: a path or stdin, gunzipped when needed, UTF-16 turned into UTF-8 (one
+//! layer, [`decode`], for every read, `--tee`'s included), the format detected from content
+//! (`--from` overrides), then handed to one parser. Every error leaving this module names its
+//! input.
 
+pub mod decode;
 pub mod detect;
 pub mod folded;
 pub mod importtime;
@@ -10,13 +12,12 @@ pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
 pub mod tachyon;
+pub mod tee;
 pub mod text;
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-
-use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
 use crate::model::Profile;
@@ -101,7 +102,8 @@ impl Default for ParseOptions {
     }
 }
 
-/// Reads the whole input into memory: decompressed, UTF-16 converted, at most `limit` bytes.
+/// Reads the whole input into memory through [`decode`]: decompressed, UTF-16 converted, at
+/// most `limit` bytes.
 pub fn read_all(source: &Source, limit: u64) -> Result<Vec<u8>> {
     let name = source.name();
     let reader = source.open()?;
@@ -114,43 +116,18 @@ pub fn read_all(source: &Source, limit: u64) -> Result<Vec<u8>> {
     read_limited_sized(reader, limit, size_hint).map_err(|e| e.in_input(&name))
 }
 
-/// Reads `reader` to the end, gunzipping it when it starts with the gzip magic bytes.
+/// Reads `reader` to the end through [`decode`].
 pub fn read_limited(reader: impl Read, limit: u64) -> Result<Vec<u8>> {
     read_limited_sized(reader, limit, 0)
 }
 
 /// [`read_limited`] into a buffer that starts with room for `size_hint` bytes.
-fn read_limited_sized(mut reader: impl Read, limit: u64, size_hint: u64) -> Result<Vec<u8>> {
-    let mut head = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        match reader.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let chained = io::Cursor::new(head[..got].to_vec()).chain(reader);
+fn read_limited_sized(reader: impl Read, limit: u64, size_hint: u64) -> Result<Vec<u8>> {
     let capacity = size_hint.min(limit).saturating_add(1);
     let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-    if head[..got] == [0x1F, 0x8B] {
-        let mut gz = MultiGzDecoder::new(chained).take(limit.saturating_add(1));
-        gz.read_to_end(&mut data)
-            .map_err(|e| Error::invalid(format!("not a valid gzip stream ({e})")))?;
-    } else {
-        chained
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut data)?;
-    }
-    if data.len() as u64 > limit {
-        return Err(Error::invalid(format!(
-            "input is larger than {limit} bytes (after decompression); raise the limit with --max-input-size"
-        )));
-    }
-    if data.starts_with(&[0xFF, 0xFE]) {
-        data = text::utf16le_to_utf8(&data[2..]);
-    }
+    decode::decode(reader, limit)?
+        .read_to_end(&mut data)
+        .map_err(decode::error)?;
     Ok(data)
 }
 

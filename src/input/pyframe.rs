@@ -12,6 +12,12 @@
 //! The helpers here build and take apart such labels, shorten absolute paths the way py-spy
 //! does (`/usr/lib/python3.11/json/encoder.py` becomes `json/encoder.py`), and pick the frame's
 //! [`Category`] for colouring.
+//!
+//! This is the one place that names and categorises Python code for every reader: [`place`]
+//! tells from a path whether a file is installed, in the standard library or the user's own
+//! (POSIX and Windows paths alike), and [`module_category`] does the same for a module name
+//! (importtime). pstats frames use [`place`] too, so `C:\Python311\Lib\json\decoder.py` is
+//! stdlib `json\decoder.py` in a py-spy frame and in a pstats frame alike.
 
 use crate::model::Category;
 // py-spy prints stdlib files relative to the library directory (`threading.py`,
@@ -23,14 +29,109 @@ use super::ParseOptions;
 /// Directory names after which an installed package's own path starts.
 const PACKAGE_DIRS: &[&str] = &["site-packages", "dist-packages"];
 
-/// The stdlib's directory: `python3.11` (POSIX, `lib/python3.11`) or `Lib` (Windows).
+/// The stdlib's directory: `python3.11` (POSIX, `lib/python3.11`; also `python2.7` and the
+/// free-threaded `python3.13t`) or `Lib` (Windows).
 fn is_lib_dir(part: &str) -> bool {
     part == "Lib"
         || part
-            .strip_prefix("python3")
-            .and_then(|v| v.strip_prefix('.'))
-            .map(|v| v.strip_suffix('t').unwrap_or(v)) // free-threaded builds: python3.13t
-            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .strip_prefix("python")
+            .map(|v| v.strip_suffix('t').unwrap_or(v))
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(major, minor)| {
+                [major, minor]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+}
+
+/// Where a Python source file lives, from its path alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place<'a> {
+    /// Below `site-packages` or `dist-packages`: the path from the package's own directory.
+    Installed(&'a str),
+    /// Below the stdlib's directory (`lib/python3.11/`, Windows `Lib\`): the path from there.
+    Stdlib(&'a str),
+    /// `<frozen importlib._bootstrap>`: the stdlib, frozen into the interpreter.
+    Frozen,
+    /// Another `<...>` pseudo-file: `<string>`, `<stdin>`.
+    Special,
+    /// Anything else: the user's own code, or a path already shortened.
+    Own,
+}
+
+/// Where `path` lives: the last package or stdlib directory with something below it decides
+/// (a virtualenv's `Lib\site-packages\x` is installed, not stdlib).
+pub fn place(path: &str) -> Place<'_> {
+    if path.starts_with("<frozen") {
+        return Place::Frozen;
+    }
+    if path.starts_with('<') {
+        return Place::Special;
+    }
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let Some(i) = parts[..parts.len() - 1]
+        .iter()
+        .rposition(|p| PACKAGE_DIRS.contains(p) || is_lib_dir(p))
+    else {
+        return Place::Own;
+    };
+    let skip: usize = parts[..=i].iter().map(|p| p.len() + 1).sum();
+    let rest = &path[skip..];
+    if PACKAGE_DIRS.contains(&parts[i]) {
+        Place::Installed(rest)
+    } else {
+        Place::Stdlib(rest)
+    }
+}
+
+/// True for an absolute path, POSIX (`/x`), UNC or rooted (`\\x`) or with a drive (`C:\x`).
+pub fn is_absolute(path: &str) -> bool {
+    path.starts_with(['/', '\\']) || path.as_bytes().get(1..3) == Some(b":\\")
+}
+
+/// The top-level package of a path below `site-packages` or of a short form: its first part
+/// without `.py`.
+fn top_package(rest: &str) -> &str {
+    let top = rest.split(['/', '\\']).next().unwrap_or(rest);
+    top.strip_suffix(".py").unwrap_or(top)
+}
+
+/// The category of a file at `place`, `None` for the user's own code ([`Place::Own`]): each
+/// reader knows what its own paths mean there.
+pub fn place_category(place: Place<'_>, first_party: &[String]) -> Option<Category> {
+    match place {
+        Place::Installed(rest) if first_party.iter().any(|p| p == top_package(rest)) => {
+            Some(Category::FirstParty)
+        }
+        Place::Installed(_) => Some(Category::SitePackages),
+        Place::Stdlib(_) | Place::Frozen => Some(Category::Stdlib),
+        Place::Special => Some(Category::Other),
+        Place::Own => None,
+    }
+}
+
+/// Colour class of a module name (`json.decoder`): `--first-party` packages, the standard
+/// library, tests, or else installed.
+pub fn module_category(name: &str, first_party: &[String]) -> Category {
+    let top = name.split('.').next().unwrap_or(name);
+    known_module(top, first_party).unwrap_or(
+        if top == "conftest" || top == "tests" || top == "test" || top.starts_with("test_") {
+            Category::FirstParty
+        } else {
+            Category::SitePackages
+        },
+    )
+}
+
+/// The category a top-level module name alone decides: `--first-party` first, then the stdlib.
+fn known_module(top: &str, first_party: &[String]) -> Option<Category> {
+    if first_party.iter().any(|p| p == top) {
+        Some(Category::FirstParty)
+    } else if is_stdlib_module(top) {
+        Some(Category::Stdlib)
+    } else {
+        None
+    }
 }
 
 /// The file part of a frame as py-spy shows it: the path below `site-packages` or below the
@@ -38,23 +139,14 @@ fn is_lib_dir(part: &str) -> bool {
 /// CPython 3.15 and py-spy's JSON and speedscope outputs carry absolute paths; shortening them
 /// makes their frames equal to the ones of py-spy's text output.
 pub fn short_path<'a>(path: &'a str, opts: &ParseOptions) -> &'a str {
-    if opts.full_paths || path.starts_with('<') {
+    if opts.full_paths {
         return path;
     }
-    let parts: Vec<&str> = path.split(['/', '\\']).collect();
-    if parts.len() == 1 {
-        return path;
+    match place(path) {
+        Place::Installed(rest) | Place::Stdlib(rest) => rest,
+        Place::Frozen | Place::Special => path,
+        Place::Own => path.rsplit(['/', '\\']).next().unwrap_or(path),
     }
-    // The last package directory or `pythonX.Y` directory decides where the short form starts.
-    let start = parts
-        .iter()
-        .rposition(|p| PACKAGE_DIRS.contains(p) || is_lib_dir(p));
-    let keep_from = match start {
-        Some(i) if i + 1 < parts.len() => i + 1,
-        _ => parts.len() - 1,
-    };
-    let skip: usize = parts[..keep_from].iter().map(|p| p.len() + 1).sum();
-    path.get(skip..).unwrap_or(path)
 }
 
 /// A frame label in py-spy's form: `name (file:line)`, `name (file)` when the line is unknown
@@ -130,35 +222,14 @@ pub fn category(name: &str, file: Option<&str>, opts: &ParseOptions) -> Category
     if is_native_file(file) {
         return Category::Native;
     }
-    if file.starts_with("<frozen") {
-        return Category::Stdlib;
+    if let Some(category) = place_category(place(file), &opts.first_party) {
+        return category;
     }
-    if file.starts_with('<') {
-        return Category::Other;
+    if is_absolute(file) {
+        return Category::FirstParty;
     }
-    let parts: Vec<&str> = file.split(['/', '\\']).collect();
-    if parts.iter().any(|p| PACKAGE_DIRS.contains(p)) {
-        return Category::SitePackages;
-    }
-    let top = |p: &str| -> String { p.trim_end_matches(".py").to_string() };
-    let absolute = file.starts_with(['/', '\\']) || file.get(1..3) == Some(":\\");
-    if absolute {
-        // The stdlib lives in a `pythonX.Y` (or Windows `Lib`) directory; anything else with
-        // an absolute path is the user's own code.
-        let lib = parts.iter().rposition(|p| is_lib_dir(p));
-        return match lib {
-            Some(i) if i + 1 < parts.len() => Category::Stdlib,
-            _ => Category::FirstParty,
-        };
-    }
-    let first = top(parts[0]);
-    if opts.first_party.iter().any(|f| f == &first) {
-        Category::FirstParty
-    } else if is_stdlib_module(&first) {
-        Category::Stdlib
-    } else {
-        Category::FirstParty
-    }
+    // py-spy's short form (`requests/api.py`, `threading.py`): the name says what it can.
+    known_module(top_package(file), &opts.first_party).unwrap_or(Category::FirstParty)
 }
 
 /// The category of a label already in py-spy's form.
@@ -249,5 +320,80 @@ mod tests {
         assert_eq!(label("f", None, Some(3)), "f");
         assert_eq!(label("f", Some("a.py"), Some(-1)), "f (a.py:-1)");
         assert_eq!(label("<GC>", Some("~"), Some(0)), "<GC>");
+    }
+
+    /// `C:\Python311\Lib\json\decoder.py` was stdlib `json\decoder.py` in a py-spy frame but
+    /// first-party with its whole path in a pstats frame: both now ask [`place`].
+    #[test]
+    fn a_windows_stdlib_path_names_the_same_frame_in_every_reader() {
+        let o = ParseOptions::default();
+        let file = "C:\\Python311\\Lib\\json\\decoder.py";
+        assert_eq!(place(file), Place::Stdlib("json\\decoder.py"));
+        let pyspy = label("decode", Some(short_path(file, &o)), Some(332));
+        let pyspy_category = category("decode", Some(file), &o);
+        let pstats = crate::input::pstats::frame_label(file, 332, "decode", false, &o);
+        assert_eq!(pyspy, "decode (json\\decoder.py:332)");
+        assert_eq!(pyspy_category, Category::Stdlib);
+        assert_eq!(pstats, (pyspy, pyspy_category));
+    }
+
+    #[test]
+    fn places_are_read_from_posix_and_windows_paths() {
+        for (path, expected) in [
+            (
+                "/usr/lib/python3.11/json/decoder.py",
+                Place::Stdlib("json/decoder.py"),
+            ),
+            ("/usr/lib64/python2.7/os.py", Place::Stdlib("os.py")),
+            (
+                "/opt/lib/python3.13t/re/__init__.py",
+                Place::Stdlib("re/__init__.py"),
+            ),
+            ("C:\\Python311\\Lib\\os.py", Place::Stdlib("os.py")),
+            (
+                "/v/lib/python3.11/site-packages/numpy/core/x.py",
+                Place::Installed("numpy/core/x.py"),
+            ),
+            (
+                "C:\\venv\\Lib\\site-packages\\requests\\api.py",
+                Place::Installed("requests\\api.py"),
+            ),
+            (
+                "/usr/lib/python3/dist-packages/six.py",
+                Place::Installed("six.py"),
+            ),
+            ("/home/u/python3.x/app.py", Place::Own),
+            ("/home/u/site-packages", Place::Own),
+            ("app.py", Place::Own),
+            ("<frozen runpy>", Place::Frozen),
+            ("<string>", Place::Special),
+        ] {
+            assert_eq!(place(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn first_party_packages_win_wherever_they_are_installed() {
+        let mine = ParseOptions {
+            first_party: vec!["requests".into()],
+            ..ParseOptions::default()
+        };
+        let file = "/v/lib/python3.11/site-packages/requests/api.py";
+        assert_eq!(category("get", Some(file), &mine), Category::FirstParty);
+        assert_eq!(
+            category("get", Some("requests/api.py"), &mine),
+            Category::FirstParty
+        );
+        assert_eq!(
+            crate::input::pstats::frame_label(file, 1, "get", false, &mine).1,
+            Category::FirstParty
+        );
+        assert_eq!(
+            module_category("requests.api", &mine.first_party),
+            Category::FirstParty
+        );
+        assert_eq!(module_category("requests.api", &[]), Category::SitePackages);
+        assert_eq!(module_category("json.decoder", &[]), Category::Stdlib);
+        assert_eq!(module_category("conftest", &[]), Category::FirstParty);
     }
 }

@@ -108,18 +108,6 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
-/// Decodes UTF-16LE (after its `FF FE` mark) to UTF-8, replacing unpaired surrogates.
-/// Windows PowerShell 5 writes redirected stderr this way (FORMATS.md §0).
-pub fn utf16le_to_utf8(data: &[u8]) -> Vec<u8> {
-    let units = data
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect::<String>()
-        .into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,14 +153,5 @@ mod tests {
         );
         assert_eq!(find(b"abcabc", b"ca"), Some(2));
         assert_eq!(rfind(b"ab", b"abc"), None);
-    }
-
-    #[test]
-    fn decodes_utf16le() {
-        let data: Vec<u8> = "hé\n"
-            .encode_utf16()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
-        assert_eq!(utf16le_to_utf8(&data), "hé\n".as_bytes());
     }
 }

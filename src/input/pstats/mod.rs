@@ -29,6 +29,7 @@ use crate::error::{Error, Position, Result};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
 use super::ParseOptions;
+use super::pyframe::{self, Place};
 use callgraph::{CallGraph, Func, FuncName, Step, WalkSummary};
 use marshal::{CodeLayout, Reader};
 
@@ -307,12 +308,9 @@ pub fn project_root<'a>(
     if opts.full_paths {
         return None;
     }
-    let is_absolute = |f: &str| {
-        f.starts_with('/') || f.starts_with('\\') || f.as_bytes().get(1..3) == Some(b":\\")
-    };
     let mut root: Option<&str> = None;
     for file in files {
-        if !is_absolute(file) || shorten(file, opts).1 != Category::FirstParty {
+        if !pyframe::is_absolute(file) || shorten(file, opts).1 != Category::FirstParty {
             continue;
         }
         let dir = match file.rfind(['/', '\\']) {
@@ -341,61 +339,18 @@ fn common_dir<'a>(a: &'a str, b: &str) -> &'a str {
     &a[..end]
 }
 
-/// The readable part of a path and what kind of code lives there.
+/// The readable part of a path and what kind of code lives there ([`pyframe::place`], the
+/// naming every reader shares). A path in no package or stdlib directory is the user's own:
+/// pstats keys carry real paths (the script as run), not py-spy's short forms.
 fn shorten<'a>(file: &'a str, opts: &ParseOptions) -> (&'a str, Category) {
-    if file.starts_with("<frozen") {
-        return (file, Category::Stdlib);
-    }
-    if file.starts_with('<') {
-        return (file, Category::Other);
-    }
-    let keep = |rest: &'a str| if opts.full_paths { file } else { rest };
-    for marker in ["site-packages", "dist-packages"] {
-        if let Some(rest) = after_dir(file, marker) {
-            let top = rest.split(['/', '\\']).next().unwrap_or("");
-            let top = top.strip_suffix(".py").unwrap_or(top);
-            let category = if opts.first_party.iter().any(|p| p == top) {
-                Category::FirstParty
-            } else {
-                Category::SitePackages
-            };
-            return (keep(rest), category);
-        }
-    }
-    if let Some(rest) = after_stdlib_dir(file) {
-        return (keep(rest), Category::Stdlib);
-    }
-    (file, Category::FirstParty)
-}
-
-/// What follows the last `/name/` (or `\name\`) in `file`.
-fn after_dir<'a>(file: &'a str, name: &str) -> Option<&'a str> {
-    let i = file.rmatch_indices(name).find_map(|(i, _)| {
-        let before = file[..i].chars().next_back();
-        let after = file[i + name.len()..].chars().next();
-        (matches!(before, Some('/' | '\\')) && matches!(after, Some('/' | '\\'))).then_some(i)
-    })?;
-    Some(&file[i + name.len() + 1..])
-}
-
-/// What follows `lib/pythonX.Y/` (also `python3.13t`, `lib64`); stdlib files.
-fn after_stdlib_dir(file: &str) -> Option<&str> {
-    file.match_indices("python").find_map(|(i, _)| {
-        let before = &file[..i];
-        if !(before.ends_with("lib/") || before.ends_with("lib64/") || before.ends_with("lib\\")) {
-            return None;
-        }
-        let rest = &file[i + "python".len()..];
-        let version_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 't'))
-            .unwrap_or(rest.len());
-        let version = &rest[..version_len];
-        let after = &rest[version_len..];
-        (version.starts_with(|c: char| c.is_ascii_digit())
-            && version.contains('.')
-            && after.starts_with(['/', '\\']))
-        .then(|| &after[1..])
-    })
+    let place = pyframe::place(file);
+    let category =
+        pyframe::place_category(place, &opts.first_party).unwrap_or(Category::FirstParty);
+    let short = match place {
+        Place::Installed(rest) | Place::Stdlib(rest) if !opts.full_paths => rest,
+        _ => file,
+    };
+    (short, category)
 }
 
 /// Facts and diagnostics of a finished profile.

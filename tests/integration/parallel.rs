@@ -1,7 +1,7 @@
 //! Output is the same bytes on every thread count: every sample of every kind is folded with
 //! 1 and with 2 to 8 threads, and a few are rendered to SVG with -j 1 and -j 4.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

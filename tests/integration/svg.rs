@@ -1,6 +1,6 @@
 //! The SVG as a browser gets it: order of a flame chart, escaping, titles.
 
-mod common;
+use crate::common;
 
 use common::run;
 

@@ -63,7 +63,7 @@ fn report(path: &Path) -> String {
 
 fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
+    s.set_snapshot_path("../../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
 }
@@ -71,7 +71,7 @@ fn snapshot_settings() -> insta::Settings {
 #[test]
 fn small_format_samples_match_their_snapshots() {
     snapshot_settings().bind(|| {
-        insta::glob!("../samples", "formats/pstats-*.prof", |path| {
+        insta::glob!("../../samples", "formats/pstats-*.prof", |path| {
             insta::assert_snapshot!(report(path));
         });
     });
@@ -80,7 +80,7 @@ fn small_format_samples_match_their_snapshots() {
 #[test]
 fn real_samples_match_their_snapshots() {
     snapshot_settings().bind(|| {
-        insta::glob!("../samples", "pstats/*.prof", |path| {
+        insta::glob!("../../samples", "pstats/*.prof", |path| {
             insta::assert_snapshot!(report(path));
         });
     });

@@ -96,10 +96,40 @@ pub fn report_profile(profile: &Profile) -> String {
     out
 }
 
+/// The self times of an importtime log's timed rows, read from the text without the parser:
+/// `(module name, self time in µs)` for every `import time: SELF | CUMULATIVE | NAME` row
+/// (anywhere on its line), in file order. Headers and `cached` rows have no number and are
+/// left out; a negative self time is kept as written.
+pub fn importtime_rows(path: &Path) -> Vec<(String, i64)> {
+    let data = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&data);
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let Some(at) = line.rfind("import time:") else {
+            continue;
+        };
+        let fields: Vec<&str> = line[at + 12..].split('|').collect();
+        if let [self_us, _, name] = fields[..]
+            && let Ok(self_us) = self_us.trim().parse::<i64>()
+        {
+            rows.push((name.trim().to_string(), self_us));
+        }
+    }
+    rows
+}
+
+/// The sum of max(self, 0) over [`importtime_rows`]: the total a graph of the log must show.
+pub fn importtime_self_total(path: &Path) -> u64 {
+    importtime_rows(path)
+        .iter()
+        .map(|(_, us)| (*us).max(0) as u64)
+        .sum()
+}
+
 /// Runs `f` with insta writing snapshots to the top-level `snapshots/` folder.
 pub fn with_snapshots(f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(f);
 }

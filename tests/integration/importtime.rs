@@ -1,7 +1,7 @@
 //! importtime logs: snapshots of every sample, conservation of time, and the real-world
 //! defects each sample pins.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -196,16 +196,41 @@ fn negative_self_times_from_threads_are_clamped_and_reported() {
             .any(|m| m.starts_with("8 rows with negative self time set to 0")),
         "{messages:?}"
     );
-    assert!(profile.facts["clamped_us"] > 0);
+    let clamped: u64 = truth(&common::repo(
+        "samples/importtime/multiproc/threads_import.log",
+    ))
+    .iter()
+    .map(|t| t.clamped)
+    .sum();
+    assert!(clamped > 0);
+    assert_eq!(profile.facts["clamped_us"], clamped);
 }
 
 #[test]
 fn failed_imports_named_in_error_messages_are_marked() {
-    let failed = stacks_with(
-        "samples/formats/importtime-3.11-mixed-noise.txt",
-        "(failed)",
-    );
-    assert!(!failed.is_empty());
+    let path = "samples/formats/importtime-3.11-mixed-noise.txt";
+    let failed = stacks_with(path, "(failed)");
+    // The log's own traceback names the module; its row holds its time.
+    let log = std::fs::read_to_string(common::repo(path)).unwrap();
+    let named = log
+        .lines()
+        .find_map(|l| l.strip_prefix("ModuleNotFoundError: No module named '"))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap();
+    assert_eq!(named, "this_module_does_not_exist");
+    let self_us: Vec<i64> = common::importtime_rows(&common::repo(path))
+        .into_iter()
+        .filter(|(name, _)| name == named)
+        .map(|(_, us)| us)
+        .collect();
+    assert_eq!(self_us, [57]);
+    // (A repeated `nt` row is marked too; that is the next test's defect.)
+    let marked: Vec<_> = failed
+        .iter()
+        .filter(|(s, _)| s.ends_with(&format!(";{named} (failed)")))
+        .collect();
+    assert_eq!(marked.len(), 1, "{failed:?}");
+    assert_eq!(marked[0].1, 57);
 }
 
 #[test]
@@ -239,11 +264,20 @@ fn importlib_orphans_are_kept_under_their_untimed_package() {
 
 #[test]
 fn rows_after_pytest_progress_text_are_parsed() {
-    let stacks = stacks_with(
-        "samples/importtime/pytest/pytest_combined.log",
-        "numpy.version",
-    );
-    assert!(!stacks.is_empty());
+    let path = "samples/importtime/pytest/pytest_combined.log";
+    let stacks: Vec<_> = stacks_with(path, "numpy.version")
+        .into_iter()
+        .filter(|(s, _)| s.ends_with(";numpy.version"))
+        .collect();
+    // The only numpy.version row follows "collecting ... " on its line.
+    let rows: Vec<i64> = common::importtime_rows(&common::repo(path))
+        .into_iter()
+        .filter(|(name, _)| name == "numpy.version")
+        .map(|(_, us)| us)
+        .collect();
+    assert_eq!(rows, [181]);
+    assert_eq!(stacks.len(), 1, "{stacks:?}");
+    assert_eq!(stacks[0].1, 181);
 }
 
 #[test]
@@ -323,6 +357,14 @@ fn python_3_14_cached_rows_are_left_out_unless_asked_for() {
         .into_iter()
         .filter(|(s, _)| s.ends_with("(cached)"))
         .collect();
+    // Every `cached | cached` row of the log is a stack.
+    let log = std::fs::read_to_string(&path).unwrap();
+    let cached_rows = log
+        .lines()
+        .filter(|l| l.contains("import time: cached"))
+        .count();
+    assert_eq!(cached_rows, 148);
+    assert_eq!(with.stack_count() - without.stack_count(), cached_rows);
     assert!(!cached.is_empty());
     assert!(
         cached.iter().all(|(_, w)| *w == 0),

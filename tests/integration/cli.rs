@@ -1,6 +1,6 @@
 //! The command line as users run it: paths, stdin, -o, -f, --tee, exit codes and messages.
 
-mod common;
+use crate::common;
 
 use std::fs;
 
@@ -22,7 +22,12 @@ fn a_path_and_stdin_give_the_same_bytes() {
     let by_stdin = run(&["-f", "folded", "-"], fs::read(repo(SAMPLE)).unwrap());
     let by_nothing = run(&["-f", "folded"], fs::read(repo(SAMPLE)).unwrap());
     assert!(by_path.status.success(), "{}", stderr(&by_path));
-    assert!(!by_path.stdout.is_empty());
+    let weights: u64 = String::from_utf8(by_path.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(weights, common::importtime_self_total(&repo(SAMPLE)));
     assert_eq!(by_path.stdout, by_stdin.stdout);
     assert_eq!(by_path.stdout, by_nothing.stdout);
 }
@@ -144,6 +149,45 @@ fn tee_passes_pytest_output_through_and_writes_the_graph() {
     assert_eq!(out.stdout, expected);
 }
 
+/// `--tee` used to read raw bytes: a `.gz` or UTF-16 log exited 2 and dumped the undecoded
+/// bytes to stdout. It now reads through the same decoding layer as every input: the graph is
+/// the one drawn without `--tee`, and what passes through is the decoded text.
+#[test]
+fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
+    let plain = fs::read(repo(SAMPLE)).unwrap();
+    let text = String::from_utf8(plain.clone()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let expected_graph = run(&["-f", "folded", "-"], plain.clone());
+    assert!(
+        expected_graph.status.success(),
+        "{}",
+        stderr(&expected_graph)
+    );
+    let plain_graph = dir.path().join("plain.folded");
+    let plain_tee = run(&["--tee", "-q", "-o", plain_graph.to_str().unwrap()], plain);
+    assert!(plain_tee.status.success(), "{}", stderr(&plain_tee));
+    assert_eq!(fs::read(&plain_graph).unwrap(), expected_graph.stdout);
+    for (name, input) in [("gz", gzipped), ("utf16", utf16)] {
+        let graph = dir.path().join(format!("{name}.folded"));
+        let out = run(&["--tee", "-q", "-o", graph.to_str().unwrap()], input);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(
+            fs::read(&graph).unwrap(),
+            expected_graph.stdout,
+            "{name}: the graph is the one drawn from the plain log"
+        );
+        assert_eq!(
+            out.stdout, plain_tee.stdout,
+            "{name}: the decoded text passes through"
+        );
+    }
+}
+
 #[test]
 fn tee_without_an_output_file_is_a_usage_error() {
     let out = run(
@@ -197,6 +241,34 @@ fn warnings_go_to_stderr_one_line_per_kind_and_q_silences_them() {
     );
     assert!(quiet.stderr.is_empty());
     assert_eq!(quiet.stdout, out.stdout);
+}
+
+/// A warning names the file; a file name holding an ESC and a newline must reach the terminal
+/// as one line with both replaced by spaces (errors were already cleaned, warnings were not).
+#[test]
+fn a_warning_prints_a_file_name_with_control_characters_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil\x1b[2J\nforged.log");
+    fs::copy(
+        repo("samples/importtime/multiproc/threads_import.log"),
+        &path,
+    )
+    .unwrap();
+    let out = run(&["-f", "folded", path.to_str().unwrap()], Vec::new());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = dir.path().join("evil [2J forged.log");
+    let prefix = format!("importflame: {}: ", shown.display());
+    let err = stderr(&out);
+    // Four kinds of repair in this log, one line each, every one naming the cleaned file.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err:?}");
+    for line in &lines {
+        assert!(line.starts_with(&prefix), "{line:?}");
+    }
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(lines.contains(&&*format!(
+        "{prefix}8 rows with negative self time set to 0 (threads importing concurrently) (first at line 63)"
+    )));
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn snapshot_name(path: &str) -> String {
 
 fn with_snapshots(f: impl FnOnce()) {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
+    s.set_snapshot_path("../../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s.bind(f);
 }

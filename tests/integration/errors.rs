@@ -1,6 +1,6 @@
 //! Bad input: a clear message naming the file, exit status 2, no panic.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,0 +1,139 @@
+//! `python -X importtime` logs (FORMATS.md §1).
+//!
+//! A row is printed when its import *finishes*, so children come before their parent:
+//!
+//! ```text
+//! import time: self [us] | cumulative | imported package
+//! import time:        40 |         40 |     _codecs
+//! import time:       250 |        290 |   codecs
+//! import time:       600 |       1190 | encodings
+//! ```
+//!
+//! The tree is rebuilt with a stack (§1.5): a row of depth `d` adopts every node on the stack
+//! deeper than `d`. Every header starts a new report (a process or sub-interpreter, §1.7), which
+//! becomes its own root (`python #1`, `python #2`, …). Weights are the `self` column, never
+//! `cumulative − Σ children` (§1.5: on interleaved logs the difference invents time no process
+//! spent); negative self times (threads, §1.7) are clamped to 0 and reported.
+//!
+//! Rows can sit anywhere in other output (pytest writes `collecting ... import time: …`, §1.8):
+//! a row is parsed from the last `import time:` on its line.
+
+//!
+//! One job per file: `row.rs` reads one line's grammar, `failures.rs` pre-scans the log for the
+//! modules it says failed, `tree.rs` rebuilds each report's tree and emits its stacks. Copying
+//! the rest of the log to stdout (`--tee`) is [`crate::input::tee`]'s job.
+
+mod failures;
+mod row;
+mod tree;
+
+use crate::error::Result;
+use crate::model::Profile;
+
+use super::ParseOptions;
+use super::text::{self, find};
+
+use row::MARKER;
+pub use row::{Row, parse_row};
+pub use tree::UNFINISHED;
+
+/// True when some line of `data` is an importtime header or row.
+pub fn sniff(data: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = find(&data[from..], MARKER) {
+        let start = from + i;
+        let end = data[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |j| start + j);
+        let line = text::clean_line(&data[start..end]);
+        if matches!(
+            parse_row(&line),
+            Some((_, Row::Header | Row::Timed { .. } | Row::Cached { .. }))
+        ) {
+            return true;
+        }
+        from = end.min(data.len());
+        if from >= data.len() {
+            break;
+        }
+    }
+    false
+}
+
+/// Parses a whole log into a profile with one report per header.
+pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    let failed_names = failures::failure_messages(data);
+    let mut builder = tree::Builder::new(opts, failed_names);
+    for (number, line) in text::lines(data) {
+        builder.line(line, number);
+    }
+    builder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_are_adopted_by_the_next_shallower_row() {
+        let log = "import time: self [us] | cumulative | imported package\n\
+                   import time:        40 |         40 |     _codecs\n\
+                   import time:       250 |        290 |   codecs\n\
+                   import time:       300 |        300 |   encodings.aliases\n\
+                   import time:       600 |       1190 | encodings\n\
+                   import time:       200 |        200 | encodings.utf_8\n";
+        let profile = parse(log.as_bytes(), &ParseOptions::default()).unwrap();
+        let lines: Vec<String> = profile
+            .folded_lines()
+            .into_iter()
+            .map(|(s, w)| format!("{s} {w}"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "python #1;encodings 600",
+                "python #1;encodings.utf_8 200",
+                "python #1;encodings;codecs 250",
+                "python #1;encodings;codecs;_codecs 40",
+                "python #1;encodings;encodings.aliases 300",
+            ]
+        );
+        assert!(profile.diagnostics.is_empty(), "{:?}", profile.diagnostics);
+    }
+
+    #[test]
+    fn failed_and_untimed_frames_carry_a_typed_mark_under_their_usual_label() {
+        let log = "import time: self [us] | cumulative | imported package\n\
+                   import time:        40 |         40 |   nt\n\
+                   import time:        30 |         30 |   nt\n\
+                   import time:        50 |        120 | os\n\
+                   import time:        20 |         20 | numpy.version\n";
+        let profile = parse(log.as_bytes(), &ParseOptions::default()).unwrap();
+        let marks: Vec<(String, Option<(crate::model::Mark, String)>)> = (0..profile.frames.len()
+            as u32)
+            .map(|f| {
+                let mark = profile
+                    .frames
+                    .mark(f)
+                    .map(|(m, module)| (m, module.to_string()));
+                (profile.frames.name(f).to_string(), mark)
+            })
+            .filter(|(_, mark)| mark.is_some())
+            .collect();
+        use crate::model::Mark;
+        assert_eq!(
+            marks,
+            [
+                (
+                    "nt (failed)".to_string(),
+                    Some((Mark::Failed, "nt".to_string()))
+                ),
+                (
+                    "<untimed numpy>".to_string(),
+                    Some((Mark::Untimed, "numpy".to_string()))
+                ),
+            ]
+        );
+    }
+}

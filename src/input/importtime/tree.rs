@@ -1,0 +1,501 @@
+//! The tree builder (FORMATS.md §1.5): rows arrive in post-order, so a row adopts every
+//! finished row deeper than itself; each report is closed into one root of stacks.
+
+use std::borrow::Cow;
+
+use crate::diagnostics::IssueKind;
+use crate::error::{Error, Position, Result};
+use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
+use ahash::{HashMap, HashSet};
+
+use super::super::ParseOptions;
+use super::super::pyframe::module_category;
+use super::row::{Row, parse_row};
+
+/// Label of the synthetic root holding rows whose parent never printed (§1.5).
+pub const UNFINISHED: &str = "<unfinished>";
+
+const NEGATIVE_SELF: IssueKind = IssueKind {
+    id: "importtime.negative-self",
+    one: "row with negative self time set to 0 (threads importing concurrently)",
+    many: "rows with negative self time set to 0 (threads importing concurrently)",
+};
+const MID_LINE: IssueKind = IssueKind {
+    id: "importtime.mid-line",
+    one: "row found after other output on the same line",
+    many: "rows found after other output on the same line",
+};
+const MALFORMED: IssueKind = IssueKind {
+    id: "importtime.malformed",
+    one: "line with \"import time:\" that is not a valid row, skipped",
+    many: "lines with \"import time:\" that are not valid rows, skipped",
+};
+const UNFINISHED_ROWS: IssueKind = IssueKind {
+    id: "importtime.unfinished",
+    one: "row whose parent never printed, kept under <unfinished>",
+    many: "rows whose parent never printed, kept under <unfinished>",
+};
+const MISSING_LEVEL: IssueKind = IssueKind {
+    id: "importtime.missing-level",
+    one: "row more than one level deeper than its parent (a line was lost), attached anyway",
+    many: "rows more than one level deeper than their parent (lines were lost), attached anyway",
+};
+const MISMATCHED_CUMULATIVE: IssueKind = IssueKind {
+    id: "importtime.mismatched-cumulative",
+    one: "row whose cumulative time disagrees with its children (interleaved processes or threads)",
+    many: "rows whose cumulative time disagrees with their children (interleaved processes or threads)",
+};
+const HEADER_MID_REPORT: IssueKind = IssueKind {
+    id: "importtime.header-mid-report",
+    one: "header that cut an unfinished report short (interleaved processes)",
+    many: "headers that cut unfinished reports short (interleaved processes)",
+};
+const NO_HEADER: IssueKind = IssueKind {
+    id: "importtime.no-header",
+    one: "report with rows but no header (a forked child, or a log cut at the start)",
+    many: "reports with rows but no header (forked children, or a log cut at the start)",
+};
+const RESTARTED: IssueKind = IssueKind {
+    id: "importtime.restarted",
+    one: "report that started again without a header (a 3.7-3.11 sub-interpreter), split into its own report",
+    many: "reports that started again without a header (3.7-3.11 sub-interpreters), split into their own reports",
+};
+const IMPORTLIB_ORPHANS: IssueKind = IssueKind {
+    id: "importtime.importlib-orphans",
+    one: "row imported under an untimed parent (importlib.import_module), kept under <untimed PACKAGE>",
+    many: "rows imported under an untimed parent (importlib.import_module), kept under <untimed PACKAGE>",
+};
+const FAILED: IssueKind = IssueKind {
+    id: "importtime.failed",
+    one: "failed import marked (failed) (a repeated row or a \"No module named\" message)",
+    many: "failed imports marked (failed) (repeated rows or \"No module named\" messages)",
+};
+const REPEATS_NOT_MARKED: IssueKind = IssueKind {
+    id: "importtime.repeats-not-marked",
+    one: "repeated row in an interleaved report not marked as failed (another process may have printed it)",
+    many: "repeated rows in interleaved reports not marked as failed (other processes may have printed them)",
+};
+const CACHED_SKIPPED: IssueKind = IssueKind {
+    id: "importtime.cached-skipped",
+    one: "cached row left out (-X importtime=2; --cached keeps it)",
+    many: "cached rows left out (-X importtime=2; --cached keeps them)",
+};
+const CACHED_DEPTH_GUESSED: IssueKind = IssueKind {
+    id: "importtime.cached-depth-guessed",
+    one: "cached row whose depth cannot be read (name wider than its field), placed at the deepest possible level",
+    many: "cached rows whose depth cannot be read (name wider than their field), placed at the deepest possible level",
+};
+
+/// The frame importflame puts above a root that is not a report's own top-level import.
+enum Above {
+    /// Its parent never printed (§1.5).
+    Unfinished,
+    /// Imported under this package, which has no row of its own (`importlib.import_module`).
+    Untimed(String),
+}
+
+/// A row of the current report. The name borrows from the input unless the line had to be
+/// cleaned (ANSI colours): no allocation per row.
+#[derive(Debug)]
+struct Node<'a> {
+    name: Cow<'a, str>,
+    self_us: i64,
+    cumulative_us: i64,
+    depth: u32,
+    line: u64,
+    /// Index of the first row of this row's subtree: rows print in post-order, so a subtree
+    /// is the contiguous run `first..=index`.
+    first: u32,
+    children: Vec<u32>,
+    cached: bool,
+    failed: bool,
+}
+
+/// Builds the profile line by line; one report at a time is kept in memory.
+pub(super) struct Builder<'a, 'o> {
+    opts: &'o ParseOptions,
+    profile: Profile,
+    failed_names: HashSet<String>,
+    /// Rows of the open report, in print order.
+    nodes: Vec<Node<'a>>,
+    /// Finished rows whose parent has not printed yet (§1.5).
+    open: Vec<u32>,
+    /// How many of `open` are nested (depth > 0): asked on every row, so counted, not scanned
+    /// (a scan made 50,000 pending roots and 50,000 rows take 33 s).
+    open_nested: usize,
+    /// Whether a report is open, and whether it began with a header.
+    report_open: bool,
+    had_header: bool,
+    report_start: u64,
+    /// Rows of the open report whose cumulative time disagrees with their children: a sign
+    /// that several processes or threads write into it.
+    report_mismatches: u64,
+    rows: u64,
+    path: Vec<FrameId>,
+}
+
+impl<'a, 'o> Builder<'a, 'o> {
+    pub(super) fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
+        Builder {
+            opts,
+            profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
+            failed_names,
+            nodes: Vec::new(),
+            open: Vec::new(),
+            open_nested: 0,
+            report_open: false,
+            had_header: false,
+            report_start: 0,
+            report_mismatches: 0,
+            rows: 0,
+            path: Vec::new(),
+        }
+    }
+
+    pub(super) fn line(&mut self, line: Cow<'a, [u8]>, number: u64) {
+        match line {
+            Cow::Borrowed(line) => self.row(line, number, Cow::Borrowed),
+            Cow::Owned(line) => self.row(&line, number, |name| Cow::Owned(name.to_string())),
+        }
+    }
+
+    /// Handles one line; `keep` turns a name borrowed from `line` into one the node can hold.
+    fn row<'l>(&mut self, line: &'l [u8], number: u64, keep: impl Fn(&'l str) -> Cow<'a, str>) {
+        let Some((at, row)) = parse_row(line) else {
+            return;
+        };
+        let at_line = Position::Line(number);
+        if at > 0 && row != Row::Malformed {
+            self.profile.diagnostics.note(MID_LINE, at_line);
+        }
+        match row {
+            Row::Header => {
+                if self.open_nested > 0 {
+                    self.profile.diagnostics.note(HEADER_MID_REPORT, at_line);
+                }
+                self.close_report();
+                self.report_open = true;
+                self.had_header = true;
+                self.report_start = number;
+            }
+            Row::Malformed => self.profile.diagnostics.note(MALFORMED, at_line),
+            Row::Timed {
+                self_us,
+                cumulative_us,
+                depth,
+                name,
+            } => {
+                self.rows += 1;
+                self.push(keep(name), self_us, cumulative_us, depth, number, false);
+            }
+            Row::Cached { name, depth, exact } => {
+                if !self.opts.cached {
+                    self.profile.diagnostics.note(CACHED_SKIPPED, at_line);
+                    return;
+                }
+                if !exact {
+                    self.profile.diagnostics.note(CACHED_DEPTH_GUESSED, at_line);
+                }
+                self.push(keep(name), 0, 0, depth, number, true);
+            }
+        }
+    }
+
+    fn push(
+        &mut self,
+        name: Cow<'a, str>,
+        self_us: i64,
+        cum: i64,
+        depth: u32,
+        line: u64,
+        cached: bool,
+    ) {
+        if self.restarts_report(&name, cached) {
+            self.close_report();
+            self.profile
+                .diagnostics
+                .note(RESTARTED, Position::Line(line));
+            self.report_open = true;
+            self.had_header = true;
+            self.report_start = line;
+        }
+        if !self.report_open {
+            self.report_open = true;
+            self.had_header = false;
+            self.report_start = line;
+        }
+        let first_child = self
+            .open
+            .iter()
+            .rposition(|&i| self.nodes[i as usize].depth <= depth)
+            .map_or(0, |p| p + 1);
+        let children: Vec<u32> = self.open.drain(first_child..).collect();
+        let mut children_cum = 0i64;
+        for &c in &children {
+            let child = &self.nodes[c as usize];
+            self.open_nested -= usize::from(child.depth > 0);
+            children_cum = children_cum.saturating_add(child.cumulative_us);
+            if child.depth > depth + 1 {
+                self.profile
+                    .diagnostics
+                    .note(MISSING_LEVEL, Position::Line(child.line));
+            }
+        }
+        if self_us < 0 {
+            self.profile
+                .diagnostics
+                .note(NEGATIVE_SELF, Position::Line(line));
+            let clamped = self.profile.facts.entry("clamped_us").or_default();
+            *clamped = clamped.saturating_add(self_us.unsigned_abs());
+        } else if !cached {
+            // Each column is rounded up separately: on clean logs the gap is in
+            // [-(children + 1), 0] µs (§1.5).
+            let gap = cum.saturating_sub(self_us).saturating_sub(children_cum);
+            let slack = children.len() as i64 + 1;
+            if gap > 0 || gap < -slack {
+                self.report_mismatches += 1;
+                self.profile
+                    .diagnostics
+                    .note(MISMATCHED_CUMULATIVE, Position::Line(line));
+            }
+        }
+        let index = self.nodes.len() as u32;
+        let first = children
+            .first()
+            .map_or(index, |&c| self.nodes[c as usize].first);
+        self.nodes.push(Node {
+            name,
+            self_us,
+            cumulative_us: cum,
+            depth,
+            line,
+            first,
+            children,
+            cached,
+            failed: false,
+        });
+        self.open.push(index);
+        self.open_nested += usize::from(depth > 0);
+    }
+
+    /// Python 3.7–3.11 sub-interpreters share the header of the main interpreter (§1.7): the
+    /// first module of the report imported again, at a point where no import is in flight,
+    /// means a new interpreter started.
+    fn restarts_report(&self, name: &str, cached: bool) -> bool {
+        !cached
+            && self.report_open
+            && self.nodes.first().is_some_and(|n| n.name.as_ref() == name)
+            && self.open_nested == 0
+    }
+
+    /// Ends the open report: marks failures and importlib orphans, then emits one stack per
+    /// row in import (pre-)order.
+    fn close_report(&mut self) {
+        if !self.report_open {
+            return;
+        }
+        self.report_open = false;
+        if self.nodes.is_empty() {
+            return;
+        }
+        if !self.had_header {
+            self.profile
+                .diagnostics
+                .note(NO_HEADER, Position::Line(self.report_start));
+        }
+        let report = self.profile.reports.len() as u32;
+        self.profile.reports.push(format!("python #{}", report + 1));
+        self.mark_failures();
+        self.report_mismatches = 0;
+
+        let open = std::mem::take(&mut self.open);
+        self.open_nested = 0;
+        let (roots, unfinished): (Vec<u32>, Vec<u32>) = open
+            .into_iter()
+            .partition(|&i| self.nodes[i as usize].depth == 0);
+        // Roots come back in print order, each with the synthetic frame it sits under.
+        let mut top: Vec<(Option<Above>, u32)> = Vec::new();
+        // Sized for the report up front: growing these maps row by row rehashed them ~10
+        // times per report (callgrind: 3% of the parse).
+        let mut seen_names: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut order: Vec<(u32, Option<Above>)> = roots
+            .iter()
+            .map(|&r| (r, None))
+            .chain(unfinished.iter().map(|&u| (u, Some(Above::Unfinished))))
+            .collect();
+        order.sort_by_key(|(i, _)| *i);
+        let mut orphan_count = 0u64;
+        let mut orphan_first = None;
+        let mut unfinished_count = 0u64;
+        let mut unfinished_first = None;
+        let mut seen_up_to = 0;
+        for (i, synthetic) in order {
+            // Rows printed before root i, its own subtree included (a package imported while
+            // importing `xml.not_there` is timed), are the ones it can build on.
+            let lower = i as usize;
+            for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
+                seen_names.insert(node.name.as_ref());
+            }
+            seen_up_to = seen_up_to.max(lower);
+            let node = &self.nodes[i as usize];
+            let synthetic = match synthetic {
+                Some(s) => {
+                    unfinished_count += self.subtree_len(i) as u64;
+                    unfinished_first.get_or_insert(node.line);
+                    Some(s)
+                }
+                None => match node.name.split_once('.') {
+                    Some((package, _)) if !seen_names.contains(package) => {
+                        orphan_count += 1;
+                        orphan_first.get_or_insert(node.line);
+                        Some(Above::Untimed(package.to_string()))
+                    }
+                    _ => None,
+                },
+            };
+            top.push((synthetic, i));
+        }
+        if let Some(first) = orphan_first {
+            self.profile.diagnostics.note_many(
+                IMPORTLIB_ORPHANS,
+                orphan_count,
+                Some(Position::Line(first)),
+            );
+        }
+        if let Some(first) = unfinished_first {
+            self.profile.diagnostics.note_many(
+                UNFINISHED_ROWS,
+                unfinished_count,
+                Some(Position::Line(first)),
+            );
+        }
+        for (synthetic, root) in top {
+            self.emit_tree(report, synthetic, root);
+        }
+        *self.profile.facts.entry("modules").or_default() +=
+            self.nodes.iter().filter(|n| !n.cached).count() as u64;
+        self.nodes.clear();
+    }
+
+    fn subtree_len(&self, root: u32) -> usize {
+        (root - self.nodes[root as usize].first) as usize + 1
+    }
+
+    /// A row is a failed import when the log says so (`No module named`), or when the same
+    /// name is imported again later in the same report: a module that loaded stays in
+    /// `sys.modules` and never gets a second row (§1.3).
+    fn mark_failures(&mut self) {
+        let mut last_leaf: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut repeated: Vec<usize> = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.cached {
+                continue;
+            }
+            // An earlier leaf inside this row's own subtree is a circular import of a module
+            // still initialising (pandas.core.ops.common does it), not a failure.
+            if let Some(prev) = last_leaf.insert(node.name.as_ref(), i)
+                && prev < node.first as usize
+            {
+                repeated.push(prev);
+            }
+            if !node.children.is_empty() {
+                last_leaf.remove(node.name.as_ref());
+            }
+        }
+        // Where several processes write into one report, their rows repeat each other's
+        // names without anything failing: trust only the log's own error messages there.
+        if self.report_mismatches > 0 {
+            if !repeated.is_empty() {
+                self.profile.diagnostics.note_many(
+                    REPEATS_NOT_MARKED,
+                    repeated.len() as u64,
+                    Some(Position::Line(self.nodes[repeated[0]].line)),
+                );
+            }
+            repeated.clear();
+        }
+        for i in repeated {
+            self.nodes[i].failed = true;
+        }
+        for node in &mut self.nodes {
+            if !node.cached && self.failed_names.contains(node.name.as_ref()) {
+                node.failed = true;
+            }
+        }
+        let failed: Vec<u64> = self
+            .nodes
+            .iter()
+            .filter(|n| n.failed)
+            .map(|n| n.line)
+            .collect();
+        if let Some(&first) = failed.iter().min() {
+            self.profile.diagnostics.note_many(
+                FAILED,
+                failed.len() as u64,
+                Some(Position::Line(first)),
+            );
+        }
+    }
+
+    /// Emits `root` and its subtree in pre-order (import start order), with an explicit stack.
+    fn emit_tree(&mut self, report: u32, above: Option<Above>, root: u32) {
+        self.path.clear();
+        let frames = &mut self.profile.frames;
+        match above {
+            Some(Above::Unfinished) => self
+                .path
+                .push(frames.intern(UNFINISHED, Category::Synthetic)),
+            Some(Above::Untimed(package)) => {
+                self.path
+                    .push(frames.intern_marked(&package, Mark::Untimed, Category::Synthetic))
+            }
+            None => {}
+        }
+        let base = self.path.len();
+        let mut todo: Vec<(u32, usize)> = vec![(root, base)];
+        while let Some((i, level)) = todo.pop() {
+            let frame = self.frame_for(i);
+            self.path.truncate(level);
+            self.path.push(frame);
+            let node = &self.nodes[i as usize];
+            let node_weight = node.self_us.max(0) as u64;
+            self.profile.push_stack(&self.path, node_weight, report);
+            todo.extend(node.children.iter().rev().map(|&c| (c, level + 1)));
+        }
+    }
+
+    fn frame_for(&mut self, i: u32) -> FrameId {
+        let node = &self.nodes[i as usize];
+        let first_party = &self.opts.first_party;
+        let (mark, category) = if node.failed {
+            (Mark::Failed, Category::Failed)
+        } else if node.cached {
+            (Mark::Cached, module_category(&node.name, first_party))
+        } else {
+            // The common case: no label to build, and the category only for a new name.
+            return self
+                .profile
+                .frames
+                .intern_with(&node.name, || module_category(&node.name, first_party));
+        };
+        self.profile
+            .frames
+            .intern_marked(&node.name, mark, category)
+    }
+
+    pub(super) fn finish(mut self) -> Result<Profile> {
+        self.close_report();
+        if self.profile.reports.is_empty() {
+            return Err(Error::no_data(
+                "no \"import time:\" rows found (run Python with -X importtime and capture stderr)",
+            ));
+        }
+        self.profile
+            .facts
+            .insert("reports", self.profile.reports.len() as u64);
+        self.profile.facts.insert("rows", self.rows);
+        Ok(self.profile)
+    }
+}
