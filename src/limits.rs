@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::model::Unit;
-use crate::render::human;
+use crate::model::human;
 
 /// A weight limit: a time (stored in µs) or a bare count (samples).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::error::Error;
-use crate::fxhash::FxHashMap;
 
 /// What the weights count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +29,38 @@ impl Unit {
             Unit::Samples => "samples",
         }
     }
+}
+
+/// Formats a weight for people: `850 µs`, `12.3 ms`, `1.25 s`, or `1,234 samples`.
+pub fn human(weight: u64, unit: Unit) -> String {
+    match unit {
+        Unit::Microseconds => human_us(weight),
+        Unit::Samples => format!("{} samples", thousands(weight)),
+    }
+}
+
+/// `850 µs`, `12.3 ms`, `1.25 s`.
+pub fn human_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        format!("{:.1} ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2} s", us as f64 / 1e6)
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Which parser produced a profile; `diff` compares only profiles of the same kind.
@@ -133,9 +164,10 @@ pub struct FrameTable {
     names: Vec<String>,
     categories: Vec<Category>,
     details: Vec<Option<String>>,
-    index: FxHashMap<String, FrameId>,
+    /// ahash, keyed per process: labels come from input that may be crafted to collide.
+    index: ahash::HashMap<String, FrameId>,
     /// The few marked frames, with the module each one marks.
-    marks: FxHashMap<FrameId, (Mark, String)>,
+    marks: ahash::HashMap<FrameId, (Mark, String)>,
 }
 
 impl FrameTable {
@@ -465,6 +497,20 @@ impl ExpansionBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_read_as_people_write_them() {
+        for (us, expected) in [
+            (0, "0 µs"),
+            (850, "850 µs"),
+            (12_345, "12.3 ms"),
+            (1_250_000, "1.25 s"),
+        ] {
+            assert_eq!(human_us(us), expected);
+        }
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+    }
 
     #[test]
     fn the_expansion_budget_stops_quadratic_stacks() {

@@ -10,26 +10,27 @@ use crate::model::Profile;
 
 use super::{ParseOptions, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
 
-/// An input format, as named by `--from`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An input format, as named by `--from`. The doc comments are the `--from` help (clap's
+/// `ValueEnum`), so the variants, their names and their help are written once, here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// `python -X importtime` stderr, rows anywhere in other output.
+    /// `python -X importtime` log (rows anywhere in other output).
     Importtime,
-    /// pstats file (`cProfile`, `profile`, 3.15 `profiling.sampling --pstats`), marshal.
+    /// pstats file (cProfile, profile, CPython 3.15 `profiling.sampling --pstats`).
     Pstats,
-    /// `py-spy dump` text or `--json`.
+    /// py-spy dump, text or --json.
     Pyspy,
-    /// Collapsed stacks (`py-spy record -f raw`, flamegraph.pl, inferno).
+    /// Collapsed stacks (py-spy record -f raw, flamegraph.pl, inferno).
     Folded,
     /// speedscope JSON.
     Speedscope,
-    /// CPython 3.15 `profiling.sampling --collapsed`: folded stacks rooted at `tid:N`.
+    /// CPython 3.15 `profiling.sampling --collapsed`.
     TachyonCollapsed,
     /// CPython 3.15 `profiling.sampling dump`.
     TachyonDump,
-    /// Firefox Profiler processed JSON (CPython 3.15 `profiling.sampling --gecko`).
+    /// Firefox Profiler processed JSON (`profiling.sampling --gecko`).
     Gecko,
-    /// CPython 3.15 `profiling.sampling --jsonl` (no stacks: always an error with advice).
+    /// CPython 3.15 `profiling.sampling --jsonl` (holds no stacks: explains what to record).
     TachyonJsonl,
     /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
     TachyonFlamegraph,
@@ -170,6 +171,24 @@ mod tests {
             assert_eq!(Format::from_name(name), Some(format));
             assert_eq!(format.name(), name);
         }
+    }
+
+    #[test]
+    fn detection_tries_every_format_under_its_from_name() {
+        use clap::ValueEnum;
+        let from: Vec<String> = Format::value_variants()
+            .iter()
+            .map(|f| f.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        let mut tried: Vec<String> = Format::ALL.iter().map(|(_, n)| n.to_string()).collect();
+        assert_eq!(tried.len(), from.len());
+        for (format, name) in Format::ALL {
+            assert_eq!(from[format as usize], name);
+        }
+        tried.sort();
+        let mut from = from;
+        from.sort();
+        assert_eq!(tried, from);
     }
 
     #[test]

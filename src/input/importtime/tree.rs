@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
-use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
+use ahash::{HashMap, HashSet};
 
 use super::super::ParseOptions;
 use super::super::pyframe::module_category;
@@ -115,7 +115,7 @@ struct Node<'a> {
 pub(super) struct Builder<'a, 'o> {
     opts: &'o ParseOptions,
     profile: Profile,
-    failed_names: FxHashSet<String>,
+    failed_names: HashSet<String>,
     /// Rows of the open report, in print order.
     nodes: Vec<Node<'a>>,
     /// Finished rows whose parent has not printed yet (§1.5).
@@ -135,7 +135,7 @@ pub(super) struct Builder<'a, 'o> {
 }
 
 impl<'a, 'o> Builder<'a, 'o> {
-    pub(super) fn new(opts: &'o ParseOptions, failed_names: FxHashSet<String>) -> Self {
+    pub(super) fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
         Builder {
             opts,
             profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
@@ -317,8 +317,8 @@ impl<'a, 'o> Builder<'a, 'o> {
         let mut top: Vec<(Option<Above>, u32)> = Vec::new();
         // Sized for the report up front: growing these maps row by row rehashed them ~10
         // times per report (callgrind: 3% of the parse).
-        let mut seen_names: FxHashSet<&str> =
-            FxHashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut seen_names: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -386,8 +386,8 @@ impl<'a, 'o> Builder<'a, 'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: FxHashMap<&str, usize> =
-            FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut last_leaf: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
