@@ -128,8 +128,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub full_paths: bool,
 
-    /// pstats from a sampling profiler: keep each executing line as its own frame instead of
-    /// merging a function's lines.
+    /// Sampled inputs (py-spy, Austin, speedscope, 3.15's profiler, sampled pstats): keep each
+    /// executing line as its own frame instead of merging a function's lines into one.
     #[arg(long)]
     pub keep_lines: bool,
 
@@ -242,6 +242,8 @@ pub enum FromArg {
     TachyonJsonl,
     /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
     TachyonFlamegraph,
+    /// Austin's collapsed samples (`# austin:` header, `P<pid>;T<tid>;…` lines).
+    Austin,
 }
 
 impl From<FormatArg> for OutputFormat {
@@ -270,6 +272,7 @@ impl From<FromArg> for Format {
             FromArg::Gecko => Format::Gecko,
             FromArg::TachyonJsonl => Format::TachyonJsonl,
             FromArg::TachyonFlamegraph => Format::TachyonFlamegraph,
+            FromArg::Austin => Format::Austin,
         }
     }
 }

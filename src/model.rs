@@ -20,6 +20,8 @@ pub enum Unit {
     Microseconds,
     /// Sample counts (py-spy, folded stacks, sampling profilers).
     Samples,
+    /// Bytes of memory (Austin's memory mode: the growth of resident memory between samples).
+    Bytes,
 }
 
 impl Unit {
@@ -28,6 +30,7 @@ impl Unit {
         match self {
             Unit::Microseconds => "us",
             Unit::Samples => "samples",
+            Unit::Bytes => "bytes",
         }
     }
 }
@@ -47,6 +50,11 @@ pub enum InputKind {
     Speedscope,
     /// CPython 3.15's `profiling.sampling` (collapsed, dump, gecko, flamegraph HTML).
     Tachyon,
+    /// Austin's collapsed samples (`# austin: 3.7.0` header, `P<pid>;T<tid>;…` lines).
+    Austin,
+    /// A Firefox Profiler processed profile that CPython 3.15 did not write (Firefox itself,
+    /// or a converter).
+    FirefoxProfiler,
 }
 
 impl InputKind {
@@ -59,6 +67,8 @@ impl InputKind {
             InputKind::Folded => "folded stacks",
             InputKind::Speedscope => "speedscope profile",
             InputKind::Tachyon => "CPython sampling profile",
+            InputKind::Austin => "Austin profile",
+            InputKind::FirefoxProfiler => "Firefox Profiler profile",
         }
     }
 }

@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::model::Profile;
 
-use super::{ParseOptions, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
+use super::{ParseOptions, austin, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
 
 /// An input format, as named by `--from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum Format {
     Speedscope,
     /// CPython 3.15 `profiling.sampling --collapsed`: folded stacks rooted at `tid:N`.
     TachyonCollapsed,
+    /// Austin's collapsed samples: `# austin:` metadata, `P<pid>;T<tid>;path:function:line`.
+    Austin,
     /// CPython 3.15 `profiling.sampling dump`.
     TachyonDump,
     /// Firefox Profiler processed JSON (CPython 3.15 `profiling.sampling --gecko`).
@@ -37,7 +39,7 @@ pub enum Format {
 
 impl Format {
     /// Every format with its `--from` name, in the order detection tries them (pstats first).
-    pub const ALL: [(Format, &'static str); 10] = [
+    pub const ALL: [(Format, &'static str); 11] = [
         (Format::Pstats, "pstats"),
         (Format::Speedscope, "speedscope"),
         (Format::Gecko, "gecko"),
@@ -46,6 +48,7 @@ impl Format {
         (Format::Pyspy, "pyspy"),
         (Format::TachyonDump, "tachyon-dump"),
         (Format::Importtime, "importtime"),
+        (Format::Austin, "austin"),
         (Format::TachyonCollapsed, "tachyon-collapsed"),
         (Format::Folded, "folded"),
     ];
@@ -75,6 +78,7 @@ impl Format {
             Format::Folded => folded::parse(data, opts),
             Format::Speedscope => speedscope::parse(data, opts),
             Format::TachyonCollapsed => tachyon::collapsed::parse(data, opts),
+            Format::Austin => austin::parse(data, opts),
             Format::TachyonDump => tachyon::dump::parse(data, opts),
             Format::Gecko => tachyon::gecko::parse(data, opts),
             Format::TachyonJsonl => tachyon::jsonl::parse(data, opts),
@@ -91,6 +95,7 @@ impl Format {
             Format::Folded => folded::sniff(data),
             Format::Speedscope => speedscope::sniff(data),
             Format::TachyonCollapsed => tachyon::collapsed::sniff(data),
+            Format::Austin => austin::sniff(data),
             Format::TachyonDump => tachyon::dump::sniff(data),
             Format::Gecko => tachyon::gecko::sniff(data),
             Format::TachyonJsonl => tachyon::jsonl::sniff(data),

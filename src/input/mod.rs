@@ -2,6 +2,7 @@
 //! detected from content (`--from` overrides), then handed to one parser. Every error leaving
 //! this module names its input.
 
+pub mod austin;
 pub mod detect;
 pub mod folded;
 pub mod importtime;

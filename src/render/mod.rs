@@ -111,6 +111,22 @@ pub fn human(weight: u64, unit: Unit) -> String {
     match unit {
         Unit::Microseconds => human_us(weight),
         Unit::Samples => format!("{} samples", thousands(weight)),
+        Unit::Bytes => human_bytes(weight),
+    }
+}
+
+/// `850 B`, `12.3 KiB`, `4.50 MiB`, `1.25 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.2} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
     }
 }
 

@@ -36,6 +36,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let unit = match folded.unit {
         Unit::Microseconds => "microseconds",
         Unit::Samples => "none",
+        Unit::Bytes => "bytes",
     };
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let frames: Vec<String> = names

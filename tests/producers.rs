@@ -1,0 +1,171 @@
+//! Files of other producers as their users write them (issue 16): Austin, speedscope with
+//! weights, Firefox Profiler profiles, folded files with comments and bad lines. The fixtures in
+//! `samples/producers/` are the producers' own (see `samples/README.md` for their licences)
+//! or made here following their formats.
+
+use std::fs;
+
+use importflame::input::{Format, ParseOptions, detect, parse_bytes};
+use importflame::model::{InputKind, Profile, Unit};
+
+fn read(path: &str) -> Vec<u8> {
+    fs::read(format!("samples/producers/{path}"))
+        .unwrap_or_else(|e| panic!("samples/producers/{path}: {e}"))
+}
+
+fn load(path: &str) -> Profile {
+    load_with(path, &ParseOptions::default())
+}
+
+fn load_with(path: &str, opts: &ParseOptions) -> Profile {
+    parse_bytes(&read(path), None, opts).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn names(p: &Profile) -> Vec<String> {
+    p.folded_lines().into_iter().map(|(l, _)| l).collect()
+}
+
+/// What Austin's samples add up to, read independently of the reader: the last token of
+/// every line that is not metadata; in memory mode only the positive ones, in full mode the
+/// first of the three.
+fn austin_metric_sum(data: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(data);
+    let memory = text.lines().any(|l| l.trim() == "# mode: memory");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let metric = l.rsplit(' ').next().unwrap();
+            let first: i64 = metric.split(',').next().unwrap().parse().unwrap();
+            if memory { first.max(0) } else { first }
+        })
+        .sum::<i64>() as u64
+}
+
+#[test]
+fn austin_files_are_detected_and_their_metrics_conserved() {
+    for (path, unit) in [
+        ("austin-python_austin3.austin", Unit::Microseconds),
+        ("austin-python_austin4_head.austin", Unit::Microseconds),
+        ("inferno_austin.txt", Unit::Microseconds),
+        ("made_austin3_full.austin", Unit::Microseconds),
+        ("made_austin4_memory.austin", Unit::Bytes),
+    ] {
+        let data = read(path);
+        assert_eq!(detect::detect(&data).unwrap(), Format::Austin, "{path}");
+        let p = load(path);
+        assert_eq!(p.kind, InputKind::Austin, "{path}");
+        assert_eq!(p.unit, unit, "{path}");
+        assert_eq!(p.total(), austin_metric_sum(&data), "{path}");
+    }
+}
+
+#[test]
+fn austin_metadata_lines_are_never_stacks() {
+    for path in [
+        "austin-python_austin3.austin",
+        "austin-python_austin4_head.austin",
+        "inferno_austin.txt",
+    ] {
+        let p = load(path);
+        for line in names(&p) {
+            assert!(!line.contains('#'), "{path}: {line}");
+            assert!(line.starts_with("process ("), "{path}: {line}");
+        }
+        assert!(p.diagnostics.is_empty(), "{path}: {:?}", p.diagnostics);
+    }
+}
+
+#[test]
+fn austin_frames_read_like_py_spy_frames_under_process_and_thread_roots() {
+    // Austin 4: `T<iid>:<tid>` and qualified names.
+    let p = load("austin-python_austin4_head.austin");
+    let lines = names(&p);
+    assert!(
+        lines.contains(
+            &"process (1155);thread (8306874560);<module> (target34.py);keep_cpu_busy (target34.py)"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("process (1155);thread (6148403200);Thread._bootstrap (threading.py);")),
+        "{lines:#?}"
+    );
+    // Austin 3: `T<tid>`, a sample without frames counts under its thread.
+    let p = load("austin-python_austin3.austin");
+    let lines = p.folded_lines();
+    assert!(
+        lines.contains(&(
+            "process (82848);thread (82848);<no Python frame>".to_string(),
+            21
+        )),
+        "{lines:#?}"
+    );
+    let keep = ParseOptions {
+        keep_lines: true,
+        ..ParseOptions::default()
+    };
+    let p = load_with("austin-python_austin3.austin", &keep);
+    assert!(
+        names(&p)
+            .iter()
+            .any(|l| l.ends_with(";keep_cpu_busy (target34.py:32)")),
+        "{:#?}",
+        names(&p)
+    );
+}
+
+#[test]
+fn austin_memory_mode_weighs_bytes_allocated() {
+    let p = load("made_austin4_memory.austin");
+    assert_eq!(p.unit, Unit::Bytes);
+    assert_eq!(p.total(), 65536 + 4096 + 131072 + 8192 + 1024);
+    let lines = p.folded_lines();
+    assert!(
+        lines.contains(&(
+            "process (4242);thread (4244) \"interpreter 1\";<module> (sub.py)".to_string(),
+            1024
+        )),
+        "{lines:#?}"
+    );
+    let notes: Vec<String> = p.diagnostics.entries().map(|e| e.message()).collect();
+    assert_eq!(
+        notes,
+        ["2 memory samples with a negative delta (memory given back) left out (first at line 9)"]
+    );
+}
+
+#[test]
+fn speedscope_weights_are_used_in_the_profiles_unit() {
+    // speedscope's own fixture shows a;b;c 5, a;b;d 4, a;b 5: 14 s.
+    let p = load("speedscope_simple-sampled.speedscope.json");
+    assert_eq!(p.unit, Unit::Microseconds);
+    assert_eq!(
+        p.folded_lines(),
+        vec![
+            ("simple.speedscope.json;a;b".to_string(), 5_000_000),
+            ("simple.speedscope.json;a;b;c".to_string(), 5_000_000),
+            ("simple.speedscope.json;a;b;d".to_string(), 4_000_000),
+        ]
+    );
+    // austin2speedscope's file: 72 samples, microsecond weights adding up to 725,562 µs, the
+    // Austin file it was converted from less its one sample without frames (21 µs), which the
+    // converter drops.
+    let data = read("austin-python_austin3.speedscope.json");
+    let doc: serde_json::Value = serde_json::from_slice(&data).unwrap();
+    let weights: f64 = doc["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["weights"].as_array().unwrap())
+        .map(|w| w.as_f64().unwrap())
+        .sum();
+    let p = load("austin-python_austin3.speedscope.json");
+    assert_eq!(p.unit, Unit::Microseconds);
+    assert_eq!(p.total(), weights as u64);
+    assert_eq!(
+        p.total() + 21,
+        austin_metric_sum(&read("austin-python_austin3.austin"))
+    );
+}
