@@ -169,3 +169,29 @@ fn speedscope_weights_are_used_in_the_profiles_unit() {
         austin_metric_sum(&read("austin-python_austin3.austin"))
     );
 }
+
+#[test]
+fn folded_files_with_comments_and_bad_lines_are_read_and_the_bad_lines_reported() {
+    for (path, total, notes) in [
+        (
+            "inferno_bad-lines.txt",
+            31 + 6 + 1 + 19 + 2 + 274 + 274,
+            vec!["2 lines that are not `stack count` skipped (first at line 3)"],
+        ),
+        (
+            "speedscope_simple-with-invalids.txt",
+            14,
+            vec![
+                "2 comment lines skipped (first at line 1)",
+                "1 line that is not `stack count` skipped (first at line 8)",
+            ],
+        ),
+    ] {
+        let data = read(path);
+        assert_eq!(detect::detect(&data).unwrap(), Format::Folded, "{path}");
+        let p = load(path);
+        assert_eq!(p.total(), total, "{path}");
+        let got: Vec<String> = p.diagnostics.entries().map(|e| e.message()).collect();
+        assert_eq!(got, notes, "{path}");
+    }
+}

@@ -36,10 +36,8 @@ use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
+use super::folded::NO_PYTHON_FRAME;
 use super::{ParseOptions, folded, pyframe, text};
-
-/// The frame of a sample that holds no Python frame (Austin, py-spy raw).
-pub const NO_PYTHON_FRAME: &str = "<no Python frame>";
 
 /// A line that is neither metadata nor a sample.
 pub const MALFORMED: IssueKind = IssueKind {
