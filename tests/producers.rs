@@ -195,3 +195,76 @@ fn folded_files_with_comments_and_bad_lines_are_read_and_the_bad_lines_reported(
         assert_eq!(got, notes, "{path}");
     }
 }
+
+#[test]
+fn firefox_profiles_get_one_root_per_process_and_thread() {
+    let data = read("firefox_processed-3.json");
+    let doc: serde_json::Value = serde_json::from_slice(&data).unwrap();
+    let p = load("firefox_processed-3.json");
+    assert_eq!(p.kind, InputKind::FirefoxProfiler);
+    assert_eq!(p.kind.name(), "Firefox Profiler profile");
+    let threads = doc["threads"].as_array().unwrap();
+    let main_threads = threads.iter().filter(|t| t["name"] == "GeckoMain").count();
+    assert_eq!(main_threads, 2);
+    for t in threads {
+        let root = format!(
+            "process ({}) \"{}\"",
+            t["pid"].as_str().unwrap(),
+            t["processType"].as_str().unwrap()
+        );
+        let thread = format!("thread (?) \"{}\"", t["name"].as_str().unwrap());
+        let got: u64 = p
+            .stacks()
+            .filter(|s| p.frames.name(s.frames[0]) == root && p.frames.name(s.frames[1]) == thread)
+            .map(|s| s.weight)
+            .sum();
+        let expected = t["samples"]["stack"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s.is_null())
+            .count() as u64;
+        assert_eq!(got, expected, "{root} {thread}");
+    }
+    // CPython's own gecko output stays a CPython profile with thread roots only.
+    let p = parse_bytes(
+        &fs::read("samples/tachyon/py315_gecko.json").unwrap(),
+        None,
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(p.kind, InputKind::Tachyon);
+    assert!(
+        p.stacks()
+            .all(|s| p.frames.name(s.frames[0]).starts_with("thread ("))
+    );
+}
+
+#[test]
+fn a_raw_gecko_profile_is_named_with_the_way_to_a_processed_one() {
+    let err = parse_bytes(
+        &read("firefox_gecko-1.json"),
+        None,
+        &ParseOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("a raw (unprocessed) Gecko profile"), "{err}");
+    assert!(err.contains("meta.version 3"), "{err}");
+    assert!(err.contains("https://profiler.firefox.com"), "{err}");
+}
+
+#[test]
+fn a_speedscope_event_left_open_is_closed_at_end_value_and_reported() {
+    let p = load("speedscope_incomplete-trace.json");
+    // unit `none`: values taken as microseconds, and that is reported too.
+    assert_eq!(p.folded_lines(), vec![("p1;A".to_string(), 100)]);
+    let notes: Vec<String> = p.diagnostics.entries().map(|e| e.message()).collect();
+    assert_eq!(
+        notes,
+        [
+            "1 frame still open after the last event closed at the profile's endValue",
+            "1 profile whose unit is not a time: values taken as microseconds"
+        ]
+    );
+}
