@@ -268,3 +268,34 @@ fn a_speedscope_event_left_open_is_closed_at_end_value_and_reported() {
         ]
     );
 }
+
+/// The error for a file, read the way the command line reads it (gunzipped when needed).
+fn error_of(path: &str) -> String {
+    let source = importflame::input::Source::Path(format!("samples/producers/{path}").into());
+    importflame::input::load(&source, None, &ParseOptions::default())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn other_binary_profiles_are_named_by_their_magic_numbers() {
+    for (path, expected) in [
+        (
+            "made_py2.prof",
+            "byte 155: marshal type 'R' (0x52), Python 2's TYPE_STRINGREF: this was written by \
+             Python 2",
+        ),
+        ("made_gperftools.prof", "a gperftools CPU profile (binary)"),
+        ("made_perf.data", "a Linux perf.data file"),
+        ("made_pprof.pb.gz", "a pprof profile (gzipped protobuf)"),
+    ] {
+        let err = error_of(path);
+        assert!(err.contains(expected), "{path}: {err}");
+        assert!(
+            err.starts_with(&format!("samples/producers/{path}: ")),
+            "{err}"
+        );
+        assert!(!err.contains("folded stacks found"), "{err}");
+    }
+}

@@ -96,6 +96,10 @@ pub fn sniff(data: &[u8]) -> bool {
     const HEAD: usize = 16 << 20;
     const TAIL: usize = 4 << 10;
     let head = &data[..data.len().min(HEAD)];
+    // Binary files (a gperftools profile) can hold a "line" ending in digits.
+    if super::detect::looks_binary(&head[..head.len().min(4096)]) {
+        return false;
+    }
     let mut good = 0;
     let mut seen = 0;
     for (_, line) in text::lines(head).take(SNIFF_LINES * 4) {
