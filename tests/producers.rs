@@ -299,3 +299,64 @@ fn other_binary_profiles_are_named_by_their_magic_numbers() {
         assert!(!err.contains("folded stacks found"), "{err}");
     }
 }
+
+#[test]
+fn a_function_sampled_at_several_lines_is_one_frame_unless_keep_lines() {
+    let p = load("made_pyspy_raw_lines.txt");
+    assert_eq!(
+        p.folded_lines(),
+        vec![
+            (
+                "<module> (shop/app.py);total (shop/pricing.py)".to_string(),
+                23
+            ),
+            (
+                "<module> (shop/app.py);total (shop/pricing.py);_is_prime (shop/pricing.py)"
+                    .to_string(),
+                341
+            ),
+            ("<no Python frame>".to_string(), 23),
+        ]
+    );
+    // Every line counts, the empty stack too: 387, as py-spy recorded.
+    assert_eq!(p.total(), 387);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let keep = ParseOptions {
+        keep_lines: true,
+        ..ParseOptions::default()
+    };
+    let p = load_with("made_pyspy_raw_lines.txt", &keep);
+    let lines = names(&p);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("_is_prime (shop/pricing.py:8)"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("_is_prime (shop/pricing.py:9)"))
+    );
+}
+
+#[test]
+fn dumps_of_one_thread_with_and_without_its_name_are_one_root() {
+    let p = load("made_pyspy_dumps_same_thread.txt");
+    assert_eq!(
+        p.folded_lines(),
+        vec![
+            (
+                "process (4100) \"python shop/app.py\";thread (4100) \"MainThread\";\
+                 <module> (shop/app.py);total (shop/pricing.py);_is_prime (shop/pricing.py)"
+                    .to_string(),
+                2
+            ),
+            (
+                "process (4100) \"python shop/app.py\";thread (4107) \"worker-1\";\
+                 work (shop/worker.py)"
+                    .to_string(),
+                2
+            ),
+        ]
+    );
+}

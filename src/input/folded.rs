@@ -19,6 +19,9 @@
 //!   error. An empty frame (`a;;b`) is drawn as `<empty>` and reported.
 //! - py-spy's raw line for a sample in which no Python frame was found has an empty stack
 //!   (` 23`): it counts, as the root frame `<no Python frame>`, so the total is py-spy's.
+//! - A frame in py-spy's form `name (file:line)` loses its line (`name (file)`): the line is the
+//!   one executing when sampled, so a function sampled at two lines would be two frames side by
+//!   side. `--keep-lines` ([`ParseOptions::keep_lines`]) keeps it.
 //! - py-spy's `process PID:"CMDLINE"` frame is re-joined when the command line holds `;`, so it
 //!   stays one frame (its `;` then become `:` in the label, see [`crate::model::clean_label`]).
 
@@ -149,7 +152,8 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         } else {
             pyframe::category_of_label(frame, opts)
         };
-        (Cow::Borrowed(frame), category)
+        // py-spy's raw frames carry the executing line; one function is one frame.
+        (pyframe::merge_line(frame, opts), category)
     })?;
     Ok(profile)
 }
@@ -480,7 +484,7 @@ mod tests {
             p.folded_lines(),
             vec![
                 ("<no Python frame>".to_string(), 23),
-                ("main (a.py:3)".to_string(), 364)
+                ("main (a.py)".to_string(), 364)
             ]
         );
         assert!(p.diagnostics.is_empty());

@@ -155,7 +155,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 .and_then(Value::as_str)
                 .map(|p| pyframe::short_path(p, opts));
             let line = f.get("line").and_then(Value::as_i64);
-            let label = pyframe::label(name, file, line);
+            let label = pyframe::sampled_label(name, file, line, opts);
             if folded::is_root_frame(&label) {
                 let id = profile.frames.intern(&label, Category::Synthetic);
                 pseudo.push(id);

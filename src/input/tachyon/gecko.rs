@@ -251,7 +251,7 @@ fn thread(
                     let category = pyframe::category(name, file, opts);
                     let id = profile
                         .frames
-                        .intern(&pyframe::label(name, short, line), category);
+                        .intern(&pyframe::sampled_label(name, short, line, opts), category);
                     labels[frame] = Some(id);
                     id
                 }
