@@ -23,8 +23,9 @@
 //! - Any evented profile (`O`/`C` events): the whole file is in microseconds, and each stretch
 //!   between two events weighs its duration, converted from the profile's unit. Frames still
 //!   open after the last event are closed at the profile's `endValue`, and that is reported.
-//! - A profile whose unit does not fit the file's (a `none` profile in a timed file) has its
-//!   values taken as they are, and that is reported.
+//! - A file with any timed profile is in microseconds; a profile whose unit does not fit the
+//!   file's (a `none` profile in a timed file, `bytes` next to `none`) has its values taken as
+//!   they are, and that is reported.
 
 use std::collections::HashMap;
 
@@ -125,12 +126,18 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         .get("exporter")
         .and_then(Value::as_str)
         .is_some_and(|e| e.starts_with("py-spy"));
-    let first_measure = profiles
+    // A file with any timed profile is timed (counts cannot be made times, times rounded to
+    // counts could vanish); else the first sampled profile's measure decides.
+    let sampled_measures: Vec<Measure> = profiles
         .iter()
-        .find(|p| p.get("type").and_then(Value::as_str) == Some("sampled"))
-        .map_or(Measure::Count, |p| {
-            measure(p.get("unit").and_then(Value::as_str))
-        });
+        .filter(|p| p.get("type").and_then(Value::as_str) == Some("sampled"))
+        .map(|p| measure(p.get("unit").and_then(Value::as_str)))
+        .collect();
+    let first_measure = if sampled_measures.contains(&Measure::Time) {
+        Measure::Time
+    } else {
+        sampled_measures.first().copied().unwrap_or(Measure::Count)
+    };
     let (unit, file_measure) = match (evented, py_spy, first_measure) {
         (true, _, _) => (Unit::Microseconds, Measure::Time),
         (false, true, _) => (Unit::Samples, Measure::Count),
@@ -495,6 +502,22 @@ mod tests {
         let bytes = String::from_utf8_lossy(data).replace("seconds", "bytes");
         let p = parse(bytes.as_bytes(), &ParseOptions::default()).unwrap();
         assert_eq!((p.unit, p.total()), (Unit::Bytes, 14));
+    }
+
+    #[test]
+    fn a_timed_profile_after_a_counted_one_keeps_its_time() {
+        let data = br#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+          "profiles":[{"type":"sampled","name":"n","unit":"none","samples":[[0]],"weights":[3]},
+            {"type":"sampled","name":"t","unit":"milliseconds","samples":[[0]],
+             "weights":[0.25]}],
+          "shared":{"frames":[{"name":"a"}]}}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.unit, Unit::Microseconds);
+        assert_eq!(
+            p.folded_lines(),
+            vec![("n;a".to_string(), 3), ("t;a".to_string(), 250)]
+        );
+        assert_eq!(p.diagnostics.count(UNIT_NOT_TIME), 1);
     }
 
     #[test]
