@@ -22,7 +22,8 @@
 //!   3 writes the bare function name, Austin 4 the qualified one (`Thread._bootstrap`); both
 //!   read as py-spy frames, `function (file)` (or `function (file:line)` with
 //!   [`ParseOptions::keep_lines`]). The "alternative format" of Austin before 3.5,
-//!   `path:function;L<line>`, is read too.
+//!   `path:function;L<line>`, is read too, and so are Austin 2's `function (path);L<line>` and
+//!   `function (path:line)` (with a hexadecimal tid).
 //! - Metric, the last token: microseconds in `wall` and `cpu` mode; bytes in `memory` mode
 //!   (the growth of resident memory since the previous sample; a negative one, memory given
 //!   back, cannot be drawn and is left out and counted); `time,idle,memory` in `full` mode,
@@ -201,6 +202,13 @@ fn read(data: &[u8], mode: Mode, mut profile: Profile, opts: &ParseOptions) -> R
                         .frames
                         .intern_with(&label, || pyframe::category(function, Some(file), opts))
                 }
+                // Austin 2 wrote py-spy's own form, `function (path:line)`.
+                None if pyframe::split_label(piece).1.is_some() => {
+                    let label = pyframe::merge_line(piece, opts);
+                    profile
+                        .frames
+                        .intern_with(&label, || pyframe::category_of_label(piece, opts))
+                }
                 None => {
                     profile.diagnostics.note(RAW_FRAME, at);
                     profile.frames.intern(piece, Category::Other)
@@ -311,7 +319,11 @@ fn frames(joined: &str) -> Vec<Cow<'_, str>> {
             .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
         match (line, out.last_mut()) {
             (Some(line), Some(last)) if split_frame(last).is_none() => {
-                *last = Cow::Owned(format!("{last}:{line}"));
+                // Austin 2's `function (path);L12` reads as py-spy's `function (path:12)`.
+                *last = match last.strip_suffix(')') {
+                    Some(open) if open.contains(" (") => Cow::Owned(format!("{open}:{line})")),
+                    _ => Cow::Owned(format!("{last}:{line}")),
+                };
             }
             _ => out.push(Cow::Borrowed(piece)),
         }
@@ -376,6 +388,27 @@ mod tests {
         assert_eq!(split_frame("just text"), None);
         let joined = frames("a.py:f;L12;b.py:g:3");
         assert_eq!(joined, vec!["a.py:f:12", "b.py:g:3"]);
+        let austin2 = frames("<module> (app.py);L3;work (/srv/lib.py);L8");
+        assert_eq!(austin2, vec!["<module> (app.py:3)", "work (/srv/lib.py:8)"]);
+    }
+
+    #[test]
+    fn austin_2_frames_read_like_py_spy_frames() {
+        let data =
+            b"P7;T7f3a;<module> (app.py);L3;work (app.py);L8 120\nP7;T7f3a;<module> (app.py:3) 5\n";
+        assert!(sniff(data));
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            p.folded_lines(),
+            vec![
+                ("process (7);thread (7f3a);<module> (app.py)".to_string(), 5),
+                (
+                    "process (7);thread (7f3a);<module> (app.py);work (app.py)".to_string(),
+                    120
+                ),
+            ]
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
     }
 
     #[test]
