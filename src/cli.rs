@@ -128,8 +128,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub full_paths: bool,
 
-    /// pstats from a sampling profiler: keep each executing line as its own frame instead of
-    /// merging a function's lines.
+    /// Sampled inputs (py-spy, Austin, speedscope, 3.15's profiler, sampled pstats): keep each
+    /// executing line as its own frame instead of merging a function's lines into one.
     #[arg(long)]
     pub keep_lines: bool,
 

@@ -24,6 +24,9 @@ impl Amount {
             (Amount::Time(_), Unit::Samples) => Err(
                 "a time limit cannot apply to sample counts: give a bare number of samples".into(),
             ),
+            (Amount::Time(_), Unit::Bytes) => Err(
+                "a time limit cannot apply to a memory profile: give a bare number of bytes".into(),
+            ),
         }
     }
 }

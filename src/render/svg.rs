@@ -86,6 +86,7 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
     opts.count_name = match unit {
         Unit::Microseconds => "µs".to_string(),
         Unit::Samples => "samples".to_string(),
+        Unit::Bytes => "bytes".to_string(),
     };
     opts.name_type = match kind {
         Some(InputKind::Importtime) => "Module:".to_string(),

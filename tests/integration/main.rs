@@ -15,6 +15,7 @@ mod hostile;
 mod importtime;
 mod outputs;
 mod parallel;
+mod producers;
 mod pstats;
 mod pyspy;
 mod recipe;
