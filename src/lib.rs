@@ -16,6 +16,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod fold;
 pub mod fxhash;
 pub mod input;
@@ -81,6 +82,8 @@ pub struct Config {
     pub svg: SvgOptions,
     /// Rows in tables.
     pub top: usize,
+    /// Frame filters, applied to every input (and `check`'s baseline) right after parsing.
+    pub filters: filter::Filters,
 }
 
 /// How a successful run ended.
@@ -130,6 +133,7 @@ fn render_graph(config: &Config) -> Result<Outcome> {
     if !config.quiet {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let folded = fold_named(&profiles, config)?;
     let inputs = summaries(&profiles);
     let report = Report {
@@ -147,6 +151,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     if !config.quiet {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let (before, after) = (&profiles[0], &profiles[1]);
     if before.1.kind != after.1.kind {
         return Err(error::Error::usage(format!(
@@ -224,8 +229,15 @@ fn run_check(
     let kind = profiles[0].1.kind;
     let baseline = match baseline {
         Some(source) => {
-            let name = source.name();
-            let profile = input::load(source, config.from, &config.parse)?;
+            let loaded = filter_input(
+                config,
+                source.name(),
+                input::load(source, config.from, &config.parse)?,
+            );
+            if !config.quiet && !config.filters.is_empty() {
+                print_diagnostics(std::slice::from_ref(&loaded));
+            }
+            let (name, profile) = loaded;
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
                     "the baseline {name} is a {}, the input a {}",
@@ -237,6 +249,13 @@ fn run_check(
         }
         None => None,
     };
+    warn_unmatched(
+        config,
+        profiles
+            .iter()
+            .map(|(_, p)| p)
+            .chain(baseline.as_ref().and_then(|(_, b, _)| b.first())),
+    );
     let rules = check::Rules {
         budgets: budgets.to_vec(),
         forbid: forbid.to_vec(),
@@ -278,9 +297,34 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
         } else {
             input::load(source, config.from, &config.parse)?
         };
-        profiles.push((name, profile));
+        profiles.push(filter_input(config, name, profile));
     }
     Ok(profiles)
+}
+
+/// The one place the frame filters run: every input of every command, and `check`'s
+/// baseline, right after parsing. An anonymized name hides the input's name too.
+fn filter_input(config: &Config, name: String, profile: Profile) -> (String, Profile) {
+    if config.filters.is_empty() {
+        return (name, profile);
+    }
+    (
+        config.filters.anonymized(&name),
+        config.filters.apply(&profile),
+    )
+}
+
+/// One warning per filter pattern that matched no frame of any input.
+fn warn_unmatched<'a>(config: &Config, profiles: impl IntoIterator<Item = &'a Profile>) {
+    if config.quiet {
+        return;
+    }
+    let applied = profiles.into_iter().filter_map(|p| p.filtered.as_ref());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for warning in filter::unmatched(applied) {
+        let _ = writeln!(err, "importflame: warning: {warning}");
+    }
 }
 
 /// Per-input summaries for renderers.
@@ -292,6 +336,7 @@ pub fn summaries(profiles: &[(String, Profile)]) -> Vec<InputSummary> {
             kind: p.kind,
             facts: p.facts.clone(),
             diagnostics: p.diagnostics.clone(),
+            filtered: p.filtered.clone(),
         })
         .collect()
 }
@@ -303,6 +348,11 @@ pub fn print_diagnostics(profiles: &[(String, Profile)]) {
     for (name, profile) in profiles {
         for entry in profile.diagnostics.entries() {
             let _ = writeln!(err, "importflame: {name}: {}", entry.message());
+        }
+        if let Some(applied) = &profile.filtered {
+            for note in render::filters::notes(applied, profile.unit) {
+                let _ = writeln!(err, "importflame: {name}: {note}");
+            }
         }
     }
 }

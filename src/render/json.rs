@@ -16,7 +16,9 @@ use std::io::Write;
 use super::Report;
 use super::table::frame_totals;
 use crate::error::Result;
+use crate::filter::Applied;
 use crate::fold::Folded;
+use crate::model::Unit;
 
 /// Writes the JSON document.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
@@ -64,9 +66,14 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
             })
             .collect();
         let comma = if i + 1 < report.inputs.len() { "," } else { "" };
+        let filters = input
+            .filtered
+            .as_ref()
+            .map(|a| filters_json(a, report.folded.unit))
+            .unwrap_or_default();
         writeln!(
             out,
-            "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]}}{comma}",
+            "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]{filters}}}{comma}",
             q(&input.name),
             q(input.kind.name()),
             facts.join(", "),
@@ -75,6 +82,37 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "  ],")?;
     Ok(())
+}
+
+/// `, "total_before": 1250000, "filters": [{"option": "--drop", "pattern": "test_", "frames": 3,
+/// "stacks": 12, "weight": 3400, "message": "…"}]`: what each filter removed or kept, exactly.
+fn filters_json(applied: &Applied, unit: Unit) -> String {
+    let notes = super::filters::notes(applied, unit);
+    let mut notes = notes.iter();
+    let entries: Vec<String> = applied
+        .uses
+        .iter()
+        .map(|u| {
+            let message = if u.frames > 0 {
+                notes.next().map_or("null".to_string(), |n| q(n))
+            } else {
+                "null".to_string()
+            };
+            format!(
+                "{{\"option\": {}, \"pattern\": {}, \"frames\": {}, \"stacks\": {}, \"weight\": {}, \"message\": {message}}}",
+                q(u.action.flag()),
+                q(&u.pattern),
+                u.frames,
+                u.stacks,
+                u.weight
+            )
+        })
+        .collect();
+    format!(
+        ", \"total_before\": {}, \"filters\": [{}]",
+        applied.total_before,
+        entries.join(", ")
+    )
 }
 
 fn write_frames(folded: &Folded, out: &mut dyn Write) -> Result<()> {
@@ -163,7 +201,6 @@ fn q(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Unit;
 
     #[test]
     fn the_tree_has_one_node_per_drawn_rectangle() {

@@ -1,6 +1,7 @@
 //! Output: one module per format, and the [`Sink`] they write to (stdout, or a file replaced
 //! atomically so a failed run never leaves half an artifact).
 
+pub mod filters;
 pub mod folded;
 pub mod json;
 pub mod speedscope;
@@ -63,6 +64,8 @@ pub struct InputSummary {
     pub facts: std::collections::BTreeMap<&'static str, u64>,
     /// What was skipped, repaired or guessed.
     pub diagnostics: Diagnostics,
+    /// What the frame filters did (`None`: no filter given).
+    pub filtered: Option<crate::filter::Applied>,
 }
 
 /// How the SVG looks.
