@@ -229,15 +229,14 @@ fn run_check(
     let kind = profiles[0].1.kind;
     let baseline = match baseline {
         Some(source) => {
-            let loaded = filter_input(
+            let (name, profile) = filter_input(
                 config,
                 source.name(),
                 input::load(source, config.from, &config.parse)?,
             );
-            if !config.quiet && !config.filters.is_empty() {
-                print_diagnostics(std::slice::from_ref(&loaded));
+            if !config.quiet {
+                print_filter_notes(&name, &profile);
             }
-            let (name, profile) = loaded;
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
                     "the baseline {name} is a {}, the input a {}",
@@ -314,6 +313,17 @@ fn filter_input(config: &Config, name: String, profile: Profile) -> (String, Pro
     )
 }
 
+/// What the filters did to one input, a line each: `importflame: NAME: --drop /x/ removed …`.
+fn print_filter_notes(name: &str, profile: &Profile) {
+    if let Some(applied) = &profile.filtered {
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        for note in render::filters::notes(applied, profile.unit) {
+            let _ = writeln!(err, "importflame: {name}: {note}");
+        }
+    }
+}
+
 /// One warning per filter pattern that matched no frame of any input.
 fn warn_unmatched<'a>(config: &Config, profiles: impl IntoIterator<Item = &'a Profile>) {
     if config.quiet {
@@ -349,10 +359,7 @@ pub fn print_diagnostics(profiles: &[(String, Profile)]) {
         for entry in profile.diagnostics.entries() {
             let _ = writeln!(err, "importflame: {name}: {}", entry.message());
         }
-        if let Some(applied) = &profile.filtered {
-            for note in render::filters::notes(applied, profile.unit) {
-                let _ = writeln!(err, "importflame: {name}: {note}");
-            }
-        }
+        // The stderr lock is reentrant: the notes keep their place after the diagnostics.
+        print_filter_notes(name, profile);
     }
 }

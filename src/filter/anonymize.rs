@@ -70,13 +70,8 @@ mod tests {
     fn stand_ins_are_short_distinct_and_fixed() {
         // Pinned: a stand-in must not change between releases, or old and new graphs of the
         // same project stop matching.
-        assert_eq!(stand_in("acme"), stand_in("acme"));
+        // The value was worked out apart from this code (Python, FNV-1a by its definition).
+        assert_eq!(stand_in("acme"), "anon_83f3d5295f");
         assert_ne!(stand_in("acme"), stand_in("acme2"));
-        assert_eq!(stand_in("acme").len(), "anon_".len() + 10);
-        let h = fnv1a("acme");
-        assert_eq!(
-            stand_in("acme"),
-            format!("anon_{:010x}", (h ^ (h >> 32) ^ (h >> 40)) & 0xff_ffff_ffff)
-        );
     }
 }

@@ -192,11 +192,7 @@ impl Filters {
         }
 
         let mut out = Profile::new(profile.kind, profile.unit);
-        out.reports = profile
-            .reports
-            .iter()
-            .map(|r| self.anonymized(r))
-            .collect();
+        out.reports = profile.reports.iter().map(|r| self.anonymized(r)).collect();
         out.diagnostics = profile.diagnostics.clone();
         out.facts = profile.facts.clone();
         let mut ids: Vec<Option<FrameId>> = vec![None; profile.frames.len()];
@@ -263,9 +259,7 @@ impl Filters {
                     let name = profile.frames.name(f);
                     let label = anonymize::anonymize(&self.anonymize, name);
                     let label = label.as_deref().unwrap_or(name);
-                    let id = out
-                        .frames
-                        .intern_with(label, || profile.frames.category(f));
+                    let id = out.frames.intern_with(label, || profile.frames.category(f));
                     if let Some(detail) = profile.frames.detail(f) {
                         out.frames.set_detail(id, self.anonymized(detail));
                     }
@@ -274,9 +268,8 @@ impl Filters {
                 frames.push(id);
             }
             if frames.is_empty() {
-                let id = *excluded_root_id.get_or_insert_with(|| {
-                    out.frames.intern(EXCLUDED_ROOT, Category::Synthetic)
-                });
+                let id = *excluded_root_id
+                    .get_or_insert_with(|| out.frames.intern(EXCLUDED_ROOT, Category::Synthetic));
                 frames.push(id);
             }
             out.push_stack(&frames, w, stack.report);

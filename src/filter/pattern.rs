@@ -97,7 +97,10 @@ mod tests {
     fn an_invalid_pattern_names_the_character() {
         for (pattern, expected) in [
             ("a(b", "unclosed group at character 2 of \"a(b\""),
-            ("numpy[", "unclosed character class at character 6 of \"numpy[\""),
+            (
+                "numpy[",
+                "unclosed character class at character 6 of \"numpy[\"",
+            ),
             ("x{2,1}", "at character 2 of \"x{2,1}\""),
             ("é(", "unclosed group at character 2 of \"é(\""),
         ] {

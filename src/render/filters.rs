@@ -26,7 +26,11 @@ fn note(u: &PatternUse, before: u64, unit: Unit) -> String {
     );
     let names = |n: u64| format!("{n} frame name{}", if n == 1 { "" } else { "s" });
     match u.action {
-        Action::Drop => format!("--drop /{}/ removed {}, {share}", u.pattern, stacks(u.stacks)),
+        Action::Drop => format!(
+            "--drop /{}/ removed {}, {share}",
+            u.pattern,
+            stacks(u.stacks)
+        ),
         Action::Focus => format!("--focus /{}/ kept {}, {share}", u.pattern, stacks(u.stacks)),
         Action::Exclude => format!(
             "--exclude /{}/ removed {} from {}, their own {} moved to the callers (total unchanged)",
