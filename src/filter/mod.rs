@@ -312,3 +312,108 @@ pub fn unmatched<'a>(applied: impl IntoIterator<Item = &'a Applied>) -> Vec<Stri
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{InputKind, Unit};
+
+    /// A profile from `(stack, weight)` pairs written as folded lines.
+    fn profile(stacks: &[(&str, u64)]) -> Profile {
+        let mut p = Profile::new(InputKind::Folded, Unit::Samples);
+        for (stack, weight) in stacks {
+            let ids: Vec<FrameId> = stack
+                .split(';')
+                .map(|f| p.frames.intern(f, Category::Other))
+                .collect();
+            p.push_stack(&ids, *weight, 0);
+        }
+        p
+    }
+
+    fn folded(p: &Profile) -> Vec<(String, u64)> {
+        p.folded_lines()
+    }
+
+    fn owned(lines: &[(&str, u64)]) -> Vec<(String, u64)> {
+        lines.iter().map(|(s, w)| (s.to_string(), *w)).collect()
+    }
+
+    const FIND: &str = "_find_and_load (<frozen importlib._bootstrap>:1165)";
+    const CALL: &str = "_call_with_frames_removed (<frozen importlib._bootstrap>:233)";
+    const IMPORT: &str = "<built-in method builtins.__import__>";
+    const EXEC: &str = "<built-in method builtins.exec>";
+
+    #[test]
+    fn exclude_hands_own_time_to_the_caller_and_callees_up() {
+        let p = profile(&[("a;b;c", 3), ("a;b", 2), ("a", 1), ("a;c", 4)]);
+        let f = Filters {
+            exclude: vec![Pattern::new("^b$").unwrap()],
+            ..Filters::default()
+        };
+        let out = f.apply(&p);
+        assert_eq!(folded(&out), owned(&[("a", 3), ("a;c", 7)]));
+        let u = &out.filtered.as_ref().unwrap().uses[0];
+        assert_eq!((u.frames, u.stacks, u.weight), (1, 2, 2));
+    }
+
+    #[test]
+    fn importlib_glue_goes_only_right_below_the_machinery() {
+        let chain =
+            format!("{EXEC};<module> (a.py:1);{FIND};{CALL};{IMPORT};{FIND};<module> (b.py:1)");
+        let user = format!("{EXEC};<module> (a.py:1);{IMPORT};<module> (c.py:1)");
+        let p = profile(&[(&chain, 5), (&user, 2), (EXEC, 1)]);
+        let f = Filters {
+            hide_importlib: true,
+            ..Filters::default()
+        };
+        let out = f.apply(&p);
+        assert_eq!(
+            folded(&out),
+            vec![
+                (EXEC.to_string(), 1),
+                (user.clone(), 2),
+                (format!("{EXEC};<module> (a.py:1);<module> (b.py:1)"), 5),
+            ]
+        );
+        let u = &out.filtered.as_ref().unwrap().uses[0];
+        assert_eq!(
+            (u.action, u.frames, u.stacks, u.weight),
+            (Action::HideImportlib, 2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn focus_names_the_pattern_in_its_root_and_anonymize_hides_it_there_too() {
+        let p = profile(&[("main;acme.db;sql", 3), ("main;other", 2)]);
+        let f = Filters {
+            focus: Some(Pattern::new(r"^acme\.db$").unwrap()),
+            anonymize: vec![Pattern::new(r"acme[\w.]*").unwrap()],
+            ..Filters::default()
+        };
+        let out = f.apply(&p);
+        let hidden = anonymize::stand_in("acme.db");
+        // The pattern's own text is anonymized as any name: `acme` (the `\.` stops the match).
+        let root = format!("[focus: ^{}\\.db$]", anonymize::stand_in("acme"));
+        assert_eq!(folded(&out), vec![(format!("{root};{hidden};sql"), 3)]);
+        let applied = out.filtered.as_ref().unwrap();
+        assert!(applied.uses.iter().all(|u| !u.pattern.contains("acme")));
+        assert_eq!(applied.focus().unwrap().weight, 3);
+        assert_eq!(applied.total_before, 5);
+    }
+
+    #[test]
+    fn unmatched_patterns_are_those_no_input_matched() {
+        let f = Filters {
+            exclude: vec![Pattern::new("^b$").unwrap(), Pattern::new("^z$").unwrap()],
+            ..Filters::default()
+        };
+        let one = f.apply(&profile(&[("a;b", 1)]));
+        let other = f.apply(&profile(&[("a;c", 1)]));
+        let warnings = unmatched([&one, &other].map(|p| p.filtered.as_ref().unwrap()));
+        assert_eq!(
+            warnings,
+            vec!["--exclude /^z$/ matches no frame".to_string()]
+        );
+    }
+}
