@@ -177,12 +177,15 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     match format {
         OutputFormat::Svg => {
             let lines = diff::differential_lines(&folded_before, &folded_after);
-            let title = format!(
+            let mut title = format!(
                 "Diff: {} → {} ({:+.1}%)",
                 render::human(report.before_total, report.unit),
                 render::human(report.after_total, report.unit),
                 report.delta_percent()
             );
+            if let Some(focus) = before.1.filtered.as_ref().and_then(|a| a.focus()) {
+                title = format!("{title} under /{}/", focus.pattern);
+            }
             sink(config).write_with(|out| {
                 render::svg::write_differential(&lines, &folded_after, &config.svg, title, out)
             })?;

@@ -484,6 +484,11 @@ fn diff_and_check_filter_both_sides_before_comparing() {
     ));
     assert_eq!(doc["before_total"], focused(before));
     assert_eq!(doc["after_total"], focused(after));
+    let svg = stdout(&run(&["diff", "--focus", focus, before, after], Vec::new()));
+    assert!(
+        svg.contains(" under /^urllib3$/<"),
+        "the diff's title says it is focused"
+    );
 
     // check: the total budget is measured on the focused time, so a budget just above it
     // passes and one just below fails.

@@ -68,9 +68,10 @@ fn explain(source: &str, err: &regex::Error) -> String {
     // Only size limits are left (a pattern that compiles too large): no position to give.
     let text = err.to_string();
     let last = text.lines().last().unwrap_or_default().trim();
+    let last = last.strip_prefix("error: ").unwrap_or(last);
     format!(
         "{} in {source:?}",
-        last.strip_prefix("error: ").unwrap_or(last)
+        last.trim_end_matches('.').to_lowercase()
     )
 }
 
@@ -103,6 +104,8 @@ mod tests {
             ),
             ("x{2,1}", "at character 2 of \"x{2,1}\""),
             ("é(", "unclosed group at character 2 of \"é(\""),
+            (r"\p{Foo}", "Unicode property not found at character 1"),
+            ("a{100000}{100}", "exceeds size limit of 10485760 bytes in"),
         ] {
             let err = Pattern::new(pattern).unwrap_err();
             assert!(err.contains(expected), "{pattern}: {err}");
