@@ -208,8 +208,11 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
                 Ok(())
             })?;
         }
-        _ => sink(config)
-            .write_with(|out| render::verdicts::write_diff(&report, failed, format, out))?,
+        _ => sink(config).write_with(|out| {
+            render::verdicts::write_diff(&report, failed, format, out)?;
+            let sides = profiles.iter().map(|(n, p)| (n.as_str(), p));
+            render::filters::write_notes(sides, format, out)
+        })?,
     }
     Ok(if failed.is_some_and(|(_, f)| f) {
         Outcome::GateFailed
@@ -263,11 +266,14 @@ fn run_check(
         forbid: forbid.to_vec(),
         baseline,
     };
-    let profiles: Vec<Profile> = profiles.into_iter().map(|(_, p)| p).collect();
+    let (names, profiles): (Vec<String>, Vec<Profile>) = profiles.into_iter().unzip();
     let verdicts = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
     let runs = check::run_count(&profiles);
-    sink(config)
-        .write_with(|out| render::verdicts::write_check(&verdicts, runs, config.format, out))?;
+    sink(config).write_with(|out| {
+        render::verdicts::write_check(&verdicts, runs, config.format, out)?;
+        let inputs = names.iter().map(String::as_str).zip(&profiles);
+        render::filters::write_notes(inputs, config.format, out)
+    })?;
     Ok(if verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {

@@ -501,6 +501,31 @@ fn diff_and_check_filter_both_sides_before_comparing() {
         );
         assert_eq!(out.status.code(), Some(code), "{budget}: {}", stdout(&out));
     }
+    // A gate measured on filtered stacks says so in its report.
+    let md = stdout(&run(
+        &[
+            "check",
+            "-f",
+            "markdown",
+            "--drop",
+            r"^urllib3",
+            "--budget",
+            "total=1s",
+            after,
+        ],
+        Vec::new(),
+    ));
+    assert!(md.contains("`--drop /^urllib3/ removed "), "{md}");
+    let text = stdout(&run(
+        &["diff", "-f", "text", "--focus", focus, before, after],
+        Vec::new(),
+    ));
+    assert!(
+        text.contains(
+            "note: samples/importtime/single/py313_requests.log: --focus /^urllib3$/ kept "
+        ),
+        "{text}"
+    );
     // The baseline is filtered too: the same file as its own baseline passes either way.
     let out = run(
         &["check", "--drop", r"^urllib3", "--baseline", after, after],

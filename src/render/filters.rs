@@ -1,9 +1,12 @@
 //! What the frame filters did, in words: the `--focus` title, a subtitle part, and one note per
 //! pattern for stderr, the tables and JSON. The numbers come from [`crate::filter::Applied`].
 
-use super::{InputSummary, human};
+use std::io::Write;
+
+use super::{InputSummary, OutputFormat, human};
+use crate::error::Result;
 use crate::filter::{Action, Applied, PatternUse};
-use crate::model::Unit;
+use crate::model::{Profile, Unit};
 
 /// One sentence per pattern that matched something:
 /// `--drop /test_/ removed 12 stacks, 3.4 ms (0.3% of 1.25 s)`.
@@ -112,4 +115,30 @@ pub fn subtitle_part(inputs: &[InputSummary], unit: Unit) -> Option<String> {
         });
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// The notes under a `check` or `diff` report in text or Markdown (JSON stays as it is, and
+/// stderr has them too): a gate measured on filtered stacks must say so where it is read.
+pub fn write_notes<'a>(
+    inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let lines: Vec<String> = inputs
+        .into_iter()
+        .filter_map(|(name, p)| p.filtered.as_ref().map(|a| (name, notes(a, p.unit))))
+        .flat_map(|(name, notes)| notes.into_iter().map(move |n| (name, n)))
+        .map(|(name, note)| match format {
+            OutputFormat::Markdown => format!("- {}: `{}`", name, note.replace('`', "'")),
+            _ => format!("note: {name}: {note}"),
+        })
+        .collect();
+    if lines.is_empty() || !matches!(format, OutputFormat::Text | OutputFormat::Markdown) {
+        return Ok(());
+    }
+    writeln!(out)?;
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
