@@ -618,3 +618,16 @@ fn a_pattern_that_matches_nothing_is_a_warning_not_an_error() {
     );
     assert!(out.status.success());
 }
+
+#[test]
+fn weights_past_2_pow_64_stop_with_exit_2_not_a_panic_in_the_filters() {
+    let input = b"a;b 18446744073709551615\na;c 18446744073709551615\n".to_vec();
+    for args in [
+        &["--focus", "a", "-f", "text", "-"][..],
+        &["--drop", "b", "--exclude", "a", "-f", "json", "-"][..],
+    ] {
+        let out = run(args, input.clone());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("more than 2^64"), "{}", stderr(&out));
+    }
+}

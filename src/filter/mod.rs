@@ -15,7 +15,8 @@
 //!    last, so the other patterns can be written with the real names.
 //!
 //! Each pattern is tried once per distinct frame name, not once per stack frame. Weights are
-//! moved, never split, so every total stays an exact integer.
+//! moved, never split, so every total stays an exact integer; the sums reported saturate, since
+//! weights come from the input and only the fold refuses totals past 2^64.
 
 pub mod anonymize;
 pub mod pattern;
@@ -210,7 +211,7 @@ impl Filters {
             for &f in stack.frames {
                 if let Some(i) = verdicts[f as usize].drop {
                     uses[i].stacks += 1;
-                    uses[i].weight += w;
+                    uses[i].weight = uses[i].weight.saturating_add(w);
                     continue 'stacks;
                 }
             }
@@ -219,7 +220,7 @@ impl Filters {
                 match path.iter().position(|&f| verdicts[f as usize].focus) {
                     Some(at) => {
                         uses[focus_at].stacks += 1;
-                        uses[focus_at].weight += w;
+                        uses[focus_at].weight = uses[focus_at].weight.saturating_add(w);
                         path = &path[at..];
                     }
                     None => continue 'stacks,
@@ -250,7 +251,8 @@ impl Filters {
                 uses[exclude_at + r].stacks += 1;
             }
             if let Some(r) = leaf_rule {
-                uses[exclude_at + r].weight += w;
+                let u = &mut uses[exclude_at + r];
+                u.weight = u.weight.saturating_add(w);
             }
             frames.clear();
             frames.extend(focus_root_id);

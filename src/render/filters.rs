@@ -69,12 +69,14 @@ fn percent(part: u64, whole: u64) -> String {
 pub fn focus_title(inputs: &[InputSummary], unit: Unit) -> Option<String> {
     let applied: Vec<&Applied> = inputs.iter().filter_map(|i| i.filtered.as_ref()).collect();
     let pattern = applied.iter().find_map(|a| a.focus())?.pattern.clone();
-    let kept: u64 = applied
+    // Saturating: weights come from the input (the fold refuses totals past 2^64 later).
+    let kept = applied
         .iter()
         .filter_map(|a| a.focus())
-        .map(|u| u.weight)
-        .sum();
-    let before: u64 = applied.iter().map(|a| a.total_before).sum();
+        .fold(0u64, |t, u| t.saturating_add(u.weight));
+    let before = applied
+        .iter()
+        .fold(0u64, |t, a| t.saturating_add(a.total_before));
     let kind = inputs.first().map_or("", |i| i.kind.name());
     Some(format!(
         "Focus /{pattern}/: {} of {} ({}) · {kind}",
@@ -97,7 +99,7 @@ pub fn subtitle_part(inputs: &[InputSummary], unit: Unit) -> Option<String> {
         match seen.iter_mut().find(|s| s.0 == i) {
             Some(s) => {
                 s.3 += u.frames;
-                s.4 += u.weight;
+                s.4 = s.4.saturating_add(u.weight);
             }
             None => seen.push((i, u.action, &u.pattern, u.frames, u.weight)),
         }
