@@ -5,6 +5,8 @@
 //! 1. [`input`] reads each input (path, stdin, gzip), detects its format from the content and
 //!    parses it into a [`model::Profile`]: stacks root first, integer weights, and
 //!    [`diagnostics::Diagnostics`] for everything skipped, repaired or guessed.
+//!    [`filter`] then applies `--drop`, `--focus`, `--exclude`, `--hide-importlib` and
+//!    `--anonymize` to each profile, once, for every command.
 //! 2. [`fold`] merges the stacks of all inputs in parallel and sorts them, so the output is
 //!    the same bytes for any thread count.
 //! 3. [`render`] writes SVG (through inferno), folded stacks, JSON or a table, to stdout or
