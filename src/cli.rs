@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+use crate::filter::Filters;
+use crate::filter::pattern::Pattern;
 use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
 use crate::limits::{Budget, Threshold, parse_budget, parse_fail_on, parse_threshold};
@@ -176,6 +178,58 @@ pub struct RenderArgs {
     /// Largest input read, after decompression (e.g. 500M, 8G).
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_input_size: u64,
+
+    /// Frame filters.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// Frame filters, the same for every command (src/filter): regular expressions matched
+/// anywhere in a frame's name as the graph shows it.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Keep only stacks through a frame matching REGEX, cut at the first match; the total
+    /// becomes the focused time.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub focus: Option<Pattern>,
+
+    /// Remove frames matching REGEX from every stack; their time goes to the caller, so the
+    /// total is unchanged. Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub exclude: Vec<Pattern>,
+
+    /// Remove whole stacks through a frame matching REGEX; the time removed is reported.
+    /// Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub drop: Vec<Pattern>,
+
+    /// Hide the `<frozen importlib._bootstrap>` frames between an importer and the module it
+    /// runs (pstats, py-spy): --exclude with the import system's pattern.
+    #[arg(long)]
+    pub hide_importlib: bool,
+
+    /// Replace every match of REGEX in frame and input names by a stable short hash, to share
+    /// a graph without its names. Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub anonymize: Vec<Pattern>,
+}
+
+impl From<FilterArgs> for Filters {
+    fn from(f: FilterArgs) -> Self {
+        Filters {
+            focus: f.focus,
+            exclude: f.exclude,
+            drop: f.drop,
+            hide_importlib: f.hide_importlib,
+            anonymize: f.anonymize,
+        }
+    }
+}
+
+/// A regular expression, compiled once; clap prints the error (exit 2) with the option's name.
+fn parse_pattern(s: &str) -> std::result::Result<Pattern, String> {
+    Pattern::new(s)
 }
 
 /// A stack depth of at least 3 (root, elision marker, leaf).
@@ -368,6 +422,7 @@ fn build(
             inverted: r.inverted,
         },
         top: r.top.max(1),
+        filters: r.filters.into(),
     })
 }
 

@@ -5,6 +5,8 @@
 //! 1. [`input`] reads each input (path, stdin, gzip), detects its format from the content and
 //!    parses it into a [`model::Profile`]: stacks root first, integer weights, and
 //!    [`diagnostics::Diagnostics`] for everything skipped, repaired or guessed.
+//!    [`filter`] then applies `--drop`, `--focus`, `--exclude`, `--hide-importlib` and
+//!    `--anonymize` to each profile, once, for every command.
 //! 2. [`fold`] merges the stacks of all inputs in parallel and sorts them, so the output is
 //!    the same bytes for any thread count.
 //! 3. [`render`] writes SVG (through inferno), folded stacks, JSON or a table, to stdout or
@@ -16,6 +18,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod fold;
 pub mod folded;
 pub mod input;
@@ -82,6 +85,8 @@ pub struct Config {
     pub svg: SvgOptions,
     /// Rows in tables.
     pub top: usize,
+    /// Frame filters, applied to every input (and `check`'s baseline) right after parsing.
+    pub filters: filter::Filters,
 }
 
 /// How a successful run ended.
@@ -131,6 +136,7 @@ fn render_graph(config: &Config) -> Result<Outcome> {
     if !config.quiet {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let folded = fold_named(&profiles, config)?;
     let inputs = summaries(&profiles);
     let report = Report {
@@ -148,6 +154,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     if !config.quiet {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let (before, after) = (&profiles[0], &profiles[1]);
     if before.1.kind != after.1.kind {
         return Err(error::Error::usage(format!(
@@ -177,6 +184,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
             fail_on: failed,
             svg: &config.svg,
             quiet: config.quiet,
+            inputs: &profiles,
         },
         config.format,
         &sink(config),
@@ -202,8 +210,14 @@ fn run_check(
     let kind = profiles[0].1.kind;
     let baseline = match baseline {
         Some(source) => {
-            let name = source.name();
-            let profile = input::load(source, config.from, &config.parse)?;
+            let (name, profile) = filter_input(
+                config,
+                source.name(),
+                input::load(source, config.from, &config.parse)?,
+            );
+            if !config.quiet {
+                print_filter_notes(&name, &profile);
+            }
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
                     "the baseline {name} is a {}, the input a {}",
@@ -215,16 +229,26 @@ fn run_check(
         }
         None => None,
     };
+    warn_unmatched(
+        config,
+        profiles
+            .iter()
+            .map(|(_, p)| p)
+            .chain(baseline.as_ref().and_then(|(_, b, _)| b.first())),
+    );
     let rules = check::Rules {
         budgets: budgets.to_vec(),
         forbid: forbid.to_vec(),
         baseline,
     };
-    let profiles: Vec<Profile> = profiles.into_iter().map(|(_, p)| p).collect();
+    let (names, profiles): (Vec<String>, Vec<Profile>) = profiles.into_iter().unzip();
     let verdicts = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
     let runs = check::run_count(&profiles);
-    sink(config)
-        .write_with(|out| render::verdicts::write_check(&verdicts, runs, config.format, out))?;
+    sink(config).write_with(|out| {
+        render::verdicts::write_check(&verdicts, runs, config.format, out)?;
+        let inputs = names.iter().map(String::as_str).zip(&profiles);
+        render::filters::write_notes(inputs, config.format, out)
+    })?;
     Ok(if verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {
@@ -242,9 +266,45 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
         } else {
             input::load(source, config.from, &config.parse)?
         };
-        profiles.push((name, profile));
+        profiles.push(filter_input(config, name, profile));
     }
     Ok(profiles)
+}
+
+/// The one place the frame filters run: every input of every command, and `check`'s
+/// baseline, right after parsing. An anonymized name hides the input's name too.
+fn filter_input(config: &Config, name: String, profile: Profile) -> (String, Profile) {
+    if config.filters.is_empty() {
+        return (name, profile);
+    }
+    (
+        config.filters.anonymized(&name),
+        config.filters.apply(&profile),
+    )
+}
+
+/// What the filters did to one input, a line each: `importflame: NAME: --drop /x/ removed …`.
+fn print_filter_notes(name: &str, profile: &Profile) {
+    if let Some(applied) = &profile.filtered {
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        for note in render::filters::notes(applied, profile.unit) {
+            let _ = writeln!(err, "importflame: {name}: {note}");
+        }
+    }
+}
+
+/// One warning per filter pattern that matched no frame of any input.
+fn warn_unmatched<'a>(config: &Config, profiles: impl IntoIterator<Item = &'a Profile>) {
+    if config.quiet {
+        return;
+    }
+    let applied = profiles.into_iter().filter_map(|p| p.filtered.as_ref());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for warning in filter::unmatched(applied) {
+        let _ = writeln!(err, "importflame: warning: {warning}");
+    }
 }
 
 /// Per-input summaries for renderers.
@@ -256,6 +316,7 @@ pub fn summaries(profiles: &[(String, Profile)]) -> Vec<InputSummary> {
             kind: p.kind,
             facts: p.facts.clone(),
             diagnostics: p.diagnostics.clone(),
+            filtered: p.filtered.clone(),
         })
         .collect()
 }
@@ -270,5 +331,7 @@ pub fn print_diagnostics(profiles: &[(String, Profile)]) {
             let line = format!("importflame: {name}: {}", entry.message());
             let _ = writeln!(err, "{}", terminal::clean(&line));
         }
+        // The stderr lock is reentrant: the notes keep their place after the diagnostics.
+        print_filter_notes(name, profile);
     }
 }

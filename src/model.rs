@@ -383,6 +383,8 @@ pub struct Profile {
     pub diagnostics: Diagnostics,
     /// Named facts for titles and JSON (`modules`, `exact_us`, `apportioned_us`, `samples`).
     pub facts: BTreeMap<&'static str, u64>,
+    /// What `--focus`, `--drop` and the other filters did; `None` when none was given.
+    pub filtered: Option<crate::filter::Applied>,
     arena: Vec<FrameId>,
     stacks: Vec<StackEntry>,
 }
@@ -397,6 +399,7 @@ impl Profile {
             reports: Vec::new(),
             diagnostics: Diagnostics::default(),
             facts: BTreeMap::new(),
+            filtered: None,
             arena: Vec::new(),
             stacks: Vec::new(),
         }

@@ -11,7 +11,7 @@ use crate::diff::{Change, DiffReport, differential_lines};
 use crate::error::Result;
 use crate::folded::Folded;
 use crate::limits::Threshold;
-use crate::model::human;
+use crate::model::{Profile, human};
 
 /// What a diff shows.
 pub struct DiffOutput<'a> {
@@ -27,6 +27,8 @@ pub struct DiffOutput<'a> {
     pub svg: &'a SvgOptions,
     /// No change report on stderr beside an SVG, unless the gate failed.
     pub quiet: bool,
+    /// BEFORE and AFTER as read, named: the filters they went through (`--focus` …).
+    pub inputs: &'a [(String, Profile)],
 }
 
 /// Writes the diff in `format` to `sink`.
@@ -35,12 +37,19 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
     match format {
         OutputFormat::Svg => {
             let lines = differential_lines(diff.before, diff.after);
-            let title = format!(
+            let mut title = format!(
                 "Diff: {} → {} ({:+.1}%)",
                 human(report.before_total, report.unit),
                 human(report.after_total, report.unit),
                 report.delta_percent()
             );
+            let focus = diff
+                .inputs
+                .first()
+                .and_then(|(_, p)| p.filtered.as_ref()?.focus());
+            if let Some(focus) = focus {
+                title = format!("{title} under /{}/", focus.pattern);
+            }
             sink.write_with(|out| {
                 svg::write_differential(&lines, diff.after, diff.svg, title, out)
             })?;
@@ -59,7 +68,11 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
                 Ok(())
             })
         }
-        _ => sink.write_with(|out| write_report(report, diff.fail_on, format, out)),
+        _ => sink.write_with(|out| {
+            write_report(report, diff.fail_on, format, out)?;
+            let sides = diff.inputs.iter().map(|(n, p)| (n.as_str(), p));
+            super::filters::write_notes(sides, format, out)
+        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`Sink`] they write to.
 
 pub mod diff;
+pub mod filters;
 pub mod folded;
 pub mod json;
 pub mod speedscope;
@@ -69,6 +70,8 @@ pub struct InputSummary {
     pub facts: std::collections::BTreeMap<&'static str, u64>,
     /// What was skipped, repaired or guessed.
     pub diagnostics: Diagnostics,
+    /// What the frame filters did (`None`: no filter given).
+    pub filtered: Option<crate::filter::Applied>,
 }
 
 /// How the SVG looks.

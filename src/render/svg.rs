@@ -180,6 +180,9 @@ fn root_height(svg: &str) -> Option<usize> {
 /// What the graph shows, in one line: `Import time: 1.25 s in 842 modules (2 reports)`.
 pub fn title(report: &Report<'_>) -> String {
     let folded = report.folded;
+    if let Some(focus) = super::filters::focus_title(report.inputs, folded.unit) {
+        return focus;
+    }
     let total = human(folded.total(), folded.unit);
     let fact = |name: &str| -> u64 {
         report
@@ -232,7 +235,10 @@ fn subtitle(report: &Report<'_>) -> Option<String> {
         .map(|e| e.count)
         .sum();
     let names: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
-    let source = names.join(", ");
+    let mut source = names.join(", ");
+    if let Some(filters) = super::filters::subtitle_part(report.inputs, report.folded.unit) {
+        source = format!("{source} · {filters}");
+    }
     if notes == 0 {
         Some(source)
     } else {

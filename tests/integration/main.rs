@@ -11,6 +11,7 @@ mod common;
 mod browser;
 mod cli;
 mod errors;
+mod filters;
 mod hostile;
 mod importtime;
 mod outputs;
