@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod defaults;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
@@ -21,9 +22,14 @@ pub mod fxhash;
 pub mod input;
 pub mod limits;
 pub mod model;
+pub mod open;
+pub mod project;
+pub mod pytest;
 pub mod render;
+pub mod run;
 pub mod stdlib;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -54,6 +60,13 @@ pub enum Command {
         /// `--max-regression`.
         max_regression: limits::Threshold,
     },
+    /// Run a command with import timing on and render its rows.
+    Run {
+        /// The program and its arguments.
+        command: Vec<OsString>,
+        /// How many times to run it (`--repeat`).
+        repeat: u32,
+    },
 }
 
 /// Everything one run needs, checked and typed (built by [`cli::Cli::into_config`]).
@@ -81,6 +94,10 @@ pub struct Config {
     pub svg: SvgOptions,
     /// Rows in tables.
     pub top: usize,
+    /// The output file was chosen by importflame, not given: name it on stderr.
+    pub announce_output: bool,
+    /// Open the written file in the default browser (`--open`).
+    pub open: bool,
 }
 
 /// How a successful run ended.
@@ -90,6 +107,8 @@ pub enum Outcome {
     Done,
     /// A `check` or `diff --fail-on` condition failed (exit 1).
     GateFailed,
+    /// `run`: the command exited with this (non-zero) status, passed on.
+    Exited(u8),
 }
 
 /// Runs the configured command.
@@ -103,6 +122,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
             baseline,
             max_regression,
         } => run_check(config, budgets, forbid, baseline.as_ref(), *max_regression),
+        Command::Run { command, repeat } => run::execute(config, command, *repeat),
     }
 }
 
@@ -126,8 +146,13 @@ fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<fold::F
 
 /// The render command: read, fold, write.
 fn render_graph(config: &Config) -> Result<Outcome> {
-    let profiles = load_all(config)?;
-    if !config.quiet {
+    render_profiles(config, load_all(config)?)?;
+    Ok(Outcome::Done)
+}
+
+/// Prints the diagnostics of `profiles`, folds them and writes the configured output.
+pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>) -> Result<()> {
+    if !config.quiet && !diagnostics_in_output(config) {
         print_diagnostics(&profiles);
     }
     let folded = fold_named(&profiles, config)?;
@@ -139,7 +164,31 @@ fn render_graph(config: &Config) -> Result<Outcome> {
         top: config.top,
     };
     sink(config).write_with(|out| render::render(&report, config.format, out))?;
-    Ok(Outcome::Done)
+    written(config);
+    Ok(())
+}
+
+/// The text and Markdown tables end with the notes: printed on a terminal's stdout, the same
+/// notes on stderr would show each one twice.
+fn diagnostics_in_output(config: &Config) -> bool {
+    matches!(config.format, OutputFormat::Text | OutputFormat::Markdown)
+        && config.output.is_none()
+        && !config.tee
+}
+
+/// After a file was written: name it when importflame chose it, and open it for `--open`.
+fn written(config: &Config) {
+    let Some(path) = &config.output else {
+        return;
+    };
+    if config.announce_output {
+        eprintln!("importflame: wrote {}", path.display());
+    }
+    if config.open
+        && let Err(e) = open::open(path)
+    {
+        eprintln!("importflame: {e}");
+    }
 }
 
 fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outcome> {
@@ -150,11 +199,11 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     let (before, after) = (&profiles[0], &profiles[1]);
     if before.1.kind != after.1.kind {
         return Err(error::Error::usage(format!(
-            "diff compares inputs of the same kind: {} is a {}, {} is a {}",
+            "diff compares inputs of the same kind: {} is {}, {} is {}",
             before.0,
-            before.1.kind.name(),
+            before.1.kind.a_name(),
             after.0,
-            after.1.kind.name()
+            after.1.kind.a_name()
         )));
     }
     let folded_before = fold_named(std::slice::from_ref(before), config)?;
@@ -203,6 +252,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
         _ => sink(config)
             .write_with(|out| render::verdicts::write_diff(&report, failed, format, out))?,
     }
+    written(config);
     Ok(if failed.is_some_and(|(_, f)| f) {
         Outcome::GateFailed
     } else {
@@ -228,9 +278,9 @@ fn run_check(
             let profile = input::load(source, config.from, &config.parse)?;
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
-                    "the baseline {name} is a {}, the input a {}",
-                    profile.kind.name(),
-                    kind.name()
+                    "the baseline {name} is {}, the input {}",
+                    profile.kind.a_name(),
+                    kind.a_name()
                 )));
             }
             Some((name, vec![profile], max_regression))
@@ -247,6 +297,7 @@ fn run_check(
     let runs = check::run_count(&profiles);
     sink(config)
         .write_with(|out| render::verdicts::write_check(&verdicts, runs, config.format, out))?;
+    written(config);
     Ok(if verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {
@@ -274,7 +325,8 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
                 }
                 data
             };
-            input::importtime::parse(&data, &config.parse).map_err(|e| e.in_input(&name))?
+            input::parse_bytes(&data, Some(Format::Importtime), &config.parse)
+                .map_err(|e| e.in_input(&name))?
         } else {
             input::load(source, config.from, &config.parse)?
         };

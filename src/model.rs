@@ -61,6 +61,16 @@ impl InputKind {
             InputKind::Tachyon => "CPython sampling profile",
         }
     }
+
+    /// The name with its article, for sentences: `an importtime log`, `folded stacks`.
+    pub fn a_name(self) -> String {
+        let name = self.name();
+        match self {
+            InputKind::Folded => name.to_string(),
+            InputKind::Importtime => format!("an {name}"),
+            _ => format!("a {name}"),
+        }
+    }
 }
 
 /// What a frame is, for colouring: the graph tells these apart at a glance.

@@ -2,6 +2,7 @@
 //! atomically so a failed run never leaves half an artifact).
 
 pub mod folded;
+pub mod html;
 pub mod json;
 pub mod speedscope;
 pub mod svg;
@@ -22,6 +23,8 @@ use crate::model::{InputKind, Unit};
 pub enum OutputFormat {
     /// Interactive flame graph.
     Svg,
+    /// An HTML page holding the interactive flame graph.
+    Html,
     /// Collapsed stacks.
     Folded,
     /// Machine-readable tree, table and diagnostics.
@@ -35,7 +38,12 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    /// The format an output file name implies (`.svg`, `.folded`/`.txt`, `.json`, `.md`).
+    /// The extensions [`from_extension`](Self::from_extension) knows, for messages.
+    pub const EXTENSIONS: &'static str =
+        ".svg, .html, .folded, .txt (text table), .json, .speedscope.json, .md";
+
+    /// The format an output file name implies (`.svg`, `.html`, `.folded`, `.txt` for the
+    /// text table, `.json`, `.speedscope.json`, `.md`).
     pub fn from_extension(path: &Path) -> Option<OutputFormat> {
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".speedscope.json") {
@@ -44,7 +52,9 @@ impl OutputFormat {
         let ext = name.rsplit('.').next()?;
         match ext {
             "svg" => Some(OutputFormat::Svg),
-            "folded" | "txt" => Some(OutputFormat::Folded),
+            "html" | "htm" => Some(OutputFormat::Html),
+            "folded" => Some(OutputFormat::Folded),
+            "txt" => Some(OutputFormat::Text),
             "json" => Some(OutputFormat::Json),
             "md" | "markdown" => Some(OutputFormat::Markdown),
             _ => None,
@@ -80,6 +90,8 @@ pub struct SvgOptions {
     pub flamechart: bool,
     /// Icicle: roots at the top.
     pub inverted: bool,
+    /// Bottom-up: each stack drawn leaf first (inferno's reversed stack order).
+    pub reverse: bool,
 }
 
 /// Everything a renderer may show.
@@ -98,6 +110,7 @@ pub struct Report<'a> {
 pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
     match format {
         OutputFormat::Svg => svg::write(report, out),
+        OutputFormat::Html => html::write(report, out),
         OutputFormat::Folded => folded::write(report.folded, out),
         OutputFormat::Json => json::write(report, out),
         OutputFormat::Speedscope => speedscope::write(report, out),
@@ -110,6 +123,7 @@ pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) ->
 pub fn human(weight: u64, unit: Unit) -> String {
     match unit {
         Unit::Microseconds => human_us(weight),
+        Unit::Samples if weight == 1 => "1 sample".to_string(),
         Unit::Samples => format!("{} samples", thousands(weight)),
     }
 }
@@ -333,7 +347,8 @@ mod tests {
         for (name, expected) in [
             ("a.svg", Some(OutputFormat::Svg)),
             ("a.folded", Some(OutputFormat::Folded)),
-            ("a.txt", Some(OutputFormat::Folded)),
+            ("a.txt", Some(OutputFormat::Text)),
+            ("a.html", Some(OutputFormat::Html)),
             ("a.json", Some(OutputFormat::Json)),
             ("a.speedscope.json", Some(OutputFormat::Speedscope)),
             ("a.md", Some(OutputFormat::Markdown)),
