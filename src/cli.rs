@@ -41,8 +41,14 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Sub {
     /// Differential flame graph of AFTER against BEFORE, and what changed.
+    #[command(mut_arg("format", |a| a
+        .help("Output format: svg, folded, json, text or markdown [default: from the -o extension, else svg]")
+        .hide_possible_values(true)))]
     Diff(DiffArgs),
     /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
+    #[command(mut_arg("format", |a| a
+        .help("Output format: text, markdown or json [default: from the -o extension, else text]")
+        .hide_possible_values(true)))]
     Check(CheckArgs),
     /// Run COMMAND with import timing on (PYTHONPROFILEIMPORTTIME=1, child processes too),
     /// pass its output through, draw its imports; exits with COMMAND's status.

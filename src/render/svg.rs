@@ -272,8 +272,8 @@ pub fn title(report: &Report<'_>) -> String {
             )
         }
         Some(InputKind::Pstats) if fact("samples") > 0 => format!(
-            "Sampled profile: {} samples, {total} in {} functions (stacks inferred from the call graph)",
-            thousands(fact("samples")),
+            "Sampled profile: {}, {total} in {} functions (stacks inferred from the call graph)",
+            human(fact("samples"), Unit::Samples),
             thousands(fact("functions"))
         ),
         Some(InputKind::Pstats) => format!(

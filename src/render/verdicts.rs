@@ -13,10 +13,18 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
+/// Escapes text for Markdown. Arrows are written as `→`: an entity-escaped `-&gt;` read badly
+/// wherever the Markdown is shown raw (a terminal, a PR comment's source).
 fn md(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    let s = s.replace("->", "→");
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Writes the verdicts of `check`; `runs` is how many runs each value is the median of.
