@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::io;
 use std::process::{Command as Process, ExitStatus, Stdio};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::input::importtime::tee_copy;
 use crate::input::{self, Format};
 use crate::pytest::{self, CaptureFix};
@@ -53,12 +53,18 @@ pub fn execute(config: &Config, command: &[OsString], repeat: u32) -> Result<Out
     let profile = match input::parse_bytes(&data, Some(Format::Importtime), &config.parse) {
         Ok(profile) => profile,
         Err(e) => {
-            let e = e.in_input(&shown);
-            if exit == 0 {
-                return Err(Error::no_data(format!(
-                    "{e} (is it a Python program? Python reads PYTHONPROFILEIMPORTTIME from 3.7 on)"
-                )));
+            let e = match e.kind() {
+                ErrorKind::NoData(_) => Error::no_data(
+                    "printed no \"import time:\" rows: no graph written (is it a Python \
+                     program, 3.7 or later? does it clear PYTHONPROFILEIMPORTTIME?)",
+                ),
+                _ => e,
             }
+            .in_input(&shown);
+            if exit == 0 {
+                return Err(e);
+            }
+            // The command's own failure is the news; its status is passed on.
             eprintln!("importflame: {e}");
             return Ok(Outcome::Exited(exit));
         }
@@ -124,8 +130,10 @@ fn shown(command: &[OsString]) -> String {
         .iter()
         .map(|w| {
             let w = w.to_string_lossy();
-            if w.is_empty() || w.contains(char::is_whitespace) {
-                format!("'{w}'")
+            if w.is_empty()
+                || w.contains(|c: char| c.is_whitespace() || "'\"\\$`;&|<>()*?".contains(c))
+            {
+                format!("'{}'", w.replace('\'', "'\\''"))
             } else {
                 w.into_owned()
             }
@@ -209,10 +217,10 @@ mod tests {
 
     #[test]
     fn the_command_is_shown_as_typed_with_quotes_where_needed() {
-        let command: Vec<OsString> = ["python", "-c", "import json", ""]
+        let command: Vec<OsString> = ["python", "-c", "print('x')", ""]
             .into_iter()
             .map(OsString::from)
             .collect();
-        assert_eq!(shown(&command), "python -c 'import json' ''");
+        assert_eq!(shown(&command), r"python -c 'print('\''x'\'')' ''");
     }
 }
