@@ -180,8 +180,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub open: bool,
 
-    /// Bottom-up view: leaf functions at the base, their callers above (inferno's reversed
-    /// stack order); for which functions cost most, and who calls them.
+    /// Bottom-up graph (svg, html): leaf functions at the base, their callers above (inferno's
+    /// reversed stack order); for which functions cost most, and who calls them.
     #[arg(long)]
     pub reverse: bool,
 
