@@ -126,9 +126,9 @@ fn chosen_capture(args: &[OsString]) -> Option<String> {
         } else if arg == "--capture" {
             mode = args.get(i + 1).map(|v| v.to_string_lossy().into_owned());
             i += 1;
-        } else if arg == "-p" && args.get(i + 1).is_some_and(|p| p == "no:capture") {
-            mode = Some("no".to_string());
-        } else if is_flag_cluster_with_s(&arg) {
+        } else if is_flag_cluster_with_s(&arg)
+            || (arg == "-p" && args.get(i + 1).is_some_and(|p| p == "no:capture"))
+        {
             mode = Some("no".to_string());
         }
         i += 1;
