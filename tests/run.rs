@@ -215,6 +215,7 @@ fn a_missing_command_exits_2_naming_it() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_command_without_python_keeps_its_status_and_says_no_graph_was_written() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,24 +21,32 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
             .clone()
             .unwrap_or_else(|| svg::title(report)),
     );
+    // The object gets the image's own size: a `data:` document is of another origin, so the
+    // page could not measure it afterwards, and an unsized object is 150 pixels tall.
+    let (width, height) = size(&image).unwrap_or((1200, 600));
     write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<title>{title}</title>\n<style>body{{margin:0;font-family:sans-serif}}\
-object{{display:block;width:100%;border:0}}</style>\n</head>\n<body>\n\
-<object id=\"flamegraph\" type=\"image/svg+xml\" width=\"100%\" data=\"data:image/svg+xml;base64,"
+<title>{title}</title>\n<style>body{{margin:0}}object{{display:block;border:0}}</style>\n\
+</head>\n<body>\n<object id=\"flamegraph\" type=\"image/svg+xml\" width=\"{width}\" \
+height=\"{height}\" data=\"data:image/svg+xml;base64,"
     )?;
     out.write_all(base64(&image).as_bytes())?;
-    writeln!(
-        out,
-        "\">{title}</object>\n<script>\n\
-// Size the object to the graph, whose height depends on the deepest stack.\n\
-document.getElementById('flamegraph').addEventListener('load', function () {{\n\
-  var doc = this.contentDocument;\n\
-  if (doc && doc.documentElement) {{ this.style.height = doc.documentElement.getAttribute('height') + 'px'; }}\n\
-}});\n</script>\n</body>\n</html>"
-    )?;
+    writeln!(out, "\">{title}</object>\n</body>\n</html>")?;
     Ok(())
+}
+
+/// The `width` and `height` attributes of the root `<svg>` element, in pixels.
+fn size(svg: &[u8]) -> Option<(u64, u64)> {
+    let text = std::str::from_utf8(&svg[..svg.len().min(64 << 10)]).ok()?;
+    let start = text.find("<svg ")?;
+    let tag = &text[start..start + text[start..].find('>')?];
+    let attribute = |name: &str| -> Option<u64> {
+        let key = format!(" {name}=\"");
+        let at = tag.find(&key)? + key.len();
+        tag[at..at + tag[at..].find('"')?].parse().ok()
+    };
+    Some((attribute("width")?, attribute("height")?))
 }
 
 /// Standard base64 with padding (RFC 4648 §4).
@@ -66,6 +74,13 @@ pub fn base64(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_sizes_the_graph_from_its_root_element() {
+        let svg = br#"<?xml version="1.0"?><svg version="1.1" width="1200" height="342" onload="init(evt)"><svg width="9"/>"#;
+        assert_eq!(size(svg), Some((1200, 342)));
+        assert_eq!(size(b"<svg>"), None);
+    }
 
     #[test]
     fn base64_matches_the_rfc_test_vectors() {
