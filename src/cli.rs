@@ -52,6 +52,11 @@ pub enum Sub {
     Check(CheckArgs),
     /// Run COMMAND with import timing on (PYTHONPROFILEIMPORTTIME=1, child processes too),
     /// pass its output through, draw its imports; exits with COMMAND's status.
+    #[command(
+        override_usage = "importflame run [OPTIONS] [--] COMMAND...",
+        mut_arg("output", |a| a
+            .help("Write the graph to FILE (atomically); its extension picks the format [default: importflame.svg, named on stderr]"))
+    )]
     Run(RunArgs),
 }
 
@@ -61,13 +66,19 @@ pub struct RunArgs {
     /// Run COMMAND N times and combine the runs per stack (median unless --runs says otherwise).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
-    /// Common options (-o defaults to importflame.svg, named on stderr).
+    /// Common options.
     #[command(flatten)]
     pub common: RenderArgs,
-    /// The command and its arguments, after `--`. For pytest (`pytest`, `py.test`,
-    /// `python -m pytest`) `--capture=sys` is added unless a capture option is given, since
-    /// pytest's default fd capture swallows the rows printed while it collects tests.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// importflame option on). For pytest (`pytest`, `py.test`, `python -m pytest`)
+    /// `--capture=sys` is added unless a capture option is given, since pytest's default fd
+    /// capture swallows the rows printed while it collects tests.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<OsString>,
 }
 
@@ -604,6 +615,17 @@ mod tests {
         let err = cli.into_config().unwrap_err().to_string();
         assert!(err.contains("graph.png: unknown output extension"), "{err}");
         assert!(err.contains(".html"), "{err}");
+    }
+
+    #[test]
+    fn run_takes_the_command_from_its_first_word_with_the_options_that_follow() {
+        let cli = Cli::parse_from(["importflame", "run", "-q", "python", "-m", "pytest", "-q"]);
+        let config = cli.into_config().unwrap();
+        match &config.command {
+            Command::Run { command, .. } => assert_eq!(command, &["python", "-m", "pytest", "-q"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(config.quiet, "-q before the command is importflame's");
     }
 
     #[test]
