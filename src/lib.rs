@@ -168,12 +168,14 @@ pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>)
     Ok(())
 }
 
-/// The text and Markdown tables end with the notes: printed on a terminal's stdout, the same
-/// notes on stderr would show each one twice.
+/// The text and Markdown tables end with the notes: when the table is printed on a terminal,
+/// the same notes on stderr would show each one twice. Into a file or a pipe (`>>
+/// $GITHUB_STEP_SUMMARY`) the table's notes are not seen, so stderr has them too.
 fn diagnostics_in_output(config: &Config) -> bool {
     matches!(config.format, OutputFormat::Text | OutputFormat::Markdown)
         && config.output.is_none()
         && !config.tee
+        && defaults::stdout_is_terminal()
 }
 
 /// After a file was written: name it when importflame chose it, and open it for `--open`.
