@@ -1,6 +1,7 @@
 //! The command line (CLI.md): clap derive structs whose doc comments are the help text, turned
 //! into a plain [`Config`] that tests can build directly.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -12,7 +13,7 @@ use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
 use crate::limits::{Budget, Threshold, parse_budget, parse_fail_on, parse_threshold};
 use crate::render::{OutputFormat, SvgOptions};
-use crate::{Command, Config};
+use crate::{Command, Config, defaults, project};
 
 /// Turn Python profiling output (-X importtime logs, pstats files, py-spy dumps and
 /// recordings, folded stacks) into flame graphs.
@@ -25,7 +26,7 @@ use crate::{Command, Config};
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// `diff` or `check`; without one, renders a flame graph.
+    /// `diff`, `check` or `run`; without one, renders a flame graph.
     #[command(subcommand)]
     pub command: Option<Sub>,
 
@@ -42,9 +43,45 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Sub {
     /// Differential flame graph of AFTER against BEFORE, and what changed.
+    #[command(mut_arg("format", |a| a
+        .help("Output format: svg, folded, json, text or markdown [default: from the -o extension, else svg]")
+        .hide_possible_values(true)))]
     Diff(DiffArgs),
     /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
+    #[command(mut_arg("format", |a| a
+        .help("Output format: text, markdown or json [default: from the -o extension, else text]")
+        .hide_possible_values(true)))]
     Check(CheckArgs),
+    /// Run COMMAND with import timing on (PYTHONPROFILEIMPORTTIME=1, child processes too),
+    /// pass its output through, draw its imports; exits with COMMAND's status.
+    #[command(
+        override_usage = "importflame run [OPTIONS] [--] COMMAND...",
+        mut_arg("output", |a| a
+            .help("Write the graph to FILE (atomically); its extension picks the format [default: importflame.svg, named on stderr]"))
+    )]
+    Run(RunArgs),
+}
+
+/// `importflame run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Run COMMAND N times and combine the runs per stack (median unless --runs says otherwise).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Common options.
+    #[command(flatten)]
+    pub common: RenderArgs,
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// importflame option on). For pytest (`pytest`, `py.test`, `python -m pytest`)
+    /// `--capture=sys` is added unless a capture option is given, since pytest's default fd
+    /// capture swallows the rows printed while it collects tests.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
 }
 
 /// `importflame diff`.
@@ -89,7 +126,9 @@ pub struct CheckArgs {
 /// Options of the render command.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Write to FILE (atomically) instead of stdout; its extension picks the format.
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format (.svg,
+    /// .html, .folded, .txt, .json, .speedscope.json, .md). An SVG is never printed on a
+    /// terminal: without -o it goes to INPUT-STEM.svg, named on stderr.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -101,7 +140,8 @@ pub struct RenderArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub from: Option<Format>,
 
-    /// Copy every input line that is not an import-time row to stdout (needs -o).
+    /// Copy every input line that is not an import-time row to stdout; the graph goes to -o
+    /// or importflame.svg.
     #[arg(long)]
     pub tee: bool,
 
@@ -139,9 +179,24 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_DEPTH, value_parser = parse_depth)]
     pub max_depth: usize,
 
-    /// Top-level package to colour as your own code; repeatable.
+    /// Top-level package to colour as your own code; repeatable [default: the project in the
+    /// current directory: pyproject.toml's name, packages in src/ and next to it].
     #[arg(long, value_name = "PACKAGE")]
     pub first_party: Vec<String>,
+
+    /// Do not read the current directory's project for first-party packages.
+    #[arg(long)]
+    pub no_project: bool,
+
+    /// Open the written graph in the default browser (writes importflame.svg or
+    /// INPUT-STEM.svg when there is no -o).
+    #[arg(long)]
+    pub open: bool,
+
+    /// Bottom-up graph (svg, html): leaf functions at the base, their callers above (inferno's
+    /// reversed stack order); for which functions cost most, and who calls them.
+    #[arg(long)]
+    pub reverse: bool,
 
     /// Flame chart: x is time in import order instead of merged and sorted by name.
     #[arg(long)]
@@ -287,7 +342,7 @@ impl Cli {
                     d.common,
                     Some(RunsMode::Median),
                 )?;
-                if config.format == OutputFormat::Speedscope {
+                if matches!(config.format, OutputFormat::Speedscope | OutputFormat::Html) {
                     return Err(Error::usage(
                         "diff writes svg, folded, json, text or markdown",
                     ));
@@ -334,7 +389,26 @@ impl Cli {
                 }
                 Ok(config)
             }
+            Some(Sub::Run(r)) => {
+                if r.common.tee {
+                    return Err(Error::usage(
+                        "run passes the command's output through already: drop --tee",
+                    ));
+                }
+                let default_runs = (r.repeat > 1).then_some(RunsMode::Median);
+                let command = Command::Run {
+                    command: r.command,
+                    repeat: r.repeat,
+                };
+                build(command, Vec::new(), r.common, default_runs)
+            }
         }
+    }
+
+    /// A bare `importflame` with a terminal on stdin: nothing to read, and waiting would look
+    /// like a hang. `main` prints the usage instead.
+    pub fn wants_usage(&self) -> bool {
+        self.command.is_none() && self.inputs.is_empty() && defaults::stdin_is_terminal()
     }
 }
 
@@ -349,15 +423,41 @@ fn build(
     }
     let format = match (r.format, &r.output) {
         (Some(f), _) => f,
-        (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
+        (None, Some(path)) => match OutputFormat::from_extension(path) {
+            Some(format) => format,
+            // No extension at all (`-o graph`) is an SVG; an unknown one is refused, not
+            // silently written as SVG.
+            None if path.extension().is_none() => OutputFormat::Svg,
+            None => {
+                return Err(Error::usage(format!(
+                    "{}: unknown output extension; known: {} (or give -f)",
+                    path.display(),
+                    OutputFormat::EXTENSIONS
+                )));
+            }
+        },
         (None, None) => OutputFormat::Svg,
     };
+    // Where the output goes when -o is left out: a file importflame names when stdout is
+    // taken (--tee, run), wanted as a file (--open), or a terminal an SVG would flood.
+    let is_run = matches!(command, Command::Run { .. });
+    let needs_file = r.output.is_none()
+        && (r.tee
+            || is_run
+            || r.open
+            || (matches!(format, OutputFormat::Svg | OutputFormat::Html)
+                && !matches!(command, Command::Check { .. })
+                && defaults::stdout_is_terminal()));
+    let (output, announce_output) = if needs_file {
+        let path = match &command {
+            Command::Diff { .. } => format!("diff.{}", defaults::extension(format)).into(),
+            _ => defaults::output_for(&inputs, format),
+        };
+        (Some(path), true)
+    } else {
+        (r.output, false)
+    };
     if r.tee {
-        if r.output.is_none() {
-            return Err(Error::usage(
-                "--tee copies the input to stdout, so the graph needs -o FILE",
-            ));
-        }
         if inputs.len() != 1 {
             return Err(Error::usage("--tee reads exactly one input"));
         }
@@ -386,6 +486,12 @@ fn build(
         (None, true) => None,
         (None, false) => default_runs,
     };
+    let mut first_party = r.first_party;
+    if !r.no_project
+        && let Ok(dir) = std::env::current_dir()
+    {
+        first_party.extend(project::first_party_packages(&dir));
+    }
     Ok(Config {
         command,
         inputs,
@@ -398,7 +504,7 @@ fn build(
             cached: r.cached,
             idle: r.idle,
             full_paths: r.full_paths,
-            first_party: r.first_party,
+            first_party,
             max_input_bytes: r.max_input_size,
             keep_lines: r.keep_lines,
             max_depth: r.max_depth,
@@ -410,7 +516,7 @@ fn build(
             keep_order: r.flamechart,
         },
         format,
-        output: r.output,
+        output,
         tee: r.tee,
         quiet: r.quiet,
         svg: SvgOptions {
@@ -420,9 +526,12 @@ fn build(
             min_width: Some(r.min_width),
             flamechart: r.flamechart,
             inverted: r.inverted,
+            reverse: r.reverse,
         },
         top: r.top.max(1),
         filters: r.filters.into(),
+        announce_output,
+        open: r.open,
     })
 }
 
@@ -446,8 +555,58 @@ mod tests {
     }
 
     #[test]
-    fn tee_needs_an_output_file() {
-        let cli = Cli::parse_from(["importflame", "--tee"]);
-        assert!(cli.into_config().is_err());
+    fn tee_without_an_output_file_writes_a_named_default() {
+        let cli = Cli::parse_from(["importflame", "--tee", "-"]);
+        let config = cli.into_config().unwrap();
+        assert_eq!(
+            config.output.as_deref(),
+            Some(std::path::Path::new("importflame.svg"))
+        );
+        assert!(config.announce_output);
+    }
+
+    #[test]
+    fn an_unknown_output_extension_is_refused_with_the_known_ones() {
+        let cli = Cli::parse_from(["importflame", "x.log", "-o", "graph.png"]);
+        let err = cli.into_config().unwrap_err().to_string();
+        assert!(err.contains("graph.png: unknown output extension"), "{err}");
+        assert!(err.contains(".html"), "{err}");
+    }
+
+    #[test]
+    fn run_takes_the_command_from_its_first_word_with_the_options_that_follow() {
+        let cli = Cli::parse_from(["importflame", "run", "-q", "python", "-m", "pytest", "-q"]);
+        let config = cli.into_config().unwrap();
+        match &config.command {
+            Command::Run { command, .. } => assert_eq!(command, &["python", "-m", "pytest", "-q"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(config.quiet, "-q before the command is importflame's");
+    }
+
+    #[test]
+    fn run_takes_the_command_after_the_double_dash_and_repeat_defaults_to_median() {
+        let cli = Cli::parse_from([
+            "importflame",
+            "run",
+            "--repeat",
+            "3",
+            "-o",
+            "g.svg",
+            "--",
+            "python",
+            "-c",
+            "pass",
+        ]);
+        let config = cli.into_config().unwrap();
+        match &config.command {
+            Command::Run { command, repeat } => {
+                assert_eq!(command, &["python", "-c", "pass"]);
+                assert_eq!(*repeat, 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.fold.runs, Some(RunsMode::Median));
+        assert!(!config.announce_output);
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod defaults;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
@@ -24,10 +25,15 @@ pub mod folded;
 pub mod input;
 pub mod limits;
 pub mod model;
+pub mod open;
+pub mod project;
+pub mod pytest;
 pub mod render;
+pub mod run;
 pub mod stdlib;
 pub mod terminal;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -58,6 +64,13 @@ pub enum Command {
         /// `--max-regression`.
         max_regression: limits::Threshold,
     },
+    /// Run a command with import timing on and render its rows.
+    Run {
+        /// The program and its arguments.
+        command: Vec<OsString>,
+        /// How many times to run it (`--repeat`).
+        repeat: u32,
+    },
 }
 
 /// Everything one run needs, checked and typed (built by [`cli::Cli::into_config`]).
@@ -87,6 +100,10 @@ pub struct Config {
     pub top: usize,
     /// Frame filters, applied to every input (and `check`'s baseline) right after parsing.
     pub filters: filter::Filters,
+    /// The output file was chosen by importflame, not given: name it on stderr.
+    pub announce_output: bool,
+    /// Open the written file in the default browser (`--open`).
+    pub open: bool,
 }
 
 /// How a successful run ended.
@@ -96,6 +113,8 @@ pub enum Outcome {
     Done,
     /// A `check` or `diff --fail-on` condition failed (exit 1).
     GateFailed,
+    /// `run`: the command exited with this (non-zero) status, passed on.
+    Exited(u8),
 }
 
 /// Runs the configured command.
@@ -109,6 +128,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
             baseline,
             max_regression,
         } => run_check(config, budgets, forbid, baseline.as_ref(), *max_regression),
+        Command::Run { command, repeat } => run::execute(config, command, *repeat),
     }
 }
 
@@ -132,8 +152,13 @@ fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded:
 
 /// The render command: read, fold, write.
 fn render_graph(config: &Config) -> Result<Outcome> {
-    let profiles = load_all(config)?;
-    if !config.quiet {
+    render_profiles(config, load_all(config)?)?;
+    Ok(Outcome::Done)
+}
+
+/// Prints the diagnostics of `profiles`, folds them and writes the configured output.
+pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>) -> Result<()> {
+    if !config.quiet && !diagnostics_in_output(config) {
         print_diagnostics(&profiles);
     }
     warn_unmatched(config, profiles.iter().map(|(_, p)| p));
@@ -146,7 +171,33 @@ fn render_graph(config: &Config) -> Result<Outcome> {
         top: config.top,
     };
     sink(config).write_with(|out| render::render(&report, config.format, out))?;
-    Ok(Outcome::Done)
+    written(config);
+    Ok(())
+}
+
+/// The text and Markdown tables end with the notes: when the table is printed on a terminal,
+/// the same notes on stderr would show each one twice. Into a file or a pipe (`>>
+/// $GITHUB_STEP_SUMMARY`) the table's notes are not seen, so stderr has them too.
+fn diagnostics_in_output(config: &Config) -> bool {
+    matches!(config.format, OutputFormat::Text | OutputFormat::Markdown)
+        && config.output.is_none()
+        && !config.tee
+        && defaults::stdout_is_terminal()
+}
+
+/// After a file was written: name it when importflame chose it, and open it for `--open`.
+fn written(config: &Config) {
+    let Some(path) = &config.output else {
+        return;
+    };
+    if config.announce_output {
+        eprintln!("importflame: wrote {}", path.display());
+    }
+    if config.open
+        && let Err(e) = open::open(path)
+    {
+        eprintln!("importflame: {e}");
+    }
 }
 
 fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outcome> {
@@ -158,11 +209,11 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     let (before, after) = (&profiles[0], &profiles[1]);
     if before.1.kind != after.1.kind {
         return Err(error::Error::usage(format!(
-            "diff compares inputs of the same kind: {} is a {}, {} is a {}",
+            "diff compares inputs of the same kind: {} is {}, {} is {}",
             before.0,
-            before.1.kind.name(),
+            before.1.kind.a_name(),
             after.0,
-            after.1.kind.name()
+            after.1.kind.a_name()
         )));
     }
     let folded_before = fold_named(std::slice::from_ref(before), config)?;
@@ -189,6 +240,7 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
         config.format,
         &sink(config),
     )?;
+    written(config);
     Ok(if failed.is_some_and(|(_, f)| f) {
         Outcome::GateFailed
     } else {
@@ -220,9 +272,9 @@ fn run_check(
             }
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
-                    "the baseline {name} is a {}, the input a {}",
-                    profile.kind.name(),
-                    kind.name()
+                    "the baseline {name} is {}, the input {}",
+                    profile.kind.a_name(),
+                    kind.a_name()
                 )));
             }
             Some((name, vec![profile], max_regression))
@@ -249,6 +301,7 @@ fn run_check(
         let inputs = names.iter().map(String::as_str).zip(&profiles);
         render::filters::write_notes(inputs, config.format, out)
     })?;
+    written(config);
     Ok(if verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {

@@ -38,6 +38,7 @@ impl Unit {
 pub fn human(weight: u64, unit: Unit) -> String {
     match unit {
         Unit::Microseconds => human_us(weight),
+        Unit::Samples if weight == 1 => "1 sample".to_string(),
         Unit::Samples => format!("{} samples", thousands(weight)),
         Unit::Bytes => human_bytes(weight),
     }
@@ -116,6 +117,16 @@ impl InputKind {
             InputKind::Tachyon => "CPython sampling profile",
             InputKind::Austin => "Austin profile",
             InputKind::FirefoxProfiler => "Firefox Profiler profile",
+        }
+    }
+
+    /// The name with its article, for sentences: `an importtime log`, `folded stacks`.
+    pub fn a_name(self) -> String {
+        let name = self.name();
+        match self {
+            InputKind::Folded => name.to_string(),
+            InputKind::Importtime => format!("an {name}"),
+            _ => format!("a {name}"),
         }
     }
 }

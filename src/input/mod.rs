@@ -139,7 +139,11 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
         Some(f) => f,
         None => detect::detect(data)?,
     };
-    format.parse(data, opts)
+    let mut profile = format.parse(data, opts)?;
+    if format == Format::Importtime {
+        crate::pytest::note_capture_trap(data, &mut profile);
+    }
+    Ok(profile)
 }
 
 /// Reads and parses one input; errors name it.

@@ -45,7 +45,8 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     // Each step copies the whole image: let go of the previous copy as soon as the next one
     // exists, so a large graph is held at most twice (a shadowed binding lives to the end).
     let drawn = draw(&mut opts, lines)?;
-    let titled = rewrite_titles(&drawn, folded);
+    let root = root_label(folded, report.inputs.first().map(|i| i.kind));
+    let titled = label_root(&rewrite_titles(&drawn, folded), &root);
     drop(drawn);
     let svg = add_legend(&titled, &categories(folded));
     drop(titled);
@@ -76,8 +77,50 @@ pub fn write_differential(
         .map(|(s, b, a)| format!("{s} {b} {a}"))
         .collect();
     let drawn = draw(&mut opts, text.iter().map(String::as_str))?;
-    out.write_all(rewrite_titles(&drawn, after).as_bytes())?;
+    let root = format!("all of AFTER: {}", human(after.total(), after.unit));
+    out.write_all(label_root(&rewrite_titles(&drawn, after), &root).as_bytes())?;
     Ok(())
+}
+
+/// What the bottom bar holds: `all imports: 1.25 s`, `all: 1,234 samples`.
+fn root_label(folded: &Folded, kind: Option<InputKind>) -> String {
+    let what = match kind {
+        Some(InputKind::Importtime) => "all imports",
+        _ => "all",
+    };
+    format!("{what}: {}", human(folded.total(), folded.unit))
+}
+
+/// Names inferno's bottom bar, which it leaves blank (its frame has an empty name) with the
+/// tooltip `all (…, 100%)`: the bar gets `label` as its text and its tooltip's name, so
+/// inferno's script keeps showing it after a zoom (it redraws a frame's text from its
+/// tooltip).
+fn label_root(svg: &str, label: &str) -> String {
+    const OPEN: &str = "<title>all (";
+    let mut from = 0;
+    while let Some(i) = svg[from..].find(OPEN) {
+        let start = from + i;
+        let Some(len) = svg[start..].find("</title>") else {
+            break;
+        };
+        let end = start + len;
+        if !svg[..end].ends_with(", 100%)") {
+            from = end;
+            continue;
+        }
+        let Some(text_at) = svg[end..].find("</text>").map(|j| end + j) else {
+            break;
+        };
+        let label = escape(label);
+        let mut out = String::with_capacity(svg.len() + 2 * label.len());
+        out.push_str(&svg[..start + "<title>".len()]);
+        out.push_str(&label);
+        out.push_str(&svg[start + "<title>all".len()..text_at]);
+        out.push_str(&label);
+        out.push_str(&svg[text_at..]);
+        return out;
+    }
+    svg.to_string()
 }
 
 fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options<'a> {
@@ -99,6 +142,7 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
         opts.min_width = min_width;
     }
     opts.flame_chart = svg.flamechart;
+    opts.reverse_stack_order = svg.reverse;
     if svg.inverted {
         opts.direction = Direction::Inverted;
     }
@@ -144,17 +188,22 @@ fn add_legend(svg: &str, categories: &[Category]) -> String {
     let mut x = 10usize;
     for &c in categories {
         let (r, g, b) = base_color(c);
-        group = group
-            .add(
-                Rectangle::new()
-                    .set("x", x)
-                    .set("y", y - 10)
-                    .set("width", 12)
-                    .set("height", 12)
-                    .set("fill", format!("rgb({r},{g},{b})")),
-            )
-            .add(Text::new(c.name()).set("x", x + 16).set("y", y));
-        x += 16 + c.name().len() * 7 + 16;
+        let (label, meaning) = legend_entry(c);
+        // Each entry is a group with a tooltip saying what the colour stands for.
+        group = group.add(
+            Group::new()
+                .add(::svg::node::element::Title::new(meaning))
+                .add(
+                    Rectangle::new()
+                        .set("x", x)
+                        .set("y", y - 10)
+                        .set("width", 12)
+                        .set("height", 12)
+                        .set("fill", format!("rgb({r},{g},{b})")),
+                )
+                .add(Text::new(label).set("x", x + 16).set("y", y)),
+        );
+        x += 16 + label.chars().count() * 7 + 16;
     }
     let new_height = height + EXTRA;
     // The root element and the background rectangle both carry the old height.
@@ -165,6 +214,30 @@ fn add_legend(svg: &str, categories: &[Category]) -> String {
         )
         .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
     format!("{head}{group}\n</svg>{}", &svg[end + 6..])
+}
+
+/// A legend entry's label and its tooltip. `other` alone said nothing: it is code whose file
+/// tells nothing about where it comes from (`<string>`, `<stdin>`, stacks without paths).
+fn legend_entry(category: Category) -> (&'static str, &'static str) {
+    match category {
+        Category::Stdlib => ("stdlib", "Python's standard library"),
+        Category::SitePackages => ("site-packages", "installed third-party packages"),
+        Category::FirstParty => (
+            "first-party",
+            "your own code: the project in the current directory, --first-party, tests",
+        ),
+        Category::Builtin => ("built-in", "C functions and built-ins"),
+        Category::Native => ("native", "native frames: shared libraries, addresses"),
+        Category::Failed => ("failed", "imports that failed"),
+        Category::Synthetic => (
+            "added by importflame",
+            "frames importflame adds: report, process and thread roots, <unfinished>, elisions",
+        ),
+        Category::Other => (
+            "origin unknown",
+            "frames with no file to tell their origin: <string>, <stdin>, stacks without paths",
+        ),
+    }
 }
 
 /// The `height` attribute of the root `<svg>` element.
@@ -203,8 +276,8 @@ pub fn title(report: &Report<'_>) -> String {
             )
         }
         Some(InputKind::Pstats) if fact("samples") > 0 => format!(
-            "Sampled profile: {} samples, {total} in {} functions (stacks inferred from the call graph)",
-            thousands(fact("samples")),
+            "Sampled profile: {}, {total} in {} functions (stacks inferred from the call graph)",
+            human(fact("samples"), Unit::Samples),
             thousands(fact("functions"))
         ),
         Some(InputKind::Pstats) => format!(

@@ -1,7 +1,8 @@
 // Opens each SVG given on the command line in headless Chromium, as a person would: types a
 // search into inferno's prompt and checks the highlighted frames against the frames whose
 // names match, clicks a frame and checks that it zoomed to the full width, and saves a
-// screenshot next to the SVG. Prints one line per check; exits 1 on any failure.
+// screenshot next to the SVG. An `.html` page (`-o report.html`, the SVG inline) is checked the
+// same way. Prints one line per check; exits 1 on any failure.
 import { chromium } from "playwright-core";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -72,7 +73,7 @@ for (const file of files) {
   check(!zoomed.unzoomHidden && parseFloat(zoomed.width) > 99.9 && parseFloat(target.width) < 99.9,
     `${name}: clicking "${target.title}" zooms it from ${target.width} to ${zoomed.width}`);
 
-  const shot = file.replace(/\.svg$/, ".png");
+  const shot = file.replace(/\.(svg|html)$/, ".png");
   await page.screenshot({ path: shot, timeout: 60000 });
   check(errors.length === 0, `${name}: no script errors ${errors.join("; ")}`);
   console.log(`screenshot ${path.basename(shot)}`);

@@ -10,6 +10,7 @@ mod common;
 
 mod browser;
 mod cli;
+mod defaults;
 mod errors;
 mod filters;
 mod hostile;
@@ -20,4 +21,6 @@ mod producers;
 mod pstats;
 mod pyspy;
 mod recipe;
+mod run;
 mod svg;
+mod wheel;
