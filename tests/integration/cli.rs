@@ -161,6 +161,9 @@ fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
     let gzipped = gz.finish().unwrap();
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    // Big-endian with its mark (`Out-File -Encoding BigEndianUnicode`) was "binary data".
+    let mut utf16be = vec![0xFE, 0xFF];
+    utf16be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
     let dir = tempfile::tempdir().unwrap();
     let expected_graph = run(&["-f", "folded", "-"], plain.clone());
     assert!(
@@ -172,7 +175,7 @@ fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
     let plain_tee = run(&["--tee", "-q", "-o", plain_graph.to_str().unwrap()], plain);
     assert!(plain_tee.status.success(), "{}", stderr(&plain_tee));
     assert_eq!(fs::read(&plain_graph).unwrap(), expected_graph.stdout);
-    for (name, input) in [("gz", gzipped), ("utf16", utf16)] {
+    for (name, input) in [("gz", gzipped), ("utf16", utf16), ("utf16be", utf16be)] {
         let graph = dir.path().join(format!("{name}.folded"));
         let out = run(&["--tee", "-q", "-o", graph.to_str().unwrap()], input);
         assert!(out.status.success(), "{name}: {}", stderr(&out));

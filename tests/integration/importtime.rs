@@ -387,6 +387,27 @@ fn a_lazy_import_in_python_3_15_is_a_late_top_level_tree() {
     assert!(colorize > argparse, "_colorize is imported after argparse");
 }
 
+/// A UTF-16 big-endian log with its `FE FF` mark (PowerShell's `Out-File -Encoding
+/// BigEndianUnicode`) was refused as "binary data"; it reads like the little-endian one.
+#[test]
+fn a_utf16_big_endian_log_with_a_mark_is_read() {
+    let log = "import time: self [us] | cumulative | imported package\r\n\
+               import time:        10 |         10 |   _io\r\n\
+               import time:        30 |         40 | encodings\r\n";
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend(log.encode_utf16().flat_map(|u| u.to_be_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("be.log");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = common::run(&["-f", "folded", path.to_str().unwrap()], Vec::new());
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "python #1;encodings 30\npython #1;encodings;_io 10\n"
+    );
+}
+
 #[test]
 fn a_utf16_log_from_windows_powershell_is_read() {
     let log = "\u{feff}python : import time: self [us] | cumulative | imported package\r\n\
