@@ -387,6 +387,22 @@ fn a_lazy_import_in_python_3_15_is_a_late_top_level_tree() {
     assert!(colorize > argparse, "_colorize is imported after argparse");
 }
 
+/// A pytest log whose test paths are OSC 8 hyperlinks (rows start mid-line behind them) and
+/// whose PASSED is coloured gives the same tree as the capture it was made from.
+#[test]
+fn a_pytest_log_with_hyperlinks_reads_like_the_plain_log() {
+    let linked = load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/made/pytest_combined_hyperlinks.log"),
+    );
+    let plain = load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/importtime/pytest/pytest_combined.log"),
+    );
+    assert_eq!(linked.folded_lines(), plain.folded_lines());
+    assert_eq!(linked.total(), plain.total());
+    assert_eq!(linked.diagnostics, plain.diagnostics);
+}
+
 /// A UTF-16 big-endian log with its `FE FF` mark (PowerShell's `Out-File -Encoding
 /// BigEndianUnicode`) was refused as "binary data"; it reads like the little-endian one.
 #[test]

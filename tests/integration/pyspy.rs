@@ -712,3 +712,21 @@ fn several_3_15_dumps_are_several_samples() {
     assert_eq!(double.total(), 2 * single.total());
     assert_eq!(double.folded_lines().len(), single.folded_lines().len());
 }
+
+/// OSC 8 hyperlinks around file names (a terminal or wrapper that links them; both the ST
+/// and the BEL ending) leaked into frames as `8;;file:///…` pieces: the dump reads exactly
+/// like the capture it was made from (samples/made/make.py).
+#[test]
+fn a_dump_with_hyperlinked_file_names_reads_like_the_plain_dump() {
+    let linked = load("made/pyspy_dump_threads_hyperlinks.txt", &idle());
+    let plain = load("pyspy/dump_threads.txt", &idle());
+    assert_eq!(linked.folded_lines(), plain.folded_lines());
+    assert_eq!(linked.total(), 9, "one sample per thread");
+    for (stack, _) in linked.folded_lines() {
+        assert!(
+            !stack.contains("file://") && !stack.contains("8;"),
+            "{stack}"
+        );
+    }
+    assert!(linked.diagnostics.is_empty(), "{:?}", linked.diagnostics);
+}
