@@ -64,6 +64,35 @@ def hyperlinked_pytest_log():
     (HERE / "pytest_combined_hyperlinks.log").write_text("".join(out))
 
 
+def powershell_wrapped_log(width=80):
+    """An importtime log as Windows PowerShell 5.1 writes it for
+    `python -X importtime -c "import pandas" 2> importtime.log` in a console `width` columns
+    wide: UTF-16LE with a byte-order mark, CRLF, the first stderr line decorated as a
+    NativeCommandError record with its error block, and every line longer than the console
+    broken into pieces of exactly `width` characters (no row of the samples is longer than 120
+    columns, so 80, the classic console width, is used: 83 rows break)."""
+    rows = (SAMPLES / "importtime/single/py311_pandas.log").read_text().splitlines()
+    command = 'python -X importtime -c "import pandas" 2> importtime.log'
+    lines = [
+        "python : " + rows[0],
+        "At line:1 char:1",
+        "+ " + command,
+        "+ " + "~" * len(command),
+        "    + CategoryInfo          : NotSpecified: (import time: se...ported package:String) [], RemoteException",
+        "    + FullyQualifiedErrorId : NativeCommandError",
+        " ",
+    ] + rows[1:]
+    out = []
+    for line in lines:
+        while len(line) > width:
+            out.append(line[:width])
+            line = line[width:]
+        out.append(line)
+    text = "".join(line + "\r\n" for line in out)
+    (HERE / "powershell_wrapped80_pandas.log").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+
+
 if __name__ == "__main__":
     hyperlinked_dump()
     hyperlinked_pytest_log()
+    powershell_wrapped_log()
