@@ -117,8 +117,12 @@ pub fn scan(data: &[u8]) -> Wrapping {
         .unwrap_or(0);
     let (width, ambiguous) = if one_width && longest <= common {
         (Some(common), None)
-    } else {
+    } else if best >= 2 && best * 2 >= widths.len() {
         (None, Some(common))
+    } else {
+        // Rows followed by short words of other output (`pandas` then `city`, a name then
+        // `PASSED` in a pytest log), each at its own length: no console made these.
+        return Wrapping::default();
     };
     Wrapping {
         width,
@@ -212,6 +216,15 @@ mod tests {
         // `PASSED` could end a name: one such row alone is no wrapping. The traceback line
         // after the other row is no row's tail at all.
         assert_eq!(scan(mixed.as_bytes()), Wrapping::default());
+    }
+
+    /// From `pytest_combined.log`: two rows each followed by a word of pytest's output, at
+    /// lengths 44 and 57, were reported as wrapped.
+    #[test]
+    fn rows_followed_by_words_of_other_output_are_no_wrapping() {
+        let log = "import time:       763 |     283384 | pandas\ncity\nLima    19.0\n\
+                   import time:       132 |     102307 | sympy.physics.units\nPASSED\n";
+        assert_eq!(scan(log.as_bytes()), Wrapping::default());
     }
 
     #[test]
