@@ -74,19 +74,50 @@ fn completes(line: &[u8], next: &[u8]) -> bool {
     )
 }
 
+/// Whether some line that starts with the marker is followed by one that does not: the cheap
+/// test (one `memchr` per line) that spares a log of whole rows, the common case, the scan.
+fn may_be_wrapped(data: &[u8]) -> bool {
+    let mut previous_is_row = false;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
+        let line = &data[start..end];
+        start = end + 1;
+        let is_row = line.starts_with(MARKER);
+        if previous_is_row && !is_row && !line.trim_ascii().is_empty() {
+            return true;
+        }
+        previous_is_row = is_row;
+    }
+    false
+}
+
 /// Looks for rows broken over two lines and decides whether they can be rejoined. Costs one
 /// pass over the lines; a log whose rows are all whole gives the default (nothing found).
 pub fn scan(data: &[u8]) -> Wrapping {
+    if !may_be_wrapped(data) {
+        return Wrapping::default();
+    }
     let mut lengths: Vec<(u64, usize)> = Vec::new();
-    let mut previous: Option<Cow<'_, [u8]>> = None;
-    for (number, line) in text::lines(data) {
+    // Raw lines, cleaned only where a row is followed by another line: most are rows.
+    let body = data.strip_prefix(text::UTF8_BOM).unwrap_or(data);
+    let mut previous: Option<&[u8]> = None;
+    let mut start = 0;
+    let mut number = 0u64;
+    for end in memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())) {
+        let raw = &body[start..end];
+        start = end + 1;
+        number += 1;
+        let is_row = raw.starts_with(MARKER);
         if let Some(prev) = previous.take()
-            && completes(&prev, &line)
+            && !is_row
         {
-            lengths.push((number - 1, columns(&prev)));
+            let (prev, line) = (text::clean_line(prev), text::clean_line(raw));
+            if completes(&prev, &line) {
+                lengths.push((number - 1, columns(&prev)));
+            }
         }
-        if line.starts_with(MARKER) || text::find(&line, MARKER).is_some() {
-            previous = Some(line);
+        if is_row || text::find(raw, MARKER).is_some() {
+            previous = Some(raw);
         }
     }
     // One broken row alone is no pattern: a row followed by a short word (`PASSED`) looks
@@ -111,11 +142,13 @@ pub fn scan(data: &[u8]) -> Wrapping {
         }
     }
     let one_width = widths.first() == widths.last();
-    let longest = text::lines(data)
-        .map(|(_, line)| columns(&line))
-        .max()
-        .unwrap_or(0);
-    let (width, ambiguous) = if one_width && longest <= common {
+    // A second pass, only when the breaks agree: no line of a wrapped capture is longer.
+    let fits = || {
+        text::lines(data)
+            .map(|(_, line)| columns(&line))
+            .all(|n| n <= common)
+    };
+    let (width, ambiguous) = if one_width && fits() {
         (Some(common), None)
     } else if best >= 2 && best * 2 >= widths.len() {
         (None, Some(common))
