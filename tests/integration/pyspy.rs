@@ -775,6 +775,19 @@ fn short_file_names_are_coloured_by_their_top_level_module() {
         Category::Stdlib
     );
     assert_eq!(of(&dump, "main (spy_threads.py:77)"), Category::FirstParty);
+    // And for speedscope, whose frames carry the file apart from the name.
+    let speedscope = br#"{"$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": [{"name": "runtest", "file": "_pytest/python.py", "line": 1},
+                              {"name": "main", "file": "app.py", "line": 2}]},
+        "profiles": [{"type": "sampled", "name": "t", "unit": "none", "startValue": 0,
+                      "endValue": 1, "samples": [[1, 0]], "weights": [1]}]}"#;
+    let speedscope = categories(&parse_bytes(speedscope, None, &ParseOptions::default()).unwrap());
+    // (its label keeps the base name, as for any path not below a package directory)
+    assert_eq!(
+        of(&speedscope, "runtest (python.py:1)"),
+        Category::SitePackages
+    );
+    assert_eq!(of(&speedscope, "main (app.py:2)"), Category::FirstParty);
 }
 
 #[test]
