@@ -1,7 +1,7 @@
 //! The one decoding layer every input goes through, whole-file reads and `--tee` alike: gunzip
 //! when the bytes start with the gzip magic, stop past the size limit (counted after
-//! decompression, so a gzip bomb stops there), and turn UTF-16LE after an `FF FE` mark into
-//! UTF-8 (FORMATS.md §0). It is a [`Read`], so a caller can take the text in chunks as it comes
+//! decompression, so a gzip bomb stops there), and turn UTF-16 after a byte-order mark (`FF FE`
+//! little-endian, `FE FF` big-endian) into UTF-8 (FORMATS.md §0). It is a [`Read`], so a caller can take the text in chunks as it comes
 //! (`--tee` does, line by line) or all at once ([`super::read_all`]).
 
 use std::fmt;
@@ -58,13 +58,19 @@ pub fn decode<'r>(reader: impl Read + 'r, limit: u64) -> Result<Box<dyn Read + '
         limit,
     };
     let (head, limited) = peek2(limited).map_err(error)?;
-    Ok(if head == [0xFF, 0xFE] {
-        let mut utf16 = Utf16Le::new(limited);
-        // The mark itself is not text.
-        utf16.skip = 2;
-        Box::new(utf16)
-    } else {
-        Box::new(limited)
+    let order = match head[..] {
+        [0xFF, 0xFE] => Some(ByteOrder::Little),
+        [0xFE, 0xFF] => Some(ByteOrder::Big),
+        _ => None,
+    };
+    Ok(match order {
+        Some(order) => {
+            let mut utf16 = Utf16::new(limited, order);
+            // The mark itself is not text.
+            utf16.skip = 2;
+            Box::new(utf16)
+        }
+        None => Box::new(limited),
     })
 }
 
@@ -123,11 +129,38 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
-/// UTF-16LE to UTF-8, chunk by chunk (Windows PowerShell 5 writes redirected stderr this way,
-/// FORMATS.md §0); unpaired surrogates become U+FFFD and a lone last byte is dropped. A unit
-/// split between chunks, or a surrogate pair, waits for the next chunk.
-struct Utf16Le<R> {
+/// Which end of a UTF-16 code unit comes first, as the byte-order mark said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ByteOrder {
+    /// `FF FE`: what Windows PowerShell 5 writes for redirected stderr (FORMATS.md §0).
+    Little,
+    /// `FE FF`: `Out-File -Encoding BigEndianUnicode`, or an editor's "UTF-16 BE" save.
+    Big,
+}
+
+impl ByteOrder {
+    /// The unit's high byte within a two-byte pair: where a surrogate shows itself.
+    fn high(self) -> usize {
+        match self {
+            ByteOrder::Little => 1,
+            ByteOrder::Big => 0,
+        }
+    }
+
+    fn unit(self, pair: &[u8]) -> u16 {
+        match self {
+            ByteOrder::Little => u16::from_le_bytes([pair[0], pair[1]]),
+            ByteOrder::Big => u16::from_be_bytes([pair[0], pair[1]]),
+        }
+    }
+}
+
+/// UTF-16 (either byte order) to UTF-8, chunk by chunk; unpaired surrogates become U+FFFD and a
+/// lone last byte is dropped. A unit split between chunks, or a surrogate pair, waits for the
+/// next chunk.
+struct Utf16<R> {
     inner: R,
+    order: ByteOrder,
     /// Bytes of the input still to drop (the `FF FE` mark).
     skip: usize,
     /// Input bytes not decoded yet: an odd byte or a high surrogate at a chunk's end.
@@ -140,10 +173,11 @@ struct Utf16Le<R> {
     done: bool,
 }
 
-impl<R: Read> Utf16Le<R> {
-    fn new(inner: R) -> Self {
-        Utf16Le {
+impl<R: Read> Utf16<R> {
+    fn new(inner: R, order: ByteOrder) -> Self {
+        Utf16 {
             inner,
+            order,
             skip: 0,
             carry: Vec::new(),
             chunk: vec![0; 1 << 16],
@@ -170,14 +204,13 @@ impl<R: Read> Utf16Le<R> {
         let mut whole = bytes.len() / 2 * 2;
         if !eof {
             // Keep a trailing high surrogate for its partner in the next chunk.
-            if whole >= 2 && (0xD8..=0xDB).contains(&bytes[whole - 1]) {
+            if whole >= 2 && (0xD8..=0xDB).contains(&bytes[whole - 2 + self.order.high()]) {
                 whole -= 2;
             }
             self.carry = bytes[whole..].to_vec();
         }
-        let units = bytes[..whole]
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let order = self.order;
+        let units = bytes[..whole].chunks_exact(2).map(|c| order.unit(c));
         self.out.clear();
         self.out_at = 0;
         let mut utf8 = [0u8; 4];
@@ -190,7 +223,7 @@ impl<R: Read> Utf16Le<R> {
     }
 }
 
-impl<R: Read> Read for Utf16Le<R> {
+impl<R: Read> Read for Utf16<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.out_at == self.out.len() {
             if self.done {
@@ -239,6 +272,20 @@ mod tests {
         data.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
         // An unpaired high surrogate in the middle, and a lone last byte.
         data.extend([0x00, 0xD8, b'q', 0x00, b'!']);
+        let whole = "a😀é\u{FFFD}z\n\u{FFFD}q".as_bytes();
+        for step in 1..=7 {
+            let got = decoded(Trickle { data: &data, step }, u64::MAX).unwrap();
+            assert_eq!(got, whole, "step {step}");
+        }
+    }
+
+    #[test]
+    fn utf16_big_endian_split_anywhere_decodes_as_a_whole() {
+        let text = "a😀é\u{FFFD}z\n";
+        let mut data = vec![0xFE, 0xFF];
+        data.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        // An unpaired high surrogate in the middle, and a lone last byte.
+        data.extend([0xD8, 0x00, 0x00, b'q', b'!']);
         let whole = "a😀é\u{FFFD}z\n\u{FFFD}q".as_bytes();
         for step in 1..=7 {
             let got = decoded(Trickle { data: &data, step }, u64::MAX).unwrap();

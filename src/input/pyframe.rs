@@ -116,13 +116,11 @@ pub fn place_category(place: Place<'_>, first_party: &[String]) -> Option<Catego
 /// library, tests, or else installed.
 pub fn module_category(name: &str, first_party: &[String]) -> Category {
     let top = name.split('.').next().unwrap_or(name);
-    known_module(top, first_party).unwrap_or(
-        if top == "conftest" || top == "tests" || top == "test" || top.starts_with("test_") {
-            Category::FirstParty
-        } else {
-            Category::SitePackages
-        },
-    )
+    known_module(top, first_party).unwrap_or(if is_test_module(top) {
+        Category::FirstParty
+    } else {
+        Category::SitePackages
+    })
 }
 
 /// The category a top-level module name alone decides: `--first-party` first, then the stdlib.
@@ -260,8 +258,33 @@ pub fn category(name: &str, file: Option<&str>, opts: &ParseOptions) -> Category
     if is_absolute(file) {
         return Category::FirstParty;
     }
-    // py-spy's short form (`requests/api.py`, `threading.py`): the name says what it can.
-    known_module(top_package(file), &opts.first_party).unwrap_or(Category::FirstParty)
+    short_file_category(file, &opts.first_party)
+}
+
+/// The category of a file in py-spy's short form, which has no path left to tell where it
+/// lives: py-spy keeps a file's package directories (those holding an `__init__.py`) and drops
+/// everything above, so `_pytest/python.py` and `pluggy/_hooks.py` look like a project's own
+/// `app/models.py`. The top-level module name decides, as for an importtime row: the
+/// `--first-party` set, the stdlib list, test modules (`conftest`, `test_*`), then
+/// - a package (`top/...`): installed, third-party;
+/// - a lone file (`busy.py`): first-party. The script py-spy ran is one, and so is every
+///   module beside it; a single-file installed module (`typing_extensions.py`) cannot be told
+///   from them without `--full-filenames` or `--first-party`.
+pub fn short_file_category(file: &str, first_party: &[String]) -> Category {
+    let top = top_package(file);
+    if let Some(category) = known_module(top, first_party) {
+        return category;
+    }
+    if is_test_module(top) || !file.contains(['/', '\\']) {
+        Category::FirstParty
+    } else {
+        Category::SitePackages
+    }
+}
+
+/// `conftest`, `tests`, `test`, `test_*`: a test suite's modules, the user's own.
+fn is_test_module(top: &str) -> bool {
+    top == "conftest" || top == "tests" || top == "test" || top.starts_with("test_")
 }
 
 /// The category of a label already in py-spy's form.
@@ -325,7 +348,11 @@ mod tests {
             ("thread_run (libpython3.11.so.1.0)", Category::Native),
             ("EVP_digest_impl (_hashopenssl.c:524)", Category::Native),
             ("main (busy.py:20)", Category::FirstParty),
-            ("get (requests/api.py:73)", Category::FirstParty),
+            ("get (requests/api.py:73)", Category::SitePackages),
+            ("main (app\\views.py:3)", Category::SitePackages),
+            ("test_x (test_models.py:27)", Category::FirstParty),
+            ("test_x (tests/test_models.py:27)", Category::FirstParty),
+            ("f (json/decoder.py:1)", Category::Stdlib),
             (
                 "get (/v/lib/python3.11/site-packages/requests/api.py:73)",
                 Category::SitePackages,

@@ -157,10 +157,10 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         .iter()
         .map(|f| {
             let name = f.get("name").and_then(Value::as_str).unwrap_or("<unknown>");
-            let file = f
-                .get("file")
-                .and_then(Value::as_str)
-                .map(|p| pyframe::short_path(p, opts));
+            // The category is read from the whole path, as every other reader does: the short
+            // form has lost where the file lives.
+            let path = f.get("file").and_then(Value::as_str);
+            let file = path.map(|p| pyframe::short_path(p, opts));
             let line = f.get("line").and_then(Value::as_i64);
             let label = pyframe::sampled_label(name, file, line, opts);
             if folded::is_root_frame(&label) {
@@ -168,7 +168,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 pseudo.push(id);
                 return id;
             }
-            let category = pyframe::category(name, file, opts);
+            let category = pyframe::category(name, path, opts);
             profile.frames.intern(&label, category)
         })
         .collect();

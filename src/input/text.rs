@@ -1,5 +1,6 @@
 //! Text hygiene shared by every text format (FORMATS.md §0): split on `\n`, drop one trailing
-//! `\r`, strip a UTF-8 BOM on the first line and ANSI SGR escapes. Lines are byte slices, so
+//! `\r`, strip a UTF-8 BOM on the first line and terminal escape sequences (colours,
+//! hyperlinks: every ECMA-48 kind, one walk that [`raw_offset`] shares). Lines are byte slices, so
 //! invalid UTF-8 never stops a parser; each parser decodes the parts it keeps, lossily.
 
 use std::borrow::Cow;
@@ -25,23 +26,23 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, Cow<'_, [u8]>)> + '_ {
     })
 }
 
-/// Drops one trailing `\r` and ANSI escapes; borrows when there is nothing to remove.
+/// Drops one trailing `\r` and escape sequences; borrows when there is nothing to remove.
 pub fn clean_line(line: &[u8]) -> Cow<'_, [u8]> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if memchr(0x1B, line).is_none() {
+    if memchr(ESC, line).is_none() {
         Cow::Borrowed(line)
     } else {
         Cow::Owned(strip_ansi(line))
     }
 }
 
-/// Removes CSI escape sequences (`ESC [ params final`), of which SGR colours are the common
-/// case, and any other lone `ESC x` pair.
+/// Removes every ECMA-48 escape sequence (see [`escape_end`]): SGR colours, OSC 8 hyperlinks
+/// that terminals, pytest plugins and rich write around file names, and the rest.
 fn strip_ansi(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
     while i < line.len() {
-        if line[i] != 0x1B {
+        if line[i] != ESC {
             out.push(line[i]);
             i += 1;
             continue;
@@ -51,26 +52,66 @@ fn strip_ansi(line: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The index just past the escape sequence that starts with the `ESC` at `i`: a CSI sequence
-/// (`ESC [ params final`) or any other `ESC x` pair.
-fn escape_end(line: &[u8], mut i: usize) -> usize {
-    i += 1;
-    if line.get(i) == Some(&b'[') {
-        i += 1;
-        while i < line.len() && !(0x40..=0x7E).contains(&line[i]) {
-            i += 1;
+const ESC: u8 = 0x1B;
+const BEL: u8 = 0x07;
+
+/// The index just past the escape sequence that starts with the `ESC` at `i`, by the kinds of
+/// ECMA-48 (7-bit forms only: in UTF-8 text the 8-bit C1 bytes are parts of characters):
+///
+/// - CSI, `ESC [`, parameter bytes `0x30..=0x3F`, intermediates `0x20..=0x2F`, one final byte
+///   `0x40..=0x7E` (colours: `ESC [ 1 ; 32 m`);
+/// - control strings, ended by ST (`ESC \`): OSC `ESC ]` (also ended by BEL, as xterm and
+///   every terminal accept: OSC 8 hyperlinks `ESC ] 8 ; ; URL ST text ESC ] 8 ; ; ST`), DCS
+///   `ESC P`, SOS `ESC X`, PM `ESC ^`, APC `ESC _`;
+/// - nF escapes, intermediates `0x20..=0x2F` then a final byte (`ESC ( B` selects a charset);
+/// - any other `ESC x` pair (`ESC =`, `ESC 7`).
+///
+/// A sequence cut off by the end of the line ends there: a line holds no text after an
+/// unterminated string, as a terminal would show none.
+fn escape_end(line: &[u8], i: usize) -> usize {
+    let end = line.len();
+    let Some(&kind) = line.get(i + 1) else {
+        return end;
+    };
+    let mut j = i + 2;
+    match kind {
+        b'[' => {
+            while j < end && (0x20..=0x3F).contains(&line[j]) {
+                j += 1;
+            }
+            // The final byte; a malformed sequence ends at the byte that broke it, kept.
+            if j < end && (0x40..=0x7E).contains(&line[j]) {
+                j += 1;
+            }
+            j
         }
+        b']' | b'P' | b'X' | b'^' | b'_' => {
+            while j < end {
+                match line[j] {
+                    BEL if kind == b']' => return j + 1,
+                    ESC if line.get(j + 1) == Some(&b'\\') => return j + 2,
+                    _ => j += 1,
+                }
+            }
+            end
+        }
+        0x20..=0x2F => {
+            while j < end && (0x20..=0x2F).contains(&line[j]) {
+                j += 1;
+            }
+            (j + 1).min(end)
+        }
+        _ => j,
     }
-    i + 1 // the final byte of the sequence
 }
 
-/// The offset in `line` of the byte that [`clean_line`] puts at `cleaned`: the ANSI escapes
-/// before it are counted back in. `line.len()` when the cleaned line is shorter.
+/// The offset in `line` of the byte that [`clean_line`] puts at `cleaned`: the escape
+/// sequences before it are counted back in (`--tee` cuts the raw line there). `line.len()` when the cleaned line is shorter.
 pub fn raw_offset(line: &[u8], cleaned: usize) -> usize {
     let mut kept = 0;
     let mut i = 0;
     while i < line.len() {
-        if line[i] != 0x1B {
+        if line[i] != ESC {
             if kept == cleaned {
                 return i;
             }
@@ -137,12 +178,51 @@ mod tests {
 
     #[test]
     fn cleaned_offsets_map_back_past_colour_codes() {
-        let line = b"\x1b[1mab\x1b[0mcd\x1bXe";
+        let line = b"\x1b[1mab\x1b[0mcd\x1b=e";
         assert_eq!(clean_line(line).as_ref(), b"abcde");
         for (cleaned, raw) in [(0, 4), (1, 5), (2, 10), (3, 11), (4, 14), (5, 15)] {
             assert_eq!(raw_offset(line, cleaned), raw, "{cleaned}");
         }
         assert_eq!(raw_offset(b"plain", 3), 3);
+    }
+
+    /// OSC 8 hyperlinks leaked into frames as `8;<empty>;file:///a.py` once the `ESC ]` pair was
+    /// dropped: the whole string goes, ended by ST or BEL.
+    #[test]
+    fn osc_hyperlinks_are_stripped_whole() {
+        let st = b"at \x1b]8;;file:///a.py\x1b\\a.py\x1b]8;;\x1b\\:3";
+        assert_eq!(clean_line(st).as_ref(), b"at a.py:3");
+        let bel = b"at \x1b]8;id=1;file:///a.py\x07a.py\x1b]8;;\x07:3";
+        assert_eq!(clean_line(bel).as_ref(), b"at a.py:3");
+        // The `a` of `a.py` is cleaned byte 3; raw, it comes after the whole opening string.
+        assert_eq!(raw_offset(st, 3), 22);
+        assert_eq!(raw_offset(bel, 3), 25);
+        assert_eq!(raw_offset(st, 7), st.len() - 2);
+    }
+
+    #[test]
+    fn every_ecma48_escape_kind_is_stripped() {
+        for (raw, clean) in [
+            (&b"a\x1bP1$r0m\x1b\\b"[..], &b"ab"[..]), // DCS
+            (b"a\x1b_apc\x07still\x1b\\b", b"ab"),    // APC: BEL does not end it
+            (b"a\x1b^pm\x1b\\b", b"ab"),              // PM
+            (b"a\x1bXsos\x1b\\b", b"ab"),             // SOS
+            (b"a\x1b(Bb\x1b)0c", b"abc"),             // nF: charset selection
+            (b"a\x1b7b\x1b8c\x1b=d", b"abcd"),        // two-byte escapes
+            (b"a\x1b[?25lb\x1b[2 qc", b"abc"),        // private CSI, with an intermediate
+            (b"a\x1b[12\xC3\xA9", b"a\xC3\xA9"),      // a broken CSI keeps what broke it
+            (b"a\x1b]8;;file:///cut", b"a"),          // unterminated: to the line's end
+            (b"a\x1b", b"a"),
+            (b"a\x1b[", b"a"),
+            (b"a\x1b(", b"a"),
+        ] {
+            assert_eq!(
+                clean_line(raw).as_ref(),
+                clean,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 
     #[test]

@@ -149,6 +149,44 @@ fn tee_passes_pytest_output_through_and_writes_the_graph() {
     assert_eq!(out.stdout, expected);
 }
 
+/// `--tee` cuts a row out from its marker, counted in the raw line: hyperlinks before a
+/// mid-line row (`<link>tests/test_data.py</link>::test_x import time: …`) stay in the copy
+/// whole, and the graph is the one drawn from the same log without `--tee`.
+#[test]
+fn tee_keeps_hyperlinks_before_a_mid_line_row_whole() {
+    let input = fs::read(repo("samples/made/pytest_combined_hyperlinks.log")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("g.folded");
+    let out = run(
+        &["--tee", "-q", "-o", graph.to_str().unwrap()],
+        input.clone(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut expected = Vec::new();
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        let marker = b"import time:";
+        match line.windows(marker.len()).rposition(|w| w == marker) {
+            Some(at) => expected.extend_from_slice(&line[..at]),
+            None => expected.extend_from_slice(line),
+        }
+    }
+    assert_eq!(out.stdout, expected);
+    let teed = stdout(&out);
+    assert!(
+        teed.contains("\x1b]8;;\x1b\\::test_pandas_groupby "),
+        "the link is kept whole"
+    );
+    let plain = run(
+        &[
+            "-f",
+            "folded",
+            "samples/importtime/pytest/pytest_combined.log",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(fs::read(&graph).unwrap(), plain.stdout);
+}
+
 /// `--tee` used to read raw bytes: a `.gz` or UTF-16 log exited 2 and dumped the undecoded
 /// bytes to stdout. It now reads through the same decoding layer as every input: the graph is
 /// the one drawn without `--tee`, and what passes through is the decoded text.
@@ -161,6 +199,9 @@ fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
     let gzipped = gz.finish().unwrap();
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    // Big-endian with its mark (`Out-File -Encoding BigEndianUnicode`) was "binary data".
+    let mut utf16be = vec![0xFE, 0xFF];
+    utf16be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
     let dir = tempfile::tempdir().unwrap();
     let expected_graph = run(&["-f", "folded", "-"], plain.clone());
     assert!(
@@ -172,7 +213,7 @@ fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
     let plain_tee = run(&["--tee", "-q", "-o", plain_graph.to_str().unwrap()], plain);
     assert!(plain_tee.status.success(), "{}", stderr(&plain_tee));
     assert_eq!(fs::read(&plain_graph).unwrap(), expected_graph.stdout);
-    for (name, input) in [("gz", gzipped), ("utf16", utf16)] {
+    for (name, input) in [("gz", gzipped), ("utf16", utf16), ("utf16be", utf16be)] {
         let graph = dir.path().join(format!("{name}.folded"));
         let out = run(&["--tee", "-q", "-o", graph.to_str().unwrap()], input);
         assert!(out.status.success(), "{name}: {}", stderr(&out));

@@ -24,6 +24,7 @@ const SAMPLES: &[(&str, Format)] = &[
     ("pyspy/record_busy_raw.txt", Format::Folded),
     ("pyspy/record_subprocesses_raw.txt", Format::Folded),
     ("pyspy/record_threads_raw.txt", Format::Folded),
+    ("made/pyspy_dump_threads_hyperlinks.txt", Format::Pyspy),
     ("formats/pyspy-dump-fullfilenames.txt", Format::Pyspy),
     ("formats/pyspy-dump-json-locals.json", Format::Pyspy),
     ("formats/pyspy-dump-json.json", Format::Pyspy),
@@ -556,10 +557,12 @@ fn other_inputs_are_not_claimed_by_the_sampling_readers() {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            // Other producers' files have their own tests (tests/producers.rs).
+            // Other producers' files have their own tests (producers.rs); the pytest recording
+            // is read by `short_file_names_are_coloured_by_their_top_level_module`.
             if SAMPLES.iter().any(|(p, _)| *p == rel)
                 || rel == "tachyon/py315_jsonl.jsonl"
                 || rel.starts_with("producers/")
+                || rel == "pyspy/record_pytest_raw.txt"
             {
                 continue;
             }
@@ -706,6 +709,87 @@ fn frames_get_categories_for_colouring() {
     );
 }
 
+/// py-spy's default short file names (`_pytest/python.py`, `pluggy/_hooks.py`) coloured every
+/// installed package first-party; only `--full-filenames` coloured right. Without a path the
+/// top-level module name decides: stdlib, `--first-party`, test modules, else a package is
+/// third-party. A real `py-spy record -f raw` of a pytest run.
+#[test]
+fn short_file_names_are_coloured_by_their_top_level_module() {
+    use importflame::model::Category;
+    let categories = |p: &Profile| -> BTreeMap<String, Category> {
+        (0..p.frames.len() as u32)
+            .map(|id| (p.frames.name(id).to_string(), p.frames.category(id)))
+            .collect()
+    };
+    let of = |all: &BTreeMap<String, Category>, label: &str| {
+        *all.get(label).unwrap_or_else(|| panic!("no frame {label}"))
+    };
+    let plain = categories(&load(
+        "pyspy/record_pytest_raw.txt",
+        &ParseOptions::default(),
+    ));
+    for (label, expected) in [
+        (
+            "Function.runtest (_pytest/python.py)",
+            Category::SitePackages,
+        ),
+        (
+            "HookCaller.__call__ (pluggy/_caller.py)",
+            Category::SitePackages,
+        ),
+        ("<module> (pytest/__main__.py)", Category::SitePackages),
+        (
+            "test_symbolic_lazy_import (test_models.py)",
+            Category::FirstParty,
+        ),
+        ("_run_code (<frozen runpy>)", Category::Stdlib),
+    ] {
+        assert_eq!(of(&plain, label), expected, "{label}");
+    }
+    let by_top = |all: &BTreeMap<String, Category>, top: &str| -> Vec<Category> {
+        let mut seen: Vec<Category> = all
+            .iter()
+            .filter(|(label, _)| label.contains(&format!(" ({top}/")))
+            .map(|(_, c)| *c)
+            .collect();
+        seen.dedup();
+        seen
+    };
+    for top in ["_pytest", "pluggy", "sympy", "pandas", "numpy", "rich"] {
+        assert_eq!(by_top(&plain, top), [Category::SitePackages], "{top}");
+    }
+    for top in ["importlib", "re", "asyncio"] {
+        assert_eq!(by_top(&plain, top), [Category::Stdlib], "{top}");
+    }
+    let mine = ParseOptions {
+        first_party: vec!["sympy".into()],
+        ..ParseOptions::default()
+    };
+    let mine = categories(&load("pyspy/record_pytest_raw.txt", &mine));
+    assert_eq!(by_top(&mine, "sympy"), [Category::FirstParty]);
+    assert_eq!(by_top(&mine, "pluggy"), [Category::SitePackages]);
+    // The same rule for a dump: the stdlib's `concurrent/futures/_base.py` and the script.
+    let dump = categories(&load("pyspy/dump_threads.txt", &idle()));
+    assert_eq!(
+        of(&dump, "Future.result (concurrent/futures/_base.py)"),
+        Category::Stdlib
+    );
+    assert_eq!(of(&dump, "main (spy_threads.py)"), Category::FirstParty);
+    // And for speedscope, whose frames carry the file apart from the name.
+    let speedscope = br#"{"$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": [{"name": "runtest", "file": "_pytest/python.py", "line": 1},
+                              {"name": "main", "file": "app.py", "line": 2}]},
+        "profiles": [{"type": "sampled", "name": "t", "unit": "none", "startValue": 0,
+                      "endValue": 1, "samples": [[1, 0]], "weights": [1]}]}"#;
+    let speedscope = categories(&parse_bytes(speedscope, None, &ParseOptions::default()).unwrap());
+    // (its label keeps the base name, as for any path not below a package directory)
+    assert_eq!(
+        of(&speedscope, "runtest (python.py)"),
+        Category::SitePackages
+    );
+    assert_eq!(of(&speedscope, "main (app.py)"), Category::FirstParty);
+}
+
 #[test]
 fn several_3_15_dumps_are_several_samples() {
     let one = read("tachyon/py315_dump.txt");
@@ -715,4 +799,22 @@ fn several_3_15_dumps_are_several_samples() {
     let double = parse_bytes(&two, None, &idle()).unwrap();
     assert_eq!(double.total(), 2 * single.total());
     assert_eq!(double.folded_lines().len(), single.folded_lines().len());
+}
+
+/// OSC 8 hyperlinks around file names (a terminal or wrapper that links them; both the ST
+/// and the BEL ending) leaked into frames as `8;;file:///…` pieces: the dump reads exactly
+/// like the capture it was made from (samples/made/make.py).
+#[test]
+fn a_dump_with_hyperlinked_file_names_reads_like_the_plain_dump() {
+    let linked = load("made/pyspy_dump_threads_hyperlinks.txt", &idle());
+    let plain = load("pyspy/dump_threads.txt", &idle());
+    assert_eq!(linked.folded_lines(), plain.folded_lines());
+    assert_eq!(linked.total(), 9, "one sample per thread");
+    for (stack, _) in linked.folded_lines() {
+        assert!(
+            !stack.contains("file://") && !stack.contains("8;"),
+            "{stack}"
+        );
+    }
+    assert!(linked.diagnostics.is_empty(), "{:?}", linked.diagnostics);
 }

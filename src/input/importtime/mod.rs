@@ -26,8 +26,10 @@
 mod failures;
 mod row;
 mod tree;
+mod unwrap;
 
-use crate::error::Result;
+use crate::diagnostics::IssueKind;
+use crate::error::{Error, Position, Result};
 use crate::model::Profile;
 
 use super::ParseOptions;
@@ -40,6 +42,7 @@ pub use tree::UNFINISHED;
 /// True when some line of `data` is an importtime header or row.
 pub fn sniff(data: &[u8]) -> bool {
     let mut from = 0;
+    let mut tried_wrap = false;
     while let Some(i) = find(&data[from..], MARKER) {
         let start = from + i;
         let end = data[start..]
@@ -47,11 +50,18 @@ pub fn sniff(data: &[u8]) -> bool {
             .position(|&b| b == b'\n')
             .map_or(data.len(), |j| start + j);
         let line = text::clean_line(&data[start..end]);
-        if matches!(
-            parse_row(&line),
-            Some((_, Row::Header | Row::Timed { .. } | Row::Cached { .. }))
-        ) {
-            return true;
+        match parse_row(&line) {
+            Some((_, Row::Header | Row::Timed { .. } | Row::Cached { .. })) => return true,
+            // A row broken at a narrow console's width: whole once joined to the next line.
+            // Tried once, on the next 64 KiB, so a file of damaged lines stays linear.
+            Some((_, Row::Malformed)) if !tried_wrap => {
+                tried_wrap = true;
+                let window = &data[start..data.len().min(start + (1 << 16))];
+                if unwrap::scan(window).width.is_some() {
+                    return true;
+                }
+            }
+            _ => {}
         }
         from = end.min(data.len());
         if from >= data.len() {
@@ -61,14 +71,60 @@ pub fn sniff(data: &[u8]) -> bool {
     false
 }
 
-/// Parses a whole log into a profile with one report per header.
+const REJOINED: IssueKind = IssueKind {
+    id: "importtime.wrapped-rejoined",
+    one: "row broken over several lines at the console width (Windows PowerShell) rejoined",
+    many: "rows broken over several lines at the console width (Windows PowerShell) rejoined",
+};
+const WRAPPED: IssueKind = IssueKind {
+    id: "importtime.wrapped",
+    one: "row that looks broken at the console width (Windows PowerShell) but was not rejoined, \
+          since the breaks are not all at one width",
+    many: "rows that look broken at the console width (Windows PowerShell) but were not \
+           rejoined, since the breaks are not all at one width",
+};
+
+/// Parses a whole log into a profile with one report per header. Rows that a console broken
+/// over several lines are rejoined first when that is unambiguous ([`unwrap`]).
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let failed_names = failures::failure_messages(data);
     let mut builder = tree::Builder::new(opts, failed_names);
-    for (number, line) in text::lines(data) {
-        builder.line(line, number);
+    let wrapping = unwrap::scan(data);
+    match wrapping.width {
+        Some(width) => unwrap::lines(data, width).for_each(|(n, line)| builder.line(line, n)),
+        None => text::lines(data).for_each(|(n, line)| builder.line(line, n)),
     }
-    builder.finish()
+    let first = Some(Position::Line(wrapping.first));
+    match builder.finish() {
+        Ok(mut profile) => {
+            if let Some(width) = wrapping.width {
+                profile
+                    .diagnostics
+                    .note_many(REJOINED, wrapping.count, first);
+                profile.facts.insert("wrapped_at_columns", width as u64);
+            } else if let Some(width) = wrapping.ambiguous {
+                profile
+                    .diagnostics
+                    .note_many(WRAPPED, wrapping.count, first);
+                profile.facts.insert("wrapped_at_columns", width as u64);
+            }
+            Ok(profile)
+        }
+        Err(_) if wrapping.ambiguous.is_some() => Err(Error::no_data(wrapped_advice(&wrapping))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The message for a log with no whole row whose lines look wrapped.
+fn wrapped_advice(wrapping: &unwrap::Wrapping) -> String {
+    format!(
+        "no whole \"import time:\" rows: the lines look wrapped at {} columns (Windows \
+         PowerShell breaks redirected stderr at the console width), first at line {}, and the \
+         breaks are not all at one width, so they were not rejoined; capture without \
+         PowerShell's wrapping, e.g. `cmd /c \"python -X importtime ... 2> importtime.log\"`",
+        wrapping.ambiguous.unwrap_or(0),
+        wrapping.first
+    )
 }
 
 #[cfg(test)]

@@ -42,10 +42,24 @@ pub fn parse_row(line: &[u8]) -> Option<(usize, Row<'_>)> {
         // The common case; a second marker later on the line is still taken (§1.8).
         rfind(&line[MARKER.len()..], MARKER).map_or(0, |i| i + MARKER.len())
     } else {
-        rfind(line, MARKER)?
+        let at = rfind(line, MARKER)?;
+        if is_powershell_record(&line[..at]) {
+            return None;
+        }
+        at
     };
     let rest = &line[at + MARKER.len()..];
     Some((at, classify(rest)))
+}
+
+/// Windows PowerShell 5 reports the first stderr line of a native command as an error record
+/// (FORMATS.md §0): `python : import time: self [us] | …` (a header found mid-line, as usual),
+/// then a block whose `    + CategoryInfo          : NotSpecified: (import time: se...ported
+/// package:String) [], RemoteException` line quotes the row cut short. That quote is no row.
+fn is_powershell_record(before_marker: &[u8]) -> bool {
+    before_marker
+        .trim_ascii_start()
+        .starts_with(b"+ CategoryInfo")
 }
 
 fn classify(rest: &[u8]) -> Row<'_> {
