@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::{Error, Result};
 use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
-use crate::limits::{Budget, Threshold, parse_budget, parse_fail_on, parse_threshold};
+use crate::limits::{Budget, FailOn, Threshold, parse_budget, parse_fail_on, parse_threshold};
 use crate::render::{OutputFormat, SvgOptions};
 use crate::{Command, Config};
 
@@ -52,9 +52,11 @@ pub struct DiffArgs {
     pub before: PathBuf,
     /// The profile after the change.
     pub after: PathBuf,
-    /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms.
-    #[arg(long, value_name = "regression=LIMIT", value_parser = parse_fail_on)]
-    pub fail_on: Option<Threshold>,
+    /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms;
+    /// significant-regression=10% also needs the change to be larger than the run-to-run
+    /// noise (several runs per side; the runs of the two sides do not overlap).
+    #[arg(long, value_name = "[significant-]regression=LIMIT", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
     /// Common options.
     #[command(flatten)]
     pub common: RenderArgs,
