@@ -238,7 +238,10 @@ fn budget_names<'a>(combined: &'a Combined<'_>) -> Vec<String> {
         .flat_map(|frame| {
             let function = identity::parts(frame.0);
             let function = function.file.map(|_| function.name.to_string());
-            module_frame(frame).map(|m| m.into_owned()).into_iter().chain(function)
+            module_frame(frame)
+                .map(|m| m.into_owned())
+                .into_iter()
+                .chain(function)
         })
         .collect();
     names.sort_unstable();
@@ -377,9 +380,15 @@ mod tests {
 
     #[test]
     fn a_module_budget_on_pstats_measures_the_module_frame_of_its_file() {
-        assert!(is_target(("<module> (shop/report.py:1)", None), "shop.report"));
+        assert!(is_target(
+            ("<module> (shop/report.py:1)", None),
+            "shop.report"
+        ));
         assert!(is_target(("<module> (shop/__init__.py:1)", None), "shop"));
-        assert!(!is_target(("render (shop/report.py:12)", None), "shop.report"));
+        assert!(!is_target(
+            ("render (shop/report.py:12)", None),
+            "shop.report"
+        ));
         assert!(!is_target(("<module> (shop/report.py:1)", None), "shop"));
     }
 
@@ -387,7 +396,10 @@ mod tests {
     fn forbidding_a_module_covers_its_submodules() {
         assert!(is_import_of(("pandas", None), "pandas"));
         assert!(is_import_of(("pandas.core.frame", None), "pandas"));
-        assert!(is_import_of(("concat (pandas/core/reshape/concat.py:9)", None), "pandas"));
+        assert!(is_import_of(
+            ("concat (pandas/core/reshape/concat.py:9)", None),
+            "pandas"
+        ));
         let (label, mark, module) = marked(Mark::Untimed, "pandas");
         assert!(is_import_of((&label, Some((mark, module))), "pandas"));
         assert!(!is_import_of(("pandasx", None), "pandas"));

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::fold::{FoldOptions, RunsMode};
@@ -39,13 +39,14 @@ pub struct Cli {
 /// The CI commands.
 #[derive(Subcommand, Debug)]
 pub enum Sub {
-    /// Differential flame graph of AFTER against BEFORE, and what changed.
+    /// Compare BEFORE with AFTER: a graph of both sides' stacks coloured by the change, and
+    /// what appeared, disappeared, grew, shrank and moved.
     Diff(DiffArgs),
     /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
     Check(CheckArgs),
 }
 
-/// `importflame diff`.
+/// `importflame diff`: only the options a comparison uses.
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// The profile before the change (several runs in it are combined, see --runs).
@@ -54,36 +55,104 @@ pub struct DiffArgs {
     pub after: PathBuf,
     /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms;
     /// significant-regression=10% also needs the change to be larger than the run-to-run
-    /// noise (several runs per side; the runs of the two sides do not overlap).
+    /// noise (several runs per side whose totals do not overlap).
     #[arg(long, value_name = "[significant-]regression=LIMIT", value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
-    /// Common options.
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output: the comparison graph (svg), both sides' stacks `STACK BEFORE AFTER` (folded),
+    /// or the full report (text, markdown, json) [default: from the -o extension, else svg].
+    #[arg(short, long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Rows per list of the report (appeared, disappeared, grew, shrank, moved).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub top: usize,
+    /// Graph options.
     #[command(flatten)]
-    pub common: RenderArgs,
+    pub graph: GraphArgs,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
-/// `importflame check`.
+/// `importflame check`: only the options a gate uses.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Input files; `-` or nothing reads stdin.
+    /// Input files; `-` or nothing reads stdin. Their reports are the runs measured.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Time budget NAME=TIME: `total=400ms` for the whole report, `numpy=80ms` for a module's
-    /// cumulative time; repeatable.
-    #[arg(long = "budget", value_name = "NAME=TIME", value_parser = parse_budget)]
+    /// Budget NAME=LIMIT: `total=400ms` for the whole report, `numpy=80ms` for a module's
+    /// cumulative time (pstats: its `<module>` frame), `main=1s` for a function's,
+    /// `_is_prime=20%` for a share of the total; a name in no frame is an error; repeatable.
+    #[arg(long = "budget", value_name = "NAME=LIMIT", value_parser = parse_budget)]
     pub budgets: Vec<Budget>,
     /// Fail when MODULE or any submodule is imported at all; repeatable.
     #[arg(long, value_name = "MODULE")]
     pub forbid: Vec<String>,
-    /// Compare the total with this earlier profile.
+    /// Compare the total with this earlier profile (its runs combined the same way).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Largest allowed growth over --baseline: 10% or 50ms.
     #[arg(long, value_name = "LIMIT", value_parser = parse_threshold, default_value = "10%")]
     pub max_regression: Threshold,
-    /// Common options.
+    /// Write to FILE (atomically) instead of stdout; `.md` and `.json` pick the format.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Format of the verdict table [default: from the -o extension, else text].
+    #[arg(short, long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Input options.
     #[command(flatten)]
-    pub common: RenderArgs,
+    pub input: InputArgs,
+}
+
+/// What `diff` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The comparison graph: both sides' stacks, coloured by the change.
+    Svg,
+    /// Both sides' stacks, `STACK BEFORE AFTER` per line.
+    Folded,
+    /// The full report as JSON.
+    Json,
+    /// The full report for the terminal.
+    Text,
+    /// The full report as GitHub-flavoured Markdown.
+    Markdown,
+}
+
+impl From<DiffFormat> for OutputFormat {
+    fn from(f: DiffFormat) -> OutputFormat {
+        match f {
+            DiffFormat::Svg => OutputFormat::Svg,
+            DiffFormat::Folded => OutputFormat::Folded,
+            DiffFormat::Json => OutputFormat::Json,
+            DiffFormat::Text => OutputFormat::Text,
+            DiffFormat::Markdown => OutputFormat::Markdown,
+        }
+    }
+}
+
+/// What `check` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// The verdict table for the terminal.
+    Text,
+    /// The verdict table as GitHub-flavoured Markdown.
+    Markdown,
+    /// The verdicts as JSON.
+    Json,
+}
+
+impl From<CheckFormat> for OutputFormat {
+    fn from(f: CheckFormat) -> OutputFormat {
+        match f {
+            CheckFormat::Text => OutputFormat::Text,
+            CheckFormat::Markdown => OutputFormat::Markdown,
+            CheckFormat::Json => OutputFormat::Json,
+        }
+    }
 }
 
 /// Options of the render command.
@@ -97,13 +166,71 @@ pub struct RenderArgs {
     #[arg(short, long, value_enum)]
     pub format: Option<OutputFormat>,
 
-    /// Input format, instead of detecting it from the content.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<Format>,
-
     /// Copy every input line that is not an import-time row to stdout (needs -o).
     #[arg(long)]
     pub tee: bool,
+
+    /// Flame chart: x is time in import order instead of merged and sorted by name.
+    #[arg(long)]
+    pub flamechart: bool,
+
+    /// Rows in the text and markdown tables.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub top: usize,
+
+    /// Graph options.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How a graph looks (render and diff).
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Icicle graph: roots at the top.
+    #[arg(long)]
+    pub inverted: bool,
+
+    /// Title of the graph [default: what it shows, e.g. total import time].
+    #[arg(long)]
+    pub title: Option<String>,
+
+    /// Subtitle of the graph [default: input names and a count of repairs; diff: how to read
+    /// it].
+    #[arg(long)]
+    pub subtitle: Option<String>,
+
+    /// Width of the SVG in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
+    pub width: usize,
+
+    /// Leave out frames narrower than this percent of the total width (inferno's minwidth).
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.1)]
+    pub min_width: f64,
+}
+
+impl Default for GraphArgs {
+    /// The defaults of the options (for `check`, which draws no graph).
+    fn default() -> Self {
+        GraphArgs {
+            inverted: false,
+            title: None,
+            subtitle: None,
+            width: 1200,
+            min_width: 0.1,
+        }
+    }
+}
+
+/// How inputs are read and combined (every command).
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Input format, instead of detecting it from the content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<Format>,
 
     /// Silence warnings about skipped, repaired or guessed rows (errors still print).
     #[arg(short, long)]
@@ -113,8 +240,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub merge: bool,
 
-    /// Treat the reports of a log as repeated runs and combine them per stack
-    /// [default: none for graphs, median for diff and check].
+    /// Treat the reports of a log as repeated runs and combine them; the total is then the
+    /// median (min, mean, sum) of the run totals [default: none for graphs, median for diff
+    /// and check].
     #[arg(long, value_enum, value_name = "HOW")]
     pub runs: Option<RunsMode>,
 
@@ -142,34 +270,6 @@ pub struct RenderArgs {
     /// Top-level package to colour as your own code; repeatable.
     #[arg(long, value_name = "PACKAGE")]
     pub first_party: Vec<String>,
-
-    /// Flame chart: x is time in import order instead of merged and sorted by name.
-    #[arg(long)]
-    pub flamechart: bool,
-
-    /// Icicle graph: roots at the top.
-    #[arg(long)]
-    pub inverted: bool,
-
-    /// Title of the graph [default: what it shows, e.g. total import time].
-    #[arg(long)]
-    pub title: Option<String>,
-
-    /// Subtitle of the graph [default: input names and a count of repairs].
-    #[arg(long)]
-    pub subtitle: Option<String>,
-
-    /// Width of the SVG in pixels.
-    #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
-    pub width: usize,
-
-    /// Leave out frames narrower than this percent of the total width (inferno's minwidth).
-    #[arg(long, value_name = "PERCENT", default_value_t = 0.1)]
-    pub min_width: f64,
-
-    /// Rows in the text and markdown tables.
-    #[arg(long, value_name = "N", default_value_t = 25)]
-    pub top: usize,
 
     /// Worker threads for folding [default: one per core, or RAYON_NUM_THREADS].
     #[arg(short, long = "jobs", visible_alias = "threads", value_name = "N")]
@@ -229,10 +329,19 @@ impl Cli {
             None => build(Command::Render, sources(&self.inputs), self.render, None),
             Some(Sub::Diff(d)) => {
                 let inputs = sources(&[d.before, d.after]);
+                let render = RenderArgs {
+                    output: d.output,
+                    format: d.format.map(OutputFormat::from),
+                    tee: false,
+                    flamechart: false,
+                    top: d.top,
+                    graph: d.graph,
+                    input: d.input,
+                };
                 let config = build(
                     Command::Diff { fail_on: d.fail_on },
                     inputs,
-                    d.common,
+                    render,
                     Some(RunsMode::Median),
                 )?;
                 if config.format == OutputFormat::Speedscope {
@@ -249,17 +358,25 @@ impl Cli {
                     baseline: c.baseline.map(|p| sources(&[p]).remove(0)),
                     max_regression: c.max_regression,
                 };
-                let mut common = c.common;
-                if common.format.is_none()
-                    && common
-                        .output
+                let mut format = c.format.map(OutputFormat::from);
+                if format.is_none()
+                    && c.output
                         .as_deref()
                         .and_then(OutputFormat::from_extension)
                         .is_none()
                 {
-                    common.format = Some(OutputFormat::Text);
+                    format = Some(OutputFormat::Text);
                 }
-                let config = build(command, sources(&c.inputs), common, Some(RunsMode::Median))?;
+                let render = RenderArgs {
+                    output: c.output,
+                    format,
+                    tee: false,
+                    flamechart: false,
+                    top: 25,
+                    graph: GraphArgs::default(),
+                    input: c.input,
+                };
+                let config = build(command, sources(&c.inputs), render, Some(RunsMode::Median))?;
                 if !matches!(
                     config.format,
                     OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Json
@@ -289,19 +406,28 @@ impl Cli {
 fn build(
     command: Command,
     inputs: Vec<Source>,
-    r: RenderArgs,
+    render: RenderArgs,
     default_runs: Option<RunsMode>,
 ) -> Result<Config> {
+    let RenderArgs {
+        output,
+        format,
+        tee,
+        flamechart,
+        top,
+        graph: g,
+        input: r,
+    } = render;
     if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
         return Err(Error::usage("stdin (-) can be read only once"));
     }
-    let format = match (r.format, &r.output) {
+    let format = match (format, &output) {
         (Some(f), _) => f,
         (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
         (None, None) => OutputFormat::Svg,
     };
-    if r.tee {
-        if r.output.is_none() {
+    if tee {
+        if output.is_none() {
             return Err(Error::usage(
                 "--tee copies the input to stdout, so the graph needs -o FILE",
             ));
@@ -316,10 +442,10 @@ fn build(
     if r.jobs.is_some_and(|j| j > 1024) {
         return Err(Error::usage("--jobs takes at most 1024 threads"));
     }
-    if r.width == 0 {
+    if g.width == 0 {
         return Err(Error::usage("--width must be at least 1 pixel"));
     }
-    if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
+    if !(g.min_width >= 0.0 && g.min_width.is_finite()) {
         return Err(Error::usage(
             "--min-width must be a percentage of the width, 0 or more",
         ));
@@ -337,7 +463,7 @@ fn build(
     Ok(Config {
         command,
         inputs,
-        from: if r.tee {
+        from: if tee {
             Some(Format::Importtime)
         } else {
             r.from
@@ -355,21 +481,21 @@ fn build(
             runs,
             jobs: r.jobs.unwrap_or(0),
             merge: r.merge,
-            keep_order: r.flamechart,
+            keep_order: flamechart,
         },
         format,
-        output: r.output,
-        tee: r.tee,
+        output: output,
+        tee: tee,
         quiet: r.quiet,
         svg: SvgOptions {
-            title: r.title,
-            subtitle: r.subtitle,
-            width: Some(r.width),
-            min_width: Some(r.min_width),
-            flamechart: r.flamechart,
-            inverted: r.inverted,
+            title: g.title,
+            subtitle: g.subtitle,
+            width: Some(g.width),
+            min_width: Some(g.min_width),
+            flamechart: flamechart,
+            inverted: g.inverted,
         },
-        top: r.top.max(1),
+        top: top.max(1),
     })
 }
 

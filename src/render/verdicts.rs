@@ -5,8 +5,8 @@ use std::io::Write;
 use super::json::Str;
 use super::{OutputFormat, column_width};
 use crate::check::{Checked, Finding, Runs, Verdict};
-use crate::fold::RunsMode;
 use crate::error::Result;
+use crate::fold::RunsMode;
 use crate::model::human;
 
 pub(super) fn md(s: &str) -> String {
