@@ -231,7 +231,7 @@ fn is_import_of(frame: Frame<'_>, module: &str) -> bool {
 }
 
 /// The names a budget could have meant: modules and function names.
-fn budget_names<'a>(combined: &'a Combined<'_>) -> Vec<String> {
+fn budget_names(combined: &Combined<'_>) -> Vec<String> {
     let mut names: Vec<String> = combined
         .frames()
         .filter(|(_, mark)| mark.is_none())

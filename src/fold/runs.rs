@@ -164,7 +164,7 @@ pub fn combined_stacks(profiles: &[&Profile], mode: RunsMode) -> Vec<(usize, usi
         if extra == 0 {
             break;
         }
-        if sums[i].2 % n > 0 {
+        if !sums[i].2.is_multiple_of(n) {
             bonus[i] = 1;
             extra -= 1;
         }

@@ -222,12 +222,18 @@ pub fn write_report(
         OutputFormat::Markdown => {
             writeln!(out, "### importflame diff: {}", md(&headline(report)))?;
             writeln!(out)?;
+            let noise = noise_sentence(&report.noise);
+            let mut chars = noise.chars();
+            let noise: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
             writeln!(
                 out,
-                "BEFORE: {}; AFTER: {}. The change is {}.",
+                "BEFORE: {}; AFTER: {}.\n\n{}.",
                 md(&side_runs(&report.before_runs, unit)),
                 md(&side_runs(&report.after_runs, unit)),
-                md(&noise_sentence(&report.noise))
+                md(&noise)
             )?;
             if let Some((f, failed)) = fail_on {
                 writeln!(out)?;

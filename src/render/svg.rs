@@ -176,7 +176,7 @@ fn rewrite_change_titles(
 
 /// Adds the legend of the comparison graph: the colour scale and the width rule.
 fn add_change_legend(svg: &str) -> String {
-    const EXTRA: usize = 44;
+    const EXTRA: usize = 60;
     let Some(end) = svg.rfind("</svg>") else {
         return svg.to_string();
     };
@@ -208,14 +208,15 @@ fn add_change_legend(svg: &str) -> String {
             .add(Text::new(label).set("x", x + 16).set("y", y));
         x += 16 + label.chars().count() * 7 + 14;
     }
-    group = group.add(
-        Text::new(
-            "colour: change of each frame's total (cumulative) time, AFTER against BEFORE · \
-             width: every stack of either side, as wide as its larger side, so removed code stays visible",
-        )
-        .set("x", 10)
-        .set("y", y + 20),
-    );
+    for (i, line) in [
+        "colour: the change of each frame's total (cumulative) time, AFTER against BEFORE",
+        "width: every stack of either side, as wide as its larger side, so removed code stays visible",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        group = group.add(Text::new(line).set("x", 10).set("y", y + 20 + 16 * i));
+    }
     let new_height = height + EXTRA;
     let head = svg[..end]
         .replace(
