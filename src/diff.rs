@@ -302,8 +302,8 @@ pub fn compare(aligned: &Aligned, kind: InputKind, runs: (Runs, Runs), top: usiz
     }
 }
 
-/// Folds each row into the nearest row of the same list above it, when every stack holding
-/// it (on `sides`) holds that row above it: `sympy` and its 418 submodules are one row.
+/// Folds each row into the outermost row of the same list above it, when every stack holding
+/// it (on `sides`) has that same row outermost: `sympy` and its 506 submodules are one row.
 fn collapse_subtrees(list: Vec<Change>, sides: &[&Folded]) -> Vec<Change> {
     let listed: HashMap<&str, usize> = list
         .iter()
