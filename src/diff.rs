@@ -389,39 +389,30 @@ fn carry_chains(list: Vec<Change>, sides: &[&Folded]) -> Vec<Change> {
             best.first().copied()
         })
         .collect();
-    let mut callers = vec![0usize; list.len()];
-    for start in 0..list.len() {
-        // Follow the carriers to the end of the chain (a cycle ends where it closes).
+    // Where each row's chain of carriers ends: a row no child carries, or, for a cycle of
+    // carriers (recursion), the cycle's first row.
+    let end = |start: usize| -> usize {
+        let mut path = vec![start];
         let mut at = start;
-        let mut seen = vec![start];
         while let Some(next) = carrier[at] {
-            if seen.contains(&next) {
-                break;
+            if let Some(i) = path.iter().position(|&p| p == next) {
+                return path[i..].iter().copied().min().unwrap_or(next);
             }
-            seen.push(next);
+            path.push(next);
             at = next;
         }
-        if at != start {
-            callers[at] += 1;
+        at
+    };
+    let ends: Vec<usize> = (0..list.len()).map(end).collect();
+    let mut callers = vec![0usize; list.len()];
+    for (start, &e) in ends.iter().enumerate() {
+        if e != start {
+            callers[e] += 1;
         }
     }
     list.into_iter()
         .enumerate()
-        .filter(|(i, _)| {
-            carrier[*i].is_none() || {
-                // A row in a cycle of carriers keeps itself when the chain returns to it.
-                let mut at = *i;
-                let mut steps = 0;
-                while let Some(next) = carrier[at] {
-                    at = next;
-                    steps += 1;
-                    if at == *i || steps > callers.len() {
-                        break;
-                    }
-                }
-                at == *i
-            }
-        })
+        .filter(|(i, _)| ends[*i] == *i)
         .map(|(i, c)| Change {
             callers: c.callers + callers[i],
             ..c
@@ -499,6 +490,15 @@ mod tests {
         assert_eq!(r.grew[0].callers, 1);
         assert_eq!(names(&r.shrank), ["c"]);
         assert_eq!(r.delta(), 0);
+    }
+
+    #[test]
+    fn a_recursive_pair_carrying_each_other_is_one_row() {
+        let before = folded(&[("a;b;a;b", 10), ("c", 5)]);
+        let after = folded(&[("a;b;a;b", 2), ("c", 5)]);
+        let r = report(&before, &after);
+        assert_eq!(names(&r.shrank), ["a"]);
+        assert_eq!(r.shrank[0].callers, 1);
     }
 
     #[test]

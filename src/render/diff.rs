@@ -5,15 +5,14 @@
 use std::io::{self, Write};
 
 use super::json::Str;
-use super::verdicts::md;
+use super::verdicts::{md, runs_phrase};
 use super::{OutputFormat, Sink, SvgOptions, column_width, markdown_table_start, svg};
 use crate::check::Runs;
 use crate::diff::{Aligned, Change, DiffReport, frame_changes, union_lines};
 use crate::error::Result;
-use crate::fold::{Pick, RunsMode};
 use crate::limits::FailOn;
 use crate::model::{Unit, human};
-use crate::noise::{Noise, range};
+use crate::noise::Noise;
 
 /// What a diff shows.
 pub struct DiffOutput<'a> {
@@ -83,30 +82,6 @@ fn headline(report: &DiffReport) -> String {
         human(report.after_total, report.unit),
         signed(report.delta(), report.unit),
         report.delta_percent()
-    )
-}
-
-/// `median of 3 runs (run 2; 1.11 s to 1.51 s)`, `1 run`.
-fn side_runs(runs: &Runs, unit: Unit) -> String {
-    let n = runs.totals.len();
-    if n <= 1 {
-        return "1 run".to_string();
-    }
-    let (lo, hi) = range(&runs.totals);
-    let how = match runs.mode {
-        RunsMode::Median => "median",
-        RunsMode::Min => "fastest",
-        RunsMode::Mean => "mean",
-        RunsMode::Sum => "sum",
-    };
-    let pick = match runs.mode.pick(&runs.totals) {
-        Pick::Run(i) => format!("run {}; ", i + 1),
-        _ => String::new(),
-    };
-    format!(
-        "{how} of {n} runs ({pick}runs took {} to {})",
-        human(lo, unit),
-        human(hi, unit)
     )
 }
 
@@ -231,8 +206,8 @@ pub fn write_report(
             writeln!(
                 out,
                 "BEFORE: {}; AFTER: {}.\n\n{}.",
-                md(&side_runs(&report.before_runs, unit)),
-                md(&side_runs(&report.after_runs, unit)),
+                md(&runs_phrase(&report.before_runs, unit)),
+                md(&runs_phrase(&report.after_runs, unit)),
                 md(&noise)
             )?;
             if let Some((f, failed)) = fail_on {
@@ -275,8 +250,8 @@ pub fn write_report(
             writeln!(
                 out,
                 "BEFORE: {}\nAFTER:  {}",
-                side_runs(&report.before_runs, unit),
-                side_runs(&report.after_runs, unit)
+                runs_phrase(&report.before_runs, unit),
+                runs_phrase(&report.after_runs, unit)
             )?;
             writeln!(out, "{}", noise_sentence(&report.noise))?;
             if let Some((f, failed)) = fail_on {

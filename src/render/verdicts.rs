@@ -79,23 +79,24 @@ fn cells(v: &Verdict) -> Cells {
     }
 }
 
-/// How the measured profile was made of its runs: `the median of 3 runs (run 2; runs took
-/// 514.0 ms to 759.0 ms)`, `1 run`.
-pub fn runs_phrase(runs: &Runs, unit: crate::model::Unit) -> String {
+/// How a profile was made of its runs: `median of 3 runs (run 2; runs took 514.0 ms to
+/// 759.0 ms)`, `1 run`. `check` and `diff` both print it.
+pub(super) fn runs_phrase(runs: &Runs, unit: crate::model::Unit) -> String {
     let n = runs.totals.len();
     if n <= 1 {
         return "1 run".to_string();
     }
-    let (lo, hi) = (
-        runs.totals.iter().min().copied().unwrap_or(0),
-        runs.totals.iter().max().copied().unwrap_or(0),
-    );
-    let spread = format!("runs took {} to {}", human(lo, unit), human(hi, unit));
+    let (lo, hi) = crate::noise::range(&runs.totals);
+    let spread = if lo == hi {
+        format!("every run took {}", human(lo, unit))
+    } else {
+        format!("runs took {} to {}", human(lo, unit), human(hi, unit))
+    };
     let how = match runs.mode {
-        RunsMode::Median => "the median",
-        RunsMode::Min => "the fastest",
-        RunsMode::Mean => "the mean",
-        RunsMode::Sum => "the sum",
+        RunsMode::Median => "median",
+        RunsMode::Min => "fastest",
+        RunsMode::Mean => "mean",
+        RunsMode::Sum => "sum",
     };
     let pick = match runs.mode.pick(&runs.totals) {
         crate::fold::Pick::Run(i) => format!("run {}; ", i + 1),
@@ -113,9 +114,14 @@ pub fn write_check(checked: &Checked, format: OutputFormat, out: &mut dyn Write)
     let failed = verdicts.iter().filter(|v| !v.pass).count();
     let worded: Vec<Cells> = verdicts.iter().map(cells).collect();
     let summary = format!(
-        "{} of {} rules passed, measured on {}",
+        "{} of {} rules passed, measured on {}{}",
         verdicts.len() - failed,
         verdicts.len(),
+        if checked.runs.totals.len() > 1 {
+            "the "
+        } else {
+            ""
+        },
         runs_phrase(&checked.runs, unit)
     );
     let runs = checked.runs.totals.len();
