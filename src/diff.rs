@@ -7,8 +7,8 @@
 //!    edit above it), matching by file and name, and drops memory addresses from built-ins;
 //! 2. [`compare`] sums each frame's cumulative weight per side and sorts the frames into
 //!    appeared, disappeared, grew, shrank and moved; a subtree that appeared or disappeared is
-//!    one row with a count, and a chain of callers whose change one callee carries is that
-//!    callee's row;
+//!    one row with a count (in grew and shrank, the rows below that changed less than half as
+//!    much), and a chain of callers whose change one callee carries is that callee's row;
 //! 3. [`union_lines`] are the stacks of both sides for the graph, each as wide as the larger
 //!    side, so code that disappeared is still drawn.
 
@@ -254,10 +254,10 @@ pub fn compare(aligned: &Aligned, kind: InputKind, runs: (Runs, Runs), top: usiz
         }
     }
     let both = [before, after];
-    let appeared = collapse_subtrees(appeared, &[after]);
-    let disappeared = collapse_subtrees(disappeared, &[before]);
-    let grew = collapse_subtrees(carry_chains(grew, &both), &both);
-    let shrank = collapse_subtrees(carry_chains(shrank, &both), &both);
+    let appeared = collapse_subtrees(appeared, &[after], |_, _| true);
+    let disappeared = collapse_subtrees(disappeared, &[before], |_, _| true);
+    let grew = collapse_subtrees(carry_chains(grew, &both), &both, absorbs_small);
+    let shrank = collapse_subtrees(carry_chains(shrank, &both), &both, absorbs_small);
     let mut moved: Vec<Moved> = aligned
         .moved
         .iter()
@@ -302,54 +302,82 @@ pub fn compare(aligned: &Aligned, kind: InputKind, runs: (Runs, Runs), top: usiz
     }
 }
 
-/// Folds each row into the outermost row of the same list above it, when every stack holding
-/// it (on `sides`) has that same row outermost: `sympy` and its 506 submodules are one row.
-fn collapse_subtrees(list: Vec<Change>, sides: &[&Folded]) -> Vec<Change> {
+/// Folds each row into the nearest row of the same list above it that `absorbs` it, when
+/// every stack holding it (on `sides`) has that same row above it; chains fold to their top:
+/// `sympy` and its 506 submodules are one row.
+fn collapse_subtrees(
+    list: Vec<Change>,
+    sides: &[&Folded],
+    absorbs: impl Fn(&Change, &Change) -> bool,
+) -> Vec<Change> {
     let listed: HashMap<&str, usize> = list
         .iter()
         .enumerate()
         .map(|(i, c)| (c.name.as_str(), i))
         .collect();
     // For each row: None = not seen yet, Some(Some(j)) = under row j in every stack so far,
-    // Some(None) = at the top of the list's frames in some stack.
+    // Some(None) = under no single row.
     let mut under: Vec<Option<Option<usize>>> = vec![None; list.len()];
+    let mut seen: Vec<usize> = Vec::new();
     for side in sides {
         for (stack, _) in &side.lines {
-            let mut outermost: Option<usize> = None;
+            seen.clear();
             for frame in stack.split(';') {
                 let Some(&i) = listed.get(frame) else {
                     continue;
                 };
-                let here = match outermost {
-                    Some(o) if o != i => Some(o),
-                    _ => None,
-                };
+                if seen.contains(&i) {
+                    continue; // recursion: the first occurrence decides
+                }
+                let here = seen
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&a| absorbs(&list[a], &list[i]));
                 under[i] = match under[i] {
                     None => Some(here),
                     Some(prev) if prev == here => Some(prev),
                     Some(_) => Some(None),
                 };
-                outermost.get_or_insert(i);
+                seen.push(i);
             }
         }
     }
-    let mut rows: Vec<Change> = Vec::new();
-    let mut folded_into: Vec<usize> = vec![0; list.len()];
-    for u in &under {
-        if let Some(Some(j)) = u {
-            folded_into[*j] += 1;
+    let parent: Vec<Option<usize>> = under.iter().map(|u| u.flatten()).collect();
+    let top = |start: usize| -> usize {
+        let mut at = start;
+        let mut steps = 0;
+        while let Some(p) = parent[at] {
+            at = p;
+            steps += 1;
+            if at == start || steps > parent.len() {
+                return start; // a cycle: every member keeps its own row
+            }
+        }
+        at
+    };
+    let tops: Vec<usize> = (0..list.len()).map(top).collect();
+    let mut below = vec![0usize; list.len()];
+    for (i, &t) in tops.iter().enumerate() {
+        if t != i {
+            below[t] += 1;
         }
     }
-    for (i, c) in list.into_iter().enumerate() {
-        if matches!(under[i], Some(Some(_))) {
-            continue;
-        }
-        rows.push(Change {
-            below: c.below + folded_into[i],
+    list.into_iter()
+        .enumerate()
+        .filter(|(i, _)| tops[*i] == *i)
+        .map(|(i, c)| Change {
+            below: c.below + below[i],
             ..c
-        });
-    }
-    rows
+        })
+        .collect()
+}
+
+/// For grew and shrank: a row absorbs the rows below it whose change is less than half of
+/// its own, so a uniform slowdown of a package is one row, while a frame below it that carries
+/// much of the change keeps its own row (the place to look).
+fn absorbs_small(row: &Change, below: &Change) -> bool {
+    below.delta().unsigned_abs() * 2 < row.delta().unsigned_abs()
 }
 
 /// Drops a row whose change one child of the same list carries (at least 90% of it, same
@@ -499,6 +527,17 @@ mod tests {
         let r = report(&before, &after);
         assert_eq!(names(&r.shrank), ["a"]);
         assert_eq!(r.shrank[0].callers, 1);
+    }
+
+    #[test]
+    fn a_grown_row_absorbs_small_changes_below_it_but_not_the_large_one() {
+        let before = folded(&[("pkg;small", 10), ("pkg;big", 10), ("pkg;other", 100)]);
+        let after = folded(&[("pkg;small", 11), ("pkg;big", 50), ("pkg;other", 130)]);
+        let r = report(&before, &after);
+        // pkg +71: `small` (+1) and `other` (+30) are folded into it, `big` (+40) keeps its
+        // own row.
+        assert_eq!(names(&r.grew), ["pkg", "big"]);
+        assert_eq!(r.grew[0].below, 2);
     }
 
     #[test]
