@@ -1,16 +1,19 @@
 //! The command line (CLI.md): clap derive structs whose doc comments are the help text, turned
 //! into a plain [`Config`] that tests can build directly.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
+use crate::filter::Filters;
+use crate::filter::pattern::Pattern;
 use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
 use crate::limits::{Budget, FailOn, Threshold, parse_budget, parse_fail_on, parse_threshold};
 use crate::render::{OutputFormat, SvgOptions};
-use crate::{Command, Config};
+use crate::{Command, Config, defaults, project};
 
 /// Turn Python profiling output (-X importtime logs, pstats files, py-spy dumps and
 /// recordings, folded stacks) into flame graphs.
@@ -23,7 +26,7 @@ use crate::{Command, Config};
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// `diff` or `check`; without one, renders a flame graph.
+    /// `diff`, `check` or `run`; without one, renders a flame graph.
     #[command(subcommand)]
     pub command: Option<Sub>,
 
@@ -44,6 +47,36 @@ pub enum Sub {
     Diff(DiffArgs),
     /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
     Check(CheckArgs),
+    /// Run COMMAND with import timing on (PYTHONPROFILEIMPORTTIME=1, child processes too),
+    /// pass its output through, draw its imports; exits with COMMAND's status.
+    #[command(
+        override_usage = "importflame run [OPTIONS] [--] COMMAND...",
+        mut_arg("output", |a| a
+            .help("Write the graph to FILE (atomically); its extension picks the format [default: importflame.svg, named on stderr]"))
+    )]
+    Run(RunArgs),
+}
+
+/// `importflame run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Run COMMAND N times and combine the runs per stack (median unless --runs says otherwise).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Common options.
+    #[command(flatten)]
+    pub common: RenderArgs,
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// importflame option on). For pytest (`pytest`, `py.test`, `python -m pytest`)
+    /// `--capture=sys` is added unless a capture option is given, since pytest's default fd
+    /// capture swallows the rows printed while it collects tests.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
 }
 
 /// `importflame diff`: only the options a comparison uses.
@@ -58,16 +91,21 @@ pub struct DiffArgs {
     /// noise (several runs per side whose totals do not overlap).
     #[arg(long, value_name = "[significant-]regression=LIMIT", value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
-    /// Write to FILE (atomically) instead of stdout; its extension picks the format.
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format. An SVG
+    /// is never printed on a terminal: without -o it goes to diff.svg, named on stderr.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Output: the comparison graph (svg), both sides' stacks `STACK BEFORE AFTER` (folded),
-    /// or the full report (text, markdown, json) [default: from the -o extension, else svg].
+    /// Output format: svg, folded, json, text or markdown: the comparison graph, both sides'
+    /// stacks `STACK BEFORE AFTER`, or the full report [default: from the -o extension, else
+    /// svg].
     #[arg(short, long, value_enum)]
     pub format: Option<DiffFormat>,
     /// Rows per list of the report (appeared, disappeared, grew, shrank, moved).
     #[arg(long, value_name = "N", default_value_t = 25)]
     pub top: usize,
+    /// Open the written graph in the default browser (writes diff.svg when there is no -o).
+    #[arg(long)]
+    pub open: bool,
     /// Graph options.
     #[command(flatten)]
     pub graph: GraphArgs,
@@ -99,7 +137,8 @@ pub struct CheckArgs {
     /// Write to FILE (atomically) instead of stdout; `.md` and `.json` pick the format.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Format of the verdict table [default: from the -o extension, else text].
+    /// Output format: text, markdown or json, of the verdict table [default: from the -o
+    /// extension, else text].
     #[arg(short, long, value_enum)]
     pub format: Option<CheckFormat>,
     /// Input options.
@@ -158,7 +197,9 @@ impl From<CheckFormat> for OutputFormat {
 /// Options of the render command.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Write to FILE (atomically) instead of stdout; its extension picks the format.
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format (.svg,
+    /// .html, .folded, .txt, .json, .speedscope.json, .md). An SVG is never printed on a
+    /// terminal: without -o it goes to INPUT-STEM.svg, named on stderr.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -166,9 +207,20 @@ pub struct RenderArgs {
     #[arg(short, long, value_enum)]
     pub format: Option<OutputFormat>,
 
-    /// Copy every input line that is not an import-time row to stdout (needs -o).
+    /// Copy every input line that is not an import-time row to stdout; the graph goes to -o
+    /// or importflame.svg.
     #[arg(long)]
     pub tee: bool,
+
+    /// Open the written graph in the default browser (writes importflame.svg or
+    /// INPUT-STEM.svg when there is no -o).
+    #[arg(long)]
+    pub open: bool,
+
+    /// Bottom-up graph (svg, html): leaf functions at the base, their callers above (inferno's
+    /// reversed stack order); for which functions cost most, and who calls them.
+    #[arg(long)]
+    pub reverse: bool,
 
     /// Flame chart: x is time in import order instead of merged and sorted by name.
     #[arg(long)]
@@ -225,7 +277,7 @@ impl Default for GraphArgs {
     }
 }
 
-/// How inputs are read and combined (every command).
+/// How inputs are read, filtered and combined (every command).
 #[derive(Args, Debug)]
 pub struct InputArgs {
     /// Input format, instead of detecting it from the content.
@@ -258,8 +310,8 @@ pub struct InputArgs {
     #[arg(long)]
     pub full_paths: bool,
 
-    /// pstats from a sampling profiler: keep each executing line as its own frame instead of
-    /// merging a function's lines.
+    /// Sampled inputs (py-spy, Austin, speedscope, 3.15's profiler, sampled pstats): keep each
+    /// executing line as its own frame instead of merging a function's lines into one.
     #[arg(long)]
     pub keep_lines: bool,
 
@@ -267,9 +319,14 @@ pub struct InputArgs {
     #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_DEPTH, value_parser = parse_depth)]
     pub max_depth: usize,
 
-    /// Top-level package to colour as your own code; repeatable.
+    /// Top-level package to colour as your own code; repeatable [default: the project in the
+    /// current directory: pyproject.toml's name, packages in src/ and next to it].
     #[arg(long, value_name = "PACKAGE")]
     pub first_party: Vec<String>,
+
+    /// Do not read the current directory's project for first-party packages.
+    #[arg(long)]
+    pub no_project: bool,
 
     /// Worker threads for folding [default: one per core, or RAYON_NUM_THREADS].
     #[arg(short, long = "jobs", visible_alias = "threads", value_name = "N")]
@@ -278,6 +335,58 @@ pub struct InputArgs {
     /// Largest input read, after decompression (e.g. 500M, 8G).
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_input_size: u64,
+
+    /// Frame filters.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// Frame filters, the same for every command (src/filter): regular expressions matched
+/// anywhere in a frame's name as the graph shows it.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Keep only stacks through a frame matching REGEX, cut at the first match; the total
+    /// becomes the focused time.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub focus: Option<Pattern>,
+
+    /// Remove frames matching REGEX from every stack; their time goes to the caller, so the
+    /// total is unchanged. Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub exclude: Vec<Pattern>,
+
+    /// Remove whole stacks through a frame matching REGEX; the time removed is reported.
+    /// Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub drop: Vec<Pattern>,
+
+    /// Hide the `<frozen importlib._bootstrap>` frames between an importer and the module it
+    /// runs (pstats, py-spy): --exclude with the import system's pattern.
+    #[arg(long)]
+    pub hide_importlib: bool,
+
+    /// Replace every match of REGEX in frame and input names by a stable short hash, to share
+    /// a graph without its names. Repeatable.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    pub anonymize: Vec<Pattern>,
+}
+
+impl From<FilterArgs> for Filters {
+    fn from(f: FilterArgs) -> Self {
+        Filters {
+            focus: f.focus,
+            exclude: f.exclude,
+            drop: f.drop,
+            hide_importlib: f.hide_importlib,
+            anonymize: f.anonymize,
+        }
+    }
+}
+
+/// A regular expression, compiled once; clap prints the error (exit 2) with the option's name.
+fn parse_pattern(s: &str) -> std::result::Result<Pattern, String> {
+    Pattern::new(s)
 }
 
 /// A stack depth of at least 3 (root, elision marker, leaf).
@@ -333,6 +442,8 @@ impl Cli {
                     output: d.output,
                     format: d.format.map(OutputFormat::from),
                     tee: false,
+                    open: d.open,
+                    reverse: false,
                     flamechart: false,
                     top: d.top,
                     graph: d.graph,
@@ -344,7 +455,7 @@ impl Cli {
                     render,
                     Some(RunsMode::Median),
                 )?;
-                if config.format == OutputFormat::Speedscope {
+                if matches!(config.format, OutputFormat::Speedscope | OutputFormat::Html) {
                     return Err(Error::usage(
                         "diff writes svg, folded, json, text or markdown",
                     ));
@@ -371,6 +482,8 @@ impl Cli {
                     output: c.output,
                     format,
                     tee: false,
+                    open: false,
+                    reverse: false,
                     flamechart: false,
                     top: 25,
                     graph: GraphArgs::default(),
@@ -399,7 +512,26 @@ impl Cli {
                 }
                 Ok(config)
             }
+            Some(Sub::Run(r)) => {
+                if r.common.tee {
+                    return Err(Error::usage(
+                        "run passes the command's output through already: drop --tee",
+                    ));
+                }
+                let default_runs = (r.repeat > 1).then_some(RunsMode::Median);
+                let command = Command::Run {
+                    command: r.command,
+                    repeat: r.repeat,
+                };
+                build(command, Vec::new(), r.common, default_runs)
+            }
         }
+    }
+
+    /// A bare `importflame` with a terminal on stdin: nothing to read, and waiting would look
+    /// like a hang. `main` prints the usage instead.
+    pub fn wants_usage(&self) -> bool {
+        self.command.is_none() && self.inputs.is_empty() && defaults::stdin_is_terminal()
     }
 }
 
@@ -413,6 +545,8 @@ fn build(
         output,
         format,
         tee,
+        open,
+        reverse,
         flamechart,
         top,
         graph: g,
@@ -423,15 +557,41 @@ fn build(
     }
     let format = match (format, &output) {
         (Some(f), _) => f,
-        (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
+        (None, Some(path)) => match OutputFormat::from_extension(path) {
+            Some(format) => format,
+            // No extension at all (`-o graph`) is an SVG; an unknown one is refused, not
+            // silently written as SVG.
+            None if path.extension().is_none() => OutputFormat::Svg,
+            None => {
+                return Err(Error::usage(format!(
+                    "{}: unknown output extension; known: {} (or give -f)",
+                    path.display(),
+                    OutputFormat::EXTENSIONS
+                )));
+            }
+        },
         (None, None) => OutputFormat::Svg,
     };
+    // Where the output goes when -o is left out: a file importflame names when stdout is
+    // taken (--tee, run), wanted as a file (--open), or a terminal an SVG would flood.
+    let is_run = matches!(command, Command::Run { .. });
+    let needs_file = output.is_none()
+        && (tee
+            || is_run
+            || open
+            || (matches!(format, OutputFormat::Svg | OutputFormat::Html)
+                && !matches!(command, Command::Check { .. })
+                && defaults::stdout_is_terminal()));
+    let (output, announce_output) = if needs_file {
+        let path = match &command {
+            Command::Diff { .. } => format!("diff.{}", defaults::extension(format)).into(),
+            _ => defaults::output_for(&inputs, format),
+        };
+        (Some(path), true)
+    } else {
+        (output, false)
+    };
     if tee {
-        if output.is_none() {
-            return Err(Error::usage(
-                "--tee copies the input to stdout, so the graph needs -o FILE",
-            ));
-        }
         if inputs.len() != 1 {
             return Err(Error::usage("--tee reads exactly one input"));
         }
@@ -460,6 +620,12 @@ fn build(
         (None, true) => None,
         (None, false) => default_runs,
     };
+    let mut first_party = r.first_party;
+    if !r.no_project
+        && let Ok(dir) = std::env::current_dir()
+    {
+        first_party.extend(project::first_party_packages(&dir));
+    }
     Ok(Config {
         command,
         inputs,
@@ -472,7 +638,7 @@ fn build(
             cached: r.cached,
             idle: r.idle,
             full_paths: r.full_paths,
-            first_party: r.first_party,
+            first_party,
             max_input_bytes: r.max_input_size,
             keep_lines: r.keep_lines,
             max_depth: r.max_depth,
@@ -494,8 +660,12 @@ fn build(
             min_width: Some(g.min_width),
             flamechart,
             inverted: g.inverted,
+            reverse,
         },
         top: top.max(1),
+        filters: r.filters.into(),
+        announce_output,
+        open,
     })
 }
 
@@ -519,8 +689,58 @@ mod tests {
     }
 
     #[test]
-    fn tee_needs_an_output_file() {
-        let cli = Cli::parse_from(["importflame", "--tee"]);
-        assert!(cli.into_config().is_err());
+    fn tee_without_an_output_file_writes_a_named_default() {
+        let cli = Cli::parse_from(["importflame", "--tee", "-"]);
+        let config = cli.into_config().unwrap();
+        assert_eq!(
+            config.output.as_deref(),
+            Some(std::path::Path::new("importflame.svg"))
+        );
+        assert!(config.announce_output);
+    }
+
+    #[test]
+    fn an_unknown_output_extension_is_refused_with_the_known_ones() {
+        let cli = Cli::parse_from(["importflame", "x.log", "-o", "graph.png"]);
+        let err = cli.into_config().unwrap_err().to_string();
+        assert!(err.contains("graph.png: unknown output extension"), "{err}");
+        assert!(err.contains(".html"), "{err}");
+    }
+
+    #[test]
+    fn run_takes_the_command_from_its_first_word_with_the_options_that_follow() {
+        let cli = Cli::parse_from(["importflame", "run", "-q", "python", "-m", "pytest", "-q"]);
+        let config = cli.into_config().unwrap();
+        match &config.command {
+            Command::Run { command, .. } => assert_eq!(command, &["python", "-m", "pytest", "-q"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(config.quiet, "-q before the command is importflame's");
+    }
+
+    #[test]
+    fn run_takes_the_command_after_the_double_dash_and_repeat_defaults_to_median() {
+        let cli = Cli::parse_from([
+            "importflame",
+            "run",
+            "--repeat",
+            "3",
+            "-o",
+            "g.svg",
+            "--",
+            "python",
+            "-c",
+            "pass",
+        ]);
+        let config = cli.into_config().unwrap();
+        match &config.command {
+            Command::Run { command, repeat } => {
+                assert_eq!(command, &["python", "-c", "pass"]);
+                assert_eq!(*repeat, 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.fold.runs, Some(RunsMode::Median));
+        assert!(!config.announce_output);
     }
 }

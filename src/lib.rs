@@ -5,6 +5,8 @@
 //! 1. [`input`] reads each input (path, stdin, gzip), detects its format from the content and
 //!    parses it into a [`model::Profile`]: stacks root first, integer weights, and
 //!    [`diagnostics::Diagnostics`] for everything skipped, repaired or guessed.
+//!    [`filter`] then applies `--drop`, `--focus`, `--exclude`, `--hide-importlib` and
+//!    `--anonymize` to each profile, once, for every command.
 //! 2. [`fold`] merges the stacks of all inputs in parallel and sorts them, so the output is
 //!    the same bytes for any thread count.
 //! 3. [`render`] writes SVG (through inferno), folded stacks, JSON or a table, to stdout or
@@ -13,9 +15,11 @@
 
 pub mod check;
 pub mod cli;
+pub mod defaults;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod fold;
 pub mod folded;
 pub mod identity;
@@ -23,10 +27,15 @@ pub mod input;
 pub mod limits;
 pub mod model;
 pub mod noise;
+pub mod open;
+pub mod project;
+pub mod pytest;
 pub mod render;
+pub mod run;
 pub mod stdlib;
 pub mod terminal;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -57,6 +66,13 @@ pub enum Command {
         /// `--max-regression`.
         max_regression: limits::Threshold,
     },
+    /// Run a command with import timing on and render its rows.
+    Run {
+        /// The program and its arguments.
+        command: Vec<OsString>,
+        /// How many times to run it (`--repeat`).
+        repeat: u32,
+    },
 }
 
 /// Everything one run needs, checked and typed (built by [`cli::Cli::into_config`]).
@@ -84,6 +100,12 @@ pub struct Config {
     pub svg: SvgOptions,
     /// Rows in tables.
     pub top: usize,
+    /// Frame filters, applied to every input (and `check`'s baseline) right after parsing.
+    pub filters: filter::Filters,
+    /// The output file was chosen by importflame, not given: name it on stderr.
+    pub announce_output: bool,
+    /// Open the written file in the default browser (`--open`).
+    pub open: bool,
 }
 
 /// How a successful run ended.
@@ -93,6 +115,8 @@ pub enum Outcome {
     Done,
     /// A `check` or `diff --fail-on` condition failed (exit 1).
     GateFailed,
+    /// `run`: the command exited with this (non-zero) status, passed on.
+    Exited(u8),
 }
 
 /// Runs the configured command.
@@ -106,6 +130,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
             baseline,
             max_regression,
         } => run_check(config, budgets, forbid, baseline.as_ref(), *max_regression),
+        Command::Run { command, repeat } => run::execute(config, command, *repeat),
     }
 }
 
@@ -129,10 +154,16 @@ fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded:
 
 /// The render command: read, fold, write.
 fn render_graph(config: &Config) -> Result<Outcome> {
-    let profiles = load_all(config)?;
-    if !config.quiet {
+    render_profiles(config, load_all(config)?)?;
+    Ok(Outcome::Done)
+}
+
+/// Prints the diagnostics of `profiles`, folds them and writes the configured output.
+pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>) -> Result<()> {
+    if !config.quiet && !diagnostics_in_output(config) {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let folded = fold_named(&profiles, config)?;
     let inputs = summaries(&profiles);
     let report = Report {
@@ -142,7 +173,33 @@ fn render_graph(config: &Config) -> Result<Outcome> {
         top: config.top,
     };
     sink(config).write_with(|out| render::render(&report, config.format, out))?;
-    Ok(Outcome::Done)
+    written(config);
+    Ok(())
+}
+
+/// The text and Markdown tables end with the notes: when the table is printed on a terminal,
+/// the same notes on stderr would show each one twice. Into a file or a pipe (`>>
+/// $GITHUB_STEP_SUMMARY`) the table's notes are not seen, so stderr has them too.
+fn diagnostics_in_output(config: &Config) -> bool {
+    matches!(config.format, OutputFormat::Text | OutputFormat::Markdown)
+        && config.output.is_none()
+        && !config.tee
+        && defaults::stdout_is_terminal()
+}
+
+/// After a file was written: name it when importflame chose it, and open it for `--open`.
+fn written(config: &Config) {
+    let Some(path) = &config.output else {
+        return;
+    };
+    if config.announce_output {
+        eprintln!("importflame: wrote {}", path.display());
+    }
+    if config.open
+        && let Err(e) = open::open(path)
+    {
+        eprintln!("importflame: {e}");
+    }
 }
 
 fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome> {
@@ -150,14 +207,15 @@ fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome>
     if !config.quiet {
         print_diagnostics(&profiles);
     }
+    warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let (before, after) = (&profiles[0], &profiles[1]);
     if before.1.kind != after.1.kind {
         return Err(error::Error::usage(format!(
-            "diff compares inputs of the same kind: {} is a {}, {} is a {}",
+            "diff compares inputs of the same kind: {} is {}, {} is {}",
             before.0,
-            before.1.kind.name(),
+            before.1.kind.a_name(),
             after.0,
-            after.1.kind.name()
+            after.1.kind.a_name()
         )));
     }
     let folded_before = fold_named(std::slice::from_ref(before), config)?;
@@ -199,10 +257,12 @@ fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome>
             fail_on: failed,
             svg: &config.svg,
             quiet: config.quiet,
+            inputs: &profiles,
         },
         config.format,
         &sink(config),
     )?;
+    written(config);
     Ok(if failed.is_some_and(|(_, f)| f) {
         Outcome::GateFailed
     } else {
@@ -224,26 +284,39 @@ fn run_check(
     let kind = profiles[0].1.kind;
     let baseline = match baseline {
         Some(source) => {
-            let name = source.name();
-            let profile = input::load(source, config.from, &config.parse)?;
+            let (name, profile) = filter_input(
+                config,
+                source.name(),
+                input::load(source, config.from, &config.parse)?,
+            );
+            if !config.quiet {
+                print_filter_notes(&name, &profile);
+            }
             if profile.kind != kind {
                 return Err(error::Error::usage(format!(
-                    "the baseline {name} is a {}, the input a {}",
-                    profile.kind.name(),
-                    kind.name()
+                    "the baseline {name} is {}, the input {}",
+                    profile.kind.a_name(),
+                    kind.a_name()
                 )));
             }
             Some((name, vec![profile], max_regression))
         }
         None => None,
     };
+    warn_unmatched(
+        config,
+        profiles
+            .iter()
+            .map(|(_, p)| p)
+            .chain(baseline.as_ref().and_then(|(_, b, _)| b.first())),
+    );
     let rules = check::Rules {
         budgets: budgets.to_vec(),
         forbid: forbid.to_vec(),
         baseline,
         runs: config.fold.runs.unwrap_or(fold::RunsMode::Sum),
     };
-    let profiles: Vec<Profile> = profiles.into_iter().map(|(_, p)| p).collect();
+    let (names, profiles): (Vec<String>, Vec<Profile>) = profiles.into_iter().unzip();
     let checked = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
     if !config.quiet {
         for v in &checked.verdicts {
@@ -261,7 +334,12 @@ fn run_check(
             }
         }
     }
-    sink(config).write_with(|out| render::verdicts::write_check(&checked, config.format, out))?;
+    sink(config).write_with(|out| {
+        render::verdicts::write_check(&checked, config.format, out)?;
+        let inputs = names.iter().map(String::as_str).zip(&profiles);
+        render::filters::write_notes(inputs, config.format, out)
+    })?;
+    written(config);
     Ok(if checked.verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {
@@ -279,9 +357,45 @@ pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
         } else {
             input::load(source, config.from, &config.parse)?
         };
-        profiles.push((name, profile));
+        profiles.push(filter_input(config, name, profile));
     }
     Ok(profiles)
+}
+
+/// The one place the frame filters run: every input of every command, and `check`'s
+/// baseline, right after parsing. An anonymized name hides the input's name too.
+fn filter_input(config: &Config, name: String, profile: Profile) -> (String, Profile) {
+    if config.filters.is_empty() {
+        return (name, profile);
+    }
+    (
+        config.filters.anonymized(&name),
+        config.filters.apply(&profile),
+    )
+}
+
+/// What the filters did to one input, a line each: `importflame: NAME: --drop /x/ removed …`.
+fn print_filter_notes(name: &str, profile: &Profile) {
+    if let Some(applied) = &profile.filtered {
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        for note in render::filters::notes(applied, profile.unit) {
+            let _ = writeln!(err, "importflame: {name}: {note}");
+        }
+    }
+}
+
+/// One warning per filter pattern that matched no frame of any input.
+fn warn_unmatched<'a>(config: &Config, profiles: impl IntoIterator<Item = &'a Profile>) {
+    if config.quiet {
+        return;
+    }
+    let applied = profiles.into_iter().filter_map(|p| p.filtered.as_ref());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for warning in filter::unmatched(applied) {
+        let _ = writeln!(err, "importflame: warning: {warning}");
+    }
 }
 
 /// Per-input summaries for renderers.
@@ -293,6 +407,7 @@ pub fn summaries(profiles: &[(String, Profile)]) -> Vec<InputSummary> {
             kind: p.kind,
             facts: p.facts.clone(),
             diagnostics: p.diagnostics.clone(),
+            filtered: p.filtered.clone(),
         })
         .collect()
 }
@@ -307,5 +422,7 @@ pub fn print_diagnostics(profiles: &[(String, Profile)]) {
             let line = format!("importflame: {name}: {}", entry.message());
             let _ = writeln!(err, "{}", terminal::clean(&line));
         }
+        // The stderr lock is reentrant: the notes keep their place after the diagnostics.
+        print_filter_notes(name, profile);
     }
 }

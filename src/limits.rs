@@ -11,7 +11,7 @@ use crate::model::human;
 pub enum Amount {
     /// Microseconds, from `400ms`, `1.5s`, `800us`.
     Time(u64),
-    /// A plain number: samples (py-spy); a timed profile asks for a unit instead.
+    /// A plain number: samples (py-spy) or bytes (memory); a timed profile asks for a unit.
     Count(u64),
 }
 
@@ -20,12 +20,15 @@ impl Amount {
     pub fn in_unit(self, unit: Unit) -> Result<u64, String> {
         match (self, unit) {
             (Amount::Time(us), Unit::Microseconds) => Ok(us),
-            (Amount::Count(n), Unit::Samples) => Ok(n),
+            (Amount::Count(n), Unit::Samples | Unit::Bytes) => Ok(n),
             (Amount::Count(n), Unit::Microseconds) => Err(format!(
                 "{n} has no unit, and this profile measures time: write {n}ms, {n}s or {n}us"
             )),
             (Amount::Time(_), Unit::Samples) => Err(
                 "a time limit cannot apply to sample counts: give a bare number of samples".into(),
+            ),
+            (Amount::Time(_), Unit::Bytes) => Err(
+                "a time limit cannot apply to a memory profile: give a bare number of bytes".into(),
             ),
         }
     }

@@ -19,6 +19,8 @@ pub enum Unit {
     Microseconds,
     /// Sample counts (py-spy, folded stacks, sampling profilers).
     Samples,
+    /// Bytes of memory (Austin's memory mode: the growth of resident memory between samples).
+    Bytes,
 }
 
 impl Unit {
@@ -27,6 +29,7 @@ impl Unit {
         match self {
             Unit::Microseconds => "us",
             Unit::Samples => "samples",
+            Unit::Bytes => "bytes",
         }
     }
 }
@@ -35,7 +38,24 @@ impl Unit {
 pub fn human(weight: u64, unit: Unit) -> String {
     match unit {
         Unit::Microseconds => human_us(weight),
+        Unit::Samples if weight == 1 => "1 sample".to_string(),
         Unit::Samples => format!("{} samples", thousands(weight)),
+        Unit::Bytes => human_bytes(weight),
+    }
+}
+
+/// `850 B`, `12.3 KiB`, `4.50 MiB`, `1.25 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.2} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
     }
 }
 
@@ -78,6 +98,11 @@ pub enum InputKind {
     Speedscope,
     /// CPython 3.15's `profiling.sampling` (collapsed, dump, gecko, flamegraph HTML).
     Tachyon,
+    /// Austin's collapsed samples (`# austin: 3.7.0` header, `P<pid>;T<tid>;…` lines).
+    Austin,
+    /// A Firefox Profiler processed profile that CPython 3.15 did not write (Firefox itself,
+    /// or a converter).
+    FirefoxProfiler,
 }
 
 impl InputKind {
@@ -90,6 +115,18 @@ impl InputKind {
             InputKind::Folded => "folded stacks",
             InputKind::Speedscope => "speedscope profile",
             InputKind::Tachyon => "CPython sampling profile",
+            InputKind::Austin => "Austin profile",
+            InputKind::FirefoxProfiler => "Firefox Profiler profile",
+        }
+    }
+
+    /// The name with its article, for sentences: `an importtime log`, `folded stacks`.
+    pub fn a_name(self) -> String {
+        let name = self.name();
+        match self {
+            InputKind::Folded => name.to_string(),
+            InputKind::Importtime => format!("an {name}"),
+            _ => format!("a {name}"),
         }
     }
 }
@@ -357,6 +394,8 @@ pub struct Profile {
     pub diagnostics: Diagnostics,
     /// Named facts for titles and JSON (`modules`, `exact_us`, `apportioned_us`, `samples`).
     pub facts: BTreeMap<&'static str, u64>,
+    /// What `--focus`, `--drop` and the other filters did; `None` when none was given.
+    pub filtered: Option<crate::filter::Applied>,
     arena: Vec<FrameId>,
     stacks: Vec<StackEntry>,
 }
@@ -371,6 +410,7 @@ impl Profile {
             reports: Vec::new(),
             diagnostics: Diagnostics::default(),
             facts: BTreeMap::new(),
+            filtered: None,
             arena: Vec::new(),
             stacks: Vec::new(),
         }

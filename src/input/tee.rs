@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use crate::error::Result;
 use crate::model::Profile;
 
-use super::importtime::{self, Row, parse_row};
+use super::importtime::{Row, parse_row};
 use super::{ParseOptions, Source, decode, text};
 
 /// Reads `source`, copies its non-row lines to `tee` (see [`copy`]) and parses it as an
@@ -20,7 +20,7 @@ use super::{ParseOptions, Source, decode, text};
 pub fn load(source: &Source, opts: &ParseOptions, tee: &mut dyn Write) -> Result<Profile> {
     let name = source.name();
     let data = copy(source.open()?, tee, opts.max_input_bytes).map_err(|e| e.in_input(&name))?;
-    importtime::parse(&data, opts).map_err(|e| e.in_input(&name))
+    super::parse_bytes(&data, Some(super::Format::Importtime), opts).map_err(|e| e.in_input(&name))
 }
 
 /// Decodes `reader` ([`decode::decode`], at most `limit` bytes), copies every line of the

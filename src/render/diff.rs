@@ -11,7 +11,7 @@ use crate::check::Runs;
 use crate::diff::{Aligned, Change, DiffReport, frame_changes, union_lines};
 use crate::error::Result;
 use crate::limits::FailOn;
-use crate::model::{Unit, human};
+use crate::model::{Profile, Unit, human};
 use crate::noise::Noise;
 
 /// What a diff shows.
@@ -26,6 +26,8 @@ pub struct DiffOutput<'a> {
     pub svg: &'a SvgOptions,
     /// No summary on stderr beside an SVG, unless the gate failed.
     pub quiet: bool,
+    /// BEFORE and AFTER as read, named: the filters they went through (`--focus` …).
+    pub inputs: &'a [(String, Profile)],
 }
 
 /// Writes the diff in `format` to `sink`.
@@ -36,7 +38,7 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
         OutputFormat::Svg => {
             let lines = union_lines(before, after);
             let changes = frame_changes(before, after);
-            let title = format!(
+            let mut title = format!(
                 "Diff: {} → {} ({:+.1}%){}",
                 human(report.before_total, report.unit),
                 human(report.after_total, report.unit),
@@ -47,6 +49,13 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
                     Noise::Unknown => "",
                 }
             );
+            let focus = diff
+                .inputs
+                .first()
+                .and_then(|(_, p)| p.filtered.as_ref()?.focus());
+            if let Some(focus) = focus {
+                title = format!("{title} under /{}/", focus.pattern);
+            }
             let totals = (report.before_total, report.after_total);
             sink.write_with(|out| {
                 svg::write_comparison(&lines, &changes, totals, after, diff.svg, title, out)
@@ -66,7 +75,11 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
                 Ok(())
             })
         }
-        _ => sink.write_with(|out| write_report(report, diff.fail_on, format, out)),
+        _ => sink.write_with(|out| {
+            write_report(report, diff.fail_on, format, out)?;
+            let sides = diff.inputs.iter().map(|(n, p)| (n.as_str(), p));
+            super::filters::write_notes(sides, format, out)
+        }),
     }
 }
 

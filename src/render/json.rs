@@ -15,8 +15,10 @@ use std::io::Write;
 
 use super::Report;
 use crate::error::Result;
+use crate::filter::Applied;
 use crate::folded::Folded;
 use crate::folded::frame_totals;
+use crate::model::Unit;
 
 /// Writes the JSON document.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
@@ -65,9 +67,14 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
             })
             .collect();
         let comma = if i + 1 < report.inputs.len() { "," } else { "" };
+        let filters = input
+            .filtered
+            .as_ref()
+            .map(|a| filters_json(a, report.folded.unit))
+            .unwrap_or_default();
         writeln!(
             out,
-            "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]}}{comma}",
+            "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]{filters}}}{comma}",
             Str(&input.name),
             Str(input.kind.name()),
             facts.join(", "),
@@ -76,6 +83,37 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "  ],")?;
     Ok(())
+}
+
+/// `, "total_before": 1250000, "filters": [{"option": "--drop", "pattern": "test_", "frames": 3,
+/// "stacks": 12, "weight": 3400, "message": "…"}]`: what each filter removed or kept, exactly.
+fn filters_json(applied: &Applied, unit: Unit) -> String {
+    let notes = super::filters::notes(applied, unit);
+    let mut notes = notes.iter();
+    let entries: Vec<String> = applied
+        .uses
+        .iter()
+        .map(|u| {
+            let message = if u.frames > 0 {
+                notes.next().map_or("null".to_string(), |n| Str(n).to_string())
+            } else {
+                "null".to_string()
+            };
+            format!(
+                "{{\"option\": {}, \"pattern\": {}, \"frames\": {}, \"stacks\": {}, \"weight\": {}, \"message\": {message}}}",
+                Str(u.action.flag()),
+                Str(&u.pattern),
+                u.frames,
+                u.stacks,
+                u.weight
+            )
+        })
+        .collect();
+    format!(
+        ", \"total_before\": {}, \"filters\": [{}]",
+        applied.total_before,
+        entries.join(", ")
+    )
 }
 
 fn write_frames(folded: &Folded, out: &mut dyn Write) -> Result<()> {
@@ -170,7 +208,6 @@ impl std::fmt::Display for Str<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Unit;
 
     #[test]
     fn the_tree_has_one_node_per_drawn_rectangle() {

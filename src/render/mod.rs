@@ -2,7 +2,9 @@
 //! [`Sink`] they write to.
 
 pub mod diff;
+pub mod filters;
 pub mod folded;
+pub mod html;
 pub mod json;
 pub mod speedscope;
 pub mod svg;
@@ -28,6 +30,8 @@ use crate::model::InputKind;
 pub enum OutputFormat {
     /// Interactive flame graph (zoom, search, tooltips) that works offline.
     Svg,
+    /// An HTML page holding the interactive flame graph.
+    Html,
     /// Collapsed stacks `frame;frame WEIGHT`, sorted.
     Folded,
     /// Tree, per-frame table and diagnostics as JSON.
@@ -41,7 +45,12 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    /// The format an output file name implies (`.svg`, `.folded`/`.txt`, `.json`, `.md`).
+    /// The extensions [`from_extension`](Self::from_extension) knows, for messages.
+    pub const EXTENSIONS: &'static str =
+        ".svg, .html, .folded, .txt (text table), .json, .speedscope.json, .md";
+
+    /// The format an output file name implies (`.svg`, `.html`, `.folded`, `.txt` for the
+    /// text table, `.json`, `.speedscope.json`, `.md`).
     pub fn from_extension(path: &Path) -> Option<OutputFormat> {
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".speedscope.json") {
@@ -50,7 +59,9 @@ impl OutputFormat {
         let ext = name.rsplit('.').next()?;
         match ext {
             "svg" => Some(OutputFormat::Svg),
-            "folded" | "txt" => Some(OutputFormat::Folded),
+            "html" | "htm" => Some(OutputFormat::Html),
+            "folded" => Some(OutputFormat::Folded),
+            "txt" => Some(OutputFormat::Text),
             "json" => Some(OutputFormat::Json),
             "md" | "markdown" => Some(OutputFormat::Markdown),
             _ => None,
@@ -69,6 +80,8 @@ pub struct InputSummary {
     pub facts: std::collections::BTreeMap<&'static str, u64>,
     /// What was skipped, repaired or guessed.
     pub diagnostics: Diagnostics,
+    /// What the frame filters did (`None`: no filter given).
+    pub filtered: Option<crate::filter::Applied>,
 }
 
 /// How the SVG looks.
@@ -86,6 +99,8 @@ pub struct SvgOptions {
     pub flamechart: bool,
     /// Icicle: roots at the top.
     pub inverted: bool,
+    /// Bottom-up: each stack drawn leaf first (inferno's reversed stack order).
+    pub reverse: bool,
 }
 
 /// Everything a renderer may show.
@@ -136,6 +151,7 @@ pub(crate) fn markdown_table_start(
 pub fn render(report: &Report<'_>, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
     match format {
         OutputFormat::Svg => svg::write(report, out),
+        OutputFormat::Html => html::write(report, out),
         OutputFormat::Folded => folded::write(report.folded, out),
         OutputFormat::Json => json::write(report, out),
         OutputFormat::Speedscope => speedscope::write(report, out),
@@ -153,7 +169,8 @@ mod tests {
         for (name, expected) in [
             ("a.svg", Some(OutputFormat::Svg)),
             ("a.folded", Some(OutputFormat::Folded)),
-            ("a.txt", Some(OutputFormat::Folded)),
+            ("a.txt", Some(OutputFormat::Text)),
+            ("a.html", Some(OutputFormat::Html)),
             ("a.json", Some(OutputFormat::Json)),
             ("a.speedscope.json", Some(OutputFormat::Speedscope)),
             ("a.md", Some(OutputFormat::Markdown)),

@@ -37,6 +37,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let unit = match folded.unit {
         Unit::Microseconds => "microseconds",
         Unit::Samples => "none",
+        Unit::Bytes => "bytes",
     };
     let frames: Vec<String> = names
         .iter()

@@ -46,7 +46,8 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     // Each step copies the whole image: let go of the previous copy as soon as the next one
     // exists, so a large graph is held at most twice (a shadowed binding lives to the end).
     let drawn = draw(&mut opts, lines)?;
-    let titled = rewrite_titles(&drawn, folded);
+    let root = root_label(folded, report.inputs.first().map(|i| i.kind));
+    let titled = label_root(&rewrite_titles(&drawn, folded), &root);
     drop(drawn);
     let svg = add_legend(&titled, &categories(folded));
     drop(titled);
@@ -91,8 +92,11 @@ pub fn write_comparison(
         .map(|(s, b, a)| format!("{s} {}", b.max(a)))
         .collect();
     let drawn = draw(&mut opts, text.iter().map(String::as_str))?;
-    let titled = rewrite_change_titles(&drawn, changes, totals, after.unit);
+    let root = format!("all: {}", change_text(totals.0, totals.1, after.unit));
+    let labelled = label_root(&drawn, &root);
     drop(drawn);
+    let titled = rewrite_change_titles(&labelled, changes, &root, after.unit);
+    drop(labelled);
     out.write_all(add_change_legend(&titled).as_bytes())?;
     Ok(())
 }
@@ -127,14 +131,33 @@ fn ratio_color(ratio: f64) -> Color {
     }
 }
 
+/// `1.28 s → 12.3 ms (-1.27 s, -99.0%)`: both sides' totals and the change.
+fn change_text(before: u64, after: u64, unit: Unit) -> String {
+    let delta = after as i128 - before as i128;
+    let sign = if delta < 0 { "-" } else { "+" };
+    let percent = if before == 0 {
+        "new".to_string()
+    } else {
+        format!("{:+.1}%", delta as f64 * 100.0 / before as f64)
+    };
+    format!(
+        "{} → {} ({sign}{}, {percent})",
+        human(before, unit),
+        human(after, unit),
+        human(delta.unsigned_abs() as u64, unit)
+    )
+}
+
 /// Rewrites inferno's `<title>name (12,345 µs, 1.00%)</title>` (the width, the larger side)
-/// as `name: 1.28 s → 12.3 ms (-1.27 s, -99.0%)`, both sides' totals of the name.
+/// as `name: 1.28 s → 12.3 ms (-1.27 s, -99.0%)`, both sides' totals of the name; the bottom
+/// bar, already labelled `root` by [`label_root`], keeps just that label.
 fn rewrite_change_titles(
     svg: &str,
     changes: &HashMap<String, (u64, u64)>,
-    totals: (u64, u64),
+    root: &str,
     unit: Unit,
 ) -> String {
+    let root = escape(root);
     let mut out = String::with_capacity(svg.len() + svg.len() / 8);
     let mut rest = svg;
     while let Some(start) = rest.find("<title>") {
@@ -145,28 +168,12 @@ fn rewrite_change_titles(
         out.push_str(&rest[..body_start]);
         let body = &rest[body_start..body_start + len];
         let name = body.rfind(" (").map_or(body, |open| &body[..open]);
-        let sides = match changes.get(unescape(name).as_ref()) {
-            Some(&sides) => Some(sides),
-            None if name == "all" => Some(totals),
-            None => None,
-        };
-        match sides {
-            Some((b, a)) => {
-                let delta = a as i128 - b as i128;
-                let sign = if delta < 0 { "-" } else { "+" };
-                let percent = if b == 0 {
-                    "new".to_string()
-                } else {
-                    format!("{:+.1}%", delta as f64 * 100.0 / b as f64)
-                };
-                out.push_str(&format!(
-                    "{name}: {} → {} ({sign}{}, {percent})",
-                    human(b, unit),
-                    human(a, unit),
-                    human(delta.unsigned_abs() as u64, unit)
-                ));
-            }
-            None => out.push_str(body),
+        if name == root {
+            out.push_str(&root);
+        } else if let Some(&(b, a)) = changes.get(unescape(name).as_ref()) {
+            out.push_str(&format!("{name}: {}", change_text(b, a, unit)));
+        } else {
+            out.push_str(body);
         }
         rest = &rest[body_start + len..];
     }
@@ -227,12 +234,54 @@ fn add_change_legend(svg: &str) -> String {
     format!("{head}{group}\n</svg>{}", &svg[end + 6..])
 }
 
+/// What the bottom bar holds: `all imports: 1.25 s`, `all: 1,234 samples`.
+fn root_label(folded: &Folded, kind: Option<InputKind>) -> String {
+    let what = match kind {
+        Some(InputKind::Importtime) => "all imports",
+        _ => "all",
+    };
+    format!("{what}: {}", human(folded.total(), folded.unit))
+}
+
+/// Names inferno's bottom bar, which it leaves blank (its frame has an empty name) with the
+/// tooltip `all (…, 100%)`: the bar gets `label` as its text and its tooltip's name, so
+/// inferno's script keeps showing it after a zoom (it redraws a frame's text from its
+/// tooltip).
+fn label_root(svg: &str, label: &str) -> String {
+    const OPEN: &str = "<title>all (";
+    let mut from = 0;
+    while let Some(i) = svg[from..].find(OPEN) {
+        let start = from + i;
+        let Some(len) = svg[start..].find("</title>") else {
+            break;
+        };
+        let end = start + len;
+        if !svg[..end].ends_with(", 100%)") {
+            from = end;
+            continue;
+        }
+        let Some(text_at) = svg[end..].find("</text>").map(|j| end + j) else {
+            break;
+        };
+        let label = escape(label);
+        let mut out = String::with_capacity(svg.len() + 2 * label.len());
+        out.push_str(&svg[..start + "<title>".len()]);
+        out.push_str(&label);
+        out.push_str(&svg[start + "<title>all".len()..text_at]);
+        out.push_str(&label);
+        out.push_str(&svg[text_at..]);
+        return out;
+    }
+    svg.to_string()
+}
+
 fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options<'a> {
     let mut opts = Options::default();
     opts.deterministic = true;
     opts.count_name = match unit {
         Unit::Microseconds => "µs".to_string(),
         Unit::Samples => "samples".to_string(),
+        Unit::Bytes => "bytes".to_string(),
     };
     opts.name_type = match kind {
         Some(InputKind::Importtime) => "Module:".to_string(),
@@ -245,6 +294,7 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
         opts.min_width = min_width;
     }
     opts.flame_chart = svg.flamechart;
+    opts.reverse_stack_order = svg.reverse;
     if svg.inverted {
         opts.direction = Direction::Inverted;
     }
@@ -290,17 +340,22 @@ fn add_legend(svg: &str, categories: &[Category]) -> String {
     let mut x = 10usize;
     for &c in categories {
         let (r, g, b) = base_color(c);
-        group = group
-            .add(
-                Rectangle::new()
-                    .set("x", x)
-                    .set("y", y - 10)
-                    .set("width", 12)
-                    .set("height", 12)
-                    .set("fill", format!("rgb({r},{g},{b})")),
-            )
-            .add(Text::new(c.name()).set("x", x + 16).set("y", y));
-        x += 16 + c.name().len() * 7 + 16;
+        let (label, meaning) = legend_entry(c);
+        // Each entry is a group with a tooltip saying what the colour stands for.
+        group = group.add(
+            Group::new()
+                .add(::svg::node::element::Title::new(meaning))
+                .add(
+                    Rectangle::new()
+                        .set("x", x)
+                        .set("y", y - 10)
+                        .set("width", 12)
+                        .set("height", 12)
+                        .set("fill", format!("rgb({r},{g},{b})")),
+                )
+                .add(Text::new(label).set("x", x + 16).set("y", y)),
+        );
+        x += 16 + label.chars().count() * 7 + 16;
     }
     let new_height = height + EXTRA;
     // The root element and the background rectangle both carry the old height.
@@ -311,6 +366,30 @@ fn add_legend(svg: &str, categories: &[Category]) -> String {
         )
         .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
     format!("{head}{group}\n</svg>{}", &svg[end + 6..])
+}
+
+/// A legend entry's label and its tooltip. `other` alone said nothing: it is code whose file
+/// tells nothing about where it comes from (`<string>`, `<stdin>`, stacks without paths).
+fn legend_entry(category: Category) -> (&'static str, &'static str) {
+    match category {
+        Category::Stdlib => ("stdlib", "Python's standard library"),
+        Category::SitePackages => ("site-packages", "installed third-party packages"),
+        Category::FirstParty => (
+            "first-party",
+            "your own code: the project in the current directory, --first-party, tests",
+        ),
+        Category::Builtin => ("built-in", "C functions and built-ins"),
+        Category::Native => ("native", "native frames: shared libraries, addresses"),
+        Category::Failed => ("failed", "imports that failed"),
+        Category::Synthetic => (
+            "added by importflame",
+            "frames importflame adds: report, process and thread roots, <unfinished>, elisions",
+        ),
+        Category::Other => (
+            "origin unknown",
+            "frames with no file to tell their origin: <string>, <stdin>, stacks without paths",
+        ),
+    }
 }
 
 /// The `height` attribute of the root `<svg>` element.
@@ -326,6 +405,9 @@ fn root_height(svg: &str) -> Option<usize> {
 /// What the graph shows, in one line: `Import time: 1.25 s in 842 modules (2 reports)`.
 pub fn title(report: &Report<'_>) -> String {
     let folded = report.folded;
+    if let Some(focus) = super::filters::focus_title(report.inputs, folded.unit) {
+        return focus;
+    }
     let total = human(folded.total(), folded.unit);
     let fact = |name: &str| -> u64 {
         report
@@ -346,8 +428,8 @@ pub fn title(report: &Report<'_>) -> String {
             )
         }
         Some(InputKind::Pstats) if fact("samples") > 0 => format!(
-            "Sampled profile: {} samples, {total} in {} functions (stacks inferred from the call graph)",
-            thousands(fact("samples")),
+            "Sampled profile: {}, {total} in {} functions (stacks inferred from the call graph)",
+            human(fact("samples"), Unit::Samples),
             thousands(fact("functions"))
         ),
         Some(InputKind::Pstats) => format!(
@@ -378,7 +460,10 @@ fn subtitle(report: &Report<'_>) -> Option<String> {
         .map(|e| e.count)
         .sum();
     let names: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
-    let source = names.join(", ");
+    let mut source = names.join(", ");
+    if let Some(filters) = super::filters::subtitle_part(report.inputs, report.folded.unit) {
+        source = format!("{source} · {filters}");
+    }
     if notes == 0 {
         Some(source)
     } else {

@@ -5,11 +5,11 @@
 use std::io::Write;
 
 use super::svg::title;
-use super::{Report, column_width, markdown_table_start};
+use super::{InputSummary, Report, column_width, markdown_table_start};
 use crate::error::Result;
 use crate::folded::{FrameTotal, frame_totals};
-use crate::model::Category;
 use crate::model::human;
+use crate::model::{Category, Unit};
 
 struct Rows<'a> {
     by_total: Vec<FrameTotal<'a>>,
@@ -89,15 +89,24 @@ pub fn write_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
 fn write_notes_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let mut first = true;
     for input in report.inputs {
-        for e in input.diagnostics.entries() {
+        for message in notes(input, report.folded.unit) {
             if first {
                 writeln!(out)?;
                 first = false;
             }
-            writeln!(out, "note: {}: {}", input.name, e.message())?;
+            writeln!(out, "note: {}: {message}", input.name)?;
         }
     }
     Ok(())
+}
+
+/// An input's diagnostics, then what the filters did to it.
+fn notes(input: &InputSummary, unit: Unit) -> Vec<String> {
+    let mut notes: Vec<String> = input.diagnostics.entries().map(|e| e.message()).collect();
+    if let Some(applied) = &input.filtered {
+        notes.extend(super::filters::notes(applied, unit));
+    }
+    notes
 }
 
 /// Escapes text for a Markdown table cell.
@@ -145,9 +154,9 @@ pub fn write_markdown(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         .inputs
         .iter()
         .flat_map(|i| {
-            i.diagnostics
-                .entries()
-                .map(move |e| format!("- {}: {}", md(&i.name), md(&e.message())))
+            notes(i, unit)
+                .into_iter()
+                .map(move |n| format!("- {}: {}", md(&i.name), md(&n)))
         })
         .collect();
     if !notes.is_empty() {

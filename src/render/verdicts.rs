@@ -9,10 +9,18 @@ use crate::error::Result;
 use crate::fold::RunsMode;
 use crate::model::human;
 
+/// Escapes text for Markdown. Arrows are written as `→`: an entity-escaped `-&gt;` read badly
+/// wherever the Markdown is shown raw (a terminal, a PR comment's source).
 pub(super) fn md(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    let s = s.replace("->", "→");
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A verdict's rule, measurement and limit, worded for people.

@@ -1,7 +1,8 @@
 // Opens each SVG given on the command line in headless Chromium, as a person would: types a
 // search into inferno's prompt and checks the highlighted frames against the frames whose
 // names match, clicks a frame and checks that it zoomed to the full width, and saves a
-// screenshot next to the SVG. Prints one line per check; exits 1 on any failure.
+// screenshot next to the SVG. An `.html` page (`-o report.html`, the SVG inline) is checked the
+// same way. Prints one line per check; exits 1 on any failure.
 import { chromium } from "playwright-core";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,16 +44,21 @@ for (const file of files) {
   check(result.expected > 0 && result.highlighted === result.expected,
     `${name}: search "${term}" highlights ${result.highlighted} of ${result.expected} matching frames (${result.matched})`);
 
-  // Zoom: click the widest frame one level above the root and check it fills the width.
+  // Zoom: click the widest frame of the level nearest the root (from one above it) whose
+  // widest frame is not already full width, and check it fills the width.
   const target = await page.evaluate(() => {
     const groups = [...document.querySelectorAll("#frames > g")];
     const ys = [...new Set(groups.map((g) => Number(g.querySelector("rect").getAttribute("y"))))].sort((a, b) => a - b);
     const inverted = document.querySelector("svg").getAttribute("onload") && window.inverted;
-    const level = inverted ? ys[2] : ys[ys.length - 3];
-    const row = groups.filter((g) => Number(g.querySelector("rect").getAttribute("y")) === level);
+    const levels = inverted ? ys.slice(2) : ys.slice(0, ys.length - 2).reverse();
     const w = (g) => Number(g.querySelector("rect").getAttribute("fg:w"));
-    row.sort((a, b) => w(b) - w(a));
-    const g = row[0];
+    const widest = (level) => {
+      const row = groups.filter((g) => Number(g.querySelector("rect").getAttribute("y")) === level);
+      row.sort((a, b) => w(b) - w(a));
+      return row[0];
+    };
+    const full = (g) => parseFloat(g.querySelector("rect").getAttribute("width")) >= 99.9;
+    const g = levels.map(widest).find((g) => !full(g)) || widest(levels[0]);
     const i = groups.indexOf(g);
     return { index: i, width: g.querySelector("rect").getAttribute("width"), title: g.querySelector("title").textContent };
   });
@@ -67,7 +73,7 @@ for (const file of files) {
   check(!zoomed.unzoomHidden && parseFloat(zoomed.width) > 99.9 && parseFloat(target.width) < 99.9,
     `${name}: clicking "${target.title}" zooms it from ${target.width} to ${zoomed.width}`);
 
-  const shot = file.replace(/\.svg$/, ".png");
+  const shot = file.replace(/\.(svg|html)$/, ".png");
   await page.screenshot({ path: shot, timeout: 60000 });
   check(errors.length === 0, `${name}: no script errors ${errors.join("; ")}`);
   console.log(`screenshot ${path.basename(shot)}`);

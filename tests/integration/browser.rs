@@ -78,6 +78,17 @@ fn graphs_search_and_zoom_in_headless_chromium() {
             "pyspy.svg",
             "spy_busy",
         ),
+        // Issue 17: `-o report.html` embeds the graph; `--reverse` draws it bottom-up.
+        (
+            vec!["samples/importtime/single/py311_requests.log"],
+            "importtime.html",
+            "^urllib3",
+        ),
+        (
+            vec!["--reverse", "samples/pyspy/record_busy_raw.txt"],
+            "pyspy-reverse.svg",
+            "spy_busy",
+        ),
     ];
     for (args, name, term) in graphs {
         let svg = dir.join(name);
@@ -101,6 +112,7 @@ fn graphs_search_and_zoom_in_headless_chromium() {
             3,
             "{report}"
         );
-        assert!(dir.join(name.replace(".svg", ".png")).exists());
+        let shot = name.replace(".svg", ".png").replace(".html", ".png");
+        assert!(dir.join(shot).exists());
     }
 }

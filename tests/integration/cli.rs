@@ -4,7 +4,7 @@ use crate::common;
 
 use std::fs;
 
-use common::{repo, run};
+use common::{repo, run, run_in};
 
 const SAMPLE: &str = "samples/importtime/edge/many_libs_crlf.log";
 
@@ -189,13 +189,22 @@ fn tee_reads_gzip_and_utf16_logs_like_every_other_input() {
 }
 
 #[test]
-fn tee_without_an_output_file_is_a_usage_error() {
-    let out = run(
-        &["--tee"],
-        b"import time: self [us] | cumulative | imported package\n".to_vec(),
+fn tee_without_an_output_file_writes_importflame_svg_and_names_it() {
+    // Exiting 2 at once made pytest, piped into importflame, die of SIGPIPE mid-run.
+    let dir = tempfile::tempdir().unwrap();
+    let input = fs::read(repo("samples/importtime/pytest/pytest_combined.log")).unwrap();
+    let out = run_in(&["--tee", "-q"], input, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("passed"),
+        "pytest's output still comes through"
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--tee"), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "importflame: wrote importflame.svg\n");
+    let svg = fs::read_to_string(dir.path().join("importflame.svg")).unwrap();
+    assert!(
+        svg.contains("<title>numpy ("),
+        "the graph holds the imports"
+    );
 }
 
 #[test]
