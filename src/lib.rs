@@ -165,7 +165,15 @@ pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>)
     }
     warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let folded = fold_named(&profiles, config)?;
-    let inputs = summaries(&profiles);
+    let mut inputs = summaries(&profiles);
+    if let Some(mode) = config.fold.runs {
+        // The title counts what is drawn: one combined run of N, not N reports (issue 15).
+        for (summary, (_, p)) in inputs.iter_mut().zip(&profiles) {
+            if p.reports.len() > 1 {
+                summary.facts.insert(mode.fact(), p.reports.len() as u64);
+            }
+        }
+    }
     let report = Report {
         folded: &folded,
         inputs: &inputs,

@@ -47,6 +47,17 @@ impl RunsMode {
         }
     }
 
+    /// The fact (`Profile::facts`, JSON `inputs[].facts`) saying that N runs were combined
+    /// this way: the title counts one combined run, not N reports.
+    pub fn fact(self) -> &'static str {
+        match self {
+            RunsMode::Median => "runs_median",
+            RunsMode::Min => "runs_min",
+            RunsMode::Mean => "runs_mean",
+            RunsMode::Sum => "runs_sum",
+        }
+    }
+
     /// Which runs make the combined profile, given the run totals. Ties go to the earlier run.
     pub fn pick(self, totals: &[u64]) -> Pick {
         match self {

@@ -418,6 +418,26 @@ pub fn title(report: &Report<'_>) -> String {
     };
     let kinds: Vec<InputKind> = report.inputs.iter().map(|i| i.kind).collect();
     match kinds.first() {
+        Some(InputKind::Importtime)
+            if kinds.iter().all(|k| *k == InputKind::Importtime)
+                && runs_title(report).is_some() =>
+        {
+            let (mode, runs) = runs_title(report).unwrap_or(("median", 0));
+            // The drawn profile is one combined run: count its modules, not every run's.
+            let modules = crate::folded::frame_totals(folded)
+                .iter()
+                .filter(|t| {
+                    folded
+                        .frames
+                        .get(t.name)
+                        .is_some_and(|i| i.category != Category::Synthetic)
+                })
+                .count();
+            format!(
+                "Import time: {total} in {} modules ({mode} of {runs} runs)",
+                thousands(modules as u64)
+            )
+        }
         Some(InputKind::Importtime) if kinds.iter().all(|k| *k == InputKind::Importtime) => {
             let reports = fact("reports");
             format!(
@@ -449,6 +469,26 @@ pub fn title(report: &Report<'_>) -> String {
         }
         None => format!("Flame graph: {total}"),
     }
+}
+
+/// How the runs of the inputs were combined (`--runs`), and how many there were.
+fn runs_title(report: &Report<'_>) -> Option<(&'static str, u64)> {
+    use crate::fold::RunsMode;
+    [
+        RunsMode::Median,
+        RunsMode::Min,
+        RunsMode::Mean,
+        RunsMode::Sum,
+    ]
+    .into_iter()
+    .find_map(|mode| {
+        let runs: u64 = report
+            .inputs
+            .iter()
+            .filter_map(|i| i.facts.get(mode.fact()))
+            .sum();
+        (runs > 1).then_some((mode.name(), runs))
+    })
 }
 
 /// One line on what was repaired or guessed, pointing to stderr for details.
