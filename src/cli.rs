@@ -4,14 +4,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::filter::Filters;
 use crate::filter::pattern::Pattern;
 use crate::fold::{FoldOptions, RunsMode};
 use crate::input::{Format, ParseOptions, Source};
-use crate::limits::{Budget, Threshold, parse_budget, parse_fail_on, parse_threshold};
+use crate::limits::{Budget, FailOn, Threshold, parse_budget, parse_fail_on, parse_threshold};
 use crate::render::{OutputFormat, SvgOptions};
 use crate::{Command, Config, defaults, project};
 
@@ -42,15 +42,10 @@ pub struct Cli {
 /// The CI commands.
 #[derive(Subcommand, Debug)]
 pub enum Sub {
-    /// Differential flame graph of AFTER against BEFORE, and what changed.
-    #[command(mut_arg("format", |a| a
-        .help("Output format: svg, folded, json, text or markdown [default: from the -o extension, else svg]")
-        .hide_possible_values(true)))]
+    /// Compare BEFORE with AFTER: a graph of both sides' stacks coloured by the change, and
+    /// what appeared, disappeared, grew, shrank and moved.
     Diff(DiffArgs),
     /// CI gate: time budgets, forbidden modules, a baseline (exit 1 when a rule fails).
-    #[command(mut_arg("format", |a| a
-        .help("Output format: text, markdown or json [default: from the -o extension, else text]")
-        .hide_possible_values(true)))]
     Check(CheckArgs),
     /// Run COMMAND with import timing on (PYTHONPROFILEIMPORTTIME=1, child processes too),
     /// pass its output through, draw its imports; exits with COMMAND's status.
@@ -84,43 +79,119 @@ pub struct RunArgs {
     pub command: Vec<OsString>,
 }
 
-/// `importflame diff`.
+/// `importflame diff`: only the options a comparison uses.
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// The profile before the change (several runs in it are combined, see --runs).
     pub before: PathBuf,
     /// The profile after the change.
     pub after: PathBuf,
-    /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms.
-    #[arg(long, value_name = "regression=LIMIT", value_parser = parse_fail_on)]
-    pub fail_on: Option<Threshold>,
-    /// Common options.
+    /// Exit 1 when AFTER's total is this much slower: regression=10% or regression=50ms;
+    /// significant-regression=10% also needs the change to be larger than the run-to-run
+    /// noise (several runs per side whose totals do not overlap).
+    #[arg(long, value_name = "[significant-]regression=LIMIT", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+    /// Write to FILE (atomically) instead of stdout; its extension picks the format. An SVG
+    /// is never printed on a terminal: without -o it goes to diff.svg, named on stderr.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output format: svg, folded, json, text or markdown: the comparison graph, both sides'
+    /// stacks `STACK BEFORE AFTER`, or the full report [default: from the -o extension, else
+    /// svg].
+    #[arg(short, long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Rows per list of the report (appeared, disappeared, grew, shrank, moved).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub top: usize,
+    /// Open the written graph in the default browser (writes diff.svg when there is no -o).
+    #[arg(long)]
+    pub open: bool,
+    /// Graph options.
     #[command(flatten)]
-    pub common: RenderArgs,
+    pub graph: GraphArgs,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
-/// `importflame check`.
+/// `importflame check`: only the options a gate uses.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Input files; `-` or nothing reads stdin.
+    /// Input files; `-` or nothing reads stdin. Their reports are the runs measured.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Time budget NAME=TIME: `total=400ms` for the whole report, `numpy=80ms` for a module's
-    /// cumulative time; repeatable.
-    #[arg(long = "budget", value_name = "NAME=TIME", value_parser = parse_budget)]
+    /// Budget NAME=LIMIT: `total=400ms` for the whole report, `numpy=80ms` for a module's
+    /// cumulative time (pstats: its `<module>` frame), `main=1s` for a function's,
+    /// `_is_prime=20%` for a share of the total; a name in no frame is an error; repeatable.
+    #[arg(long = "budget", value_name = "NAME=LIMIT", value_parser = parse_budget)]
     pub budgets: Vec<Budget>,
     /// Fail when MODULE or any submodule is imported at all; repeatable.
     #[arg(long, value_name = "MODULE")]
     pub forbid: Vec<String>,
-    /// Compare the total with this earlier profile.
+    /// Compare the total with this earlier profile (its runs combined the same way).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Largest allowed growth over --baseline: 10% or 50ms.
     #[arg(long, value_name = "LIMIT", value_parser = parse_threshold, default_value = "10%")]
     pub max_regression: Threshold,
-    /// Common options.
+    /// Write to FILE (atomically) instead of stdout; `.md` and `.json` pick the format.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output format: text, markdown or json, of the verdict table [default: from the -o
+    /// extension, else text].
+    #[arg(short, long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Input options.
     #[command(flatten)]
-    pub common: RenderArgs,
+    pub input: InputArgs,
+}
+
+/// What `diff` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The comparison graph: both sides' stacks, coloured by the change.
+    Svg,
+    /// Both sides' stacks, `STACK BEFORE AFTER` per line.
+    Folded,
+    /// The full report as JSON.
+    Json,
+    /// The full report for the terminal.
+    Text,
+    /// The full report as GitHub-flavoured Markdown.
+    Markdown,
+}
+
+impl From<DiffFormat> for OutputFormat {
+    fn from(f: DiffFormat) -> OutputFormat {
+        match f {
+            DiffFormat::Svg => OutputFormat::Svg,
+            DiffFormat::Folded => OutputFormat::Folded,
+            DiffFormat::Json => OutputFormat::Json,
+            DiffFormat::Text => OutputFormat::Text,
+            DiffFormat::Markdown => OutputFormat::Markdown,
+        }
+    }
+}
+
+/// What `check` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// The verdict table for the terminal.
+    Text,
+    /// The verdict table as GitHub-flavoured Markdown.
+    Markdown,
+    /// The verdicts as JSON.
+    Json,
+}
+
+impl From<CheckFormat> for OutputFormat {
+    fn from(f: CheckFormat) -> OutputFormat {
+        match f {
+            CheckFormat::Text => OutputFormat::Text,
+            CheckFormat::Markdown => OutputFormat::Markdown,
+            CheckFormat::Json => OutputFormat::Json,
+        }
+    }
 }
 
 /// Options of the render command.
@@ -136,14 +207,82 @@ pub struct RenderArgs {
     #[arg(short, long, value_enum)]
     pub format: Option<OutputFormat>,
 
-    /// Input format, instead of detecting it from the content.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<Format>,
-
     /// Copy every input line that is not an import-time row to stdout; the graph goes to -o
     /// or importflame.svg.
     #[arg(long)]
     pub tee: bool,
+
+    /// Open the written graph in the default browser (writes importflame.svg or
+    /// INPUT-STEM.svg when there is no -o).
+    #[arg(long)]
+    pub open: bool,
+
+    /// Bottom-up graph (svg, html): leaf functions at the base, their callers above (inferno's
+    /// reversed stack order); for which functions cost most, and who calls them.
+    #[arg(long)]
+    pub reverse: bool,
+
+    /// Flame chart: x is time in import order instead of merged and sorted by name.
+    #[arg(long)]
+    pub flamechart: bool,
+
+    /// Rows in the text and markdown tables.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub top: usize,
+
+    /// Graph options.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How a graph looks (render and diff).
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Icicle graph: roots at the top.
+    #[arg(long)]
+    pub inverted: bool,
+
+    /// Title of the graph [default: what it shows, e.g. total import time].
+    #[arg(long)]
+    pub title: Option<String>,
+
+    /// Subtitle of the graph [default: input names and a count of repairs; diff: how to read
+    /// it].
+    #[arg(long)]
+    pub subtitle: Option<String>,
+
+    /// Width of the SVG in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
+    pub width: usize,
+
+    /// Leave out frames narrower than this percent of the total width (inferno's minwidth).
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.1)]
+    pub min_width: f64,
+}
+
+impl Default for GraphArgs {
+    /// The defaults of the options (for `check`, which draws no graph).
+    fn default() -> Self {
+        GraphArgs {
+            inverted: false,
+            title: None,
+            subtitle: None,
+            width: 1200,
+            min_width: 0.1,
+        }
+    }
+}
+
+/// How inputs are read, filtered and combined (every command).
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Input format, instead of detecting it from the content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<Format>,
 
     /// Silence warnings about skipped, repaired or guessed rows (errors still print).
     #[arg(short, long)]
@@ -153,8 +292,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub merge: bool,
 
-    /// Treat the reports of a log as repeated runs and combine them per stack
-    /// [default: none for graphs, median for diff and check].
+    /// Treat the reports of a log as repeated runs and combine them; the total is then the
+    /// median (min, mean, sum) of the run totals [default: none for graphs, median for diff
+    /// and check].
     #[arg(long, value_enum, value_name = "HOW")]
     pub runs: Option<RunsMode>,
 
@@ -187,44 +327,6 @@ pub struct RenderArgs {
     /// Do not read the current directory's project for first-party packages.
     #[arg(long)]
     pub no_project: bool,
-
-    /// Open the written graph in the default browser (writes importflame.svg or
-    /// INPUT-STEM.svg when there is no -o).
-    #[arg(long)]
-    pub open: bool,
-
-    /// Bottom-up graph (svg, html): leaf functions at the base, their callers above (inferno's
-    /// reversed stack order); for which functions cost most, and who calls them.
-    #[arg(long)]
-    pub reverse: bool,
-
-    /// Flame chart: x is time in import order instead of merged and sorted by name.
-    #[arg(long)]
-    pub flamechart: bool,
-
-    /// Icicle graph: roots at the top.
-    #[arg(long)]
-    pub inverted: bool,
-
-    /// Title of the graph [default: what it shows, e.g. total import time].
-    #[arg(long)]
-    pub title: Option<String>,
-
-    /// Subtitle of the graph [default: input names and a count of repairs].
-    #[arg(long)]
-    pub subtitle: Option<String>,
-
-    /// Width of the SVG in pixels.
-    #[arg(long, value_name = "PIXELS", default_value_t = 1200)]
-    pub width: usize,
-
-    /// Leave out frames narrower than this percent of the total width (inferno's minwidth).
-    #[arg(long, value_name = "PERCENT", default_value_t = 0.1)]
-    pub min_width: f64,
-
-    /// Rows in the text and markdown tables.
-    #[arg(long, value_name = "N", default_value_t = 25)]
-    pub top: usize,
 
     /// Worker threads for folding [default: one per core, or RAYON_NUM_THREADS].
     #[arg(short, long = "jobs", visible_alias = "threads", value_name = "N")]
@@ -336,10 +438,21 @@ impl Cli {
             None => build(Command::Render, sources(&self.inputs), self.render, None),
             Some(Sub::Diff(d)) => {
                 let inputs = sources(&[d.before, d.after]);
+                let render = RenderArgs {
+                    output: d.output,
+                    format: d.format.map(OutputFormat::from),
+                    tee: false,
+                    open: d.open,
+                    reverse: false,
+                    flamechart: false,
+                    top: d.top,
+                    graph: d.graph,
+                    input: d.input,
+                };
                 let config = build(
                     Command::Diff { fail_on: d.fail_on },
                     inputs,
-                    d.common,
+                    render,
                     Some(RunsMode::Median),
                 )?;
                 if matches!(config.format, OutputFormat::Speedscope | OutputFormat::Html) {
@@ -356,17 +469,27 @@ impl Cli {
                     baseline: c.baseline.map(|p| sources(&[p]).remove(0)),
                     max_regression: c.max_regression,
                 };
-                let mut common = c.common;
-                if common.format.is_none()
-                    && common
-                        .output
+                let mut format = c.format.map(OutputFormat::from);
+                if format.is_none()
+                    && c.output
                         .as_deref()
                         .and_then(OutputFormat::from_extension)
                         .is_none()
                 {
-                    common.format = Some(OutputFormat::Text);
+                    format = Some(OutputFormat::Text);
                 }
-                let config = build(command, sources(&c.inputs), common, Some(RunsMode::Median))?;
+                let render = RenderArgs {
+                    output: c.output,
+                    format,
+                    tee: false,
+                    open: false,
+                    reverse: false,
+                    flamechart: false,
+                    top: 25,
+                    graph: GraphArgs::default(),
+                    input: c.input,
+                };
+                let config = build(command, sources(&c.inputs), render, Some(RunsMode::Median))?;
                 if !matches!(
                     config.format,
                     OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Json
@@ -415,13 +538,24 @@ impl Cli {
 fn build(
     command: Command,
     inputs: Vec<Source>,
-    r: RenderArgs,
+    render: RenderArgs,
     default_runs: Option<RunsMode>,
 ) -> Result<Config> {
+    let RenderArgs {
+        output,
+        format,
+        tee,
+        open,
+        reverse,
+        flamechart,
+        top,
+        graph: g,
+        input: r,
+    } = render;
     if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
         return Err(Error::usage("stdin (-) can be read only once"));
     }
-    let format = match (r.format, &r.output) {
+    let format = match (format, &output) {
         (Some(f), _) => f,
         (None, Some(path)) => match OutputFormat::from_extension(path) {
             Some(format) => format,
@@ -441,10 +575,10 @@ fn build(
     // Where the output goes when -o is left out: a file importflame names when stdout is
     // taken (--tee, run), wanted as a file (--open), or a terminal an SVG would flood.
     let is_run = matches!(command, Command::Run { .. });
-    let needs_file = r.output.is_none()
-        && (r.tee
+    let needs_file = output.is_none()
+        && (tee
             || is_run
-            || r.open
+            || open
             || (matches!(format, OutputFormat::Svg | OutputFormat::Html)
                 && !matches!(command, Command::Check { .. })
                 && defaults::stdout_is_terminal()));
@@ -455,9 +589,9 @@ fn build(
         };
         (Some(path), true)
     } else {
-        (r.output, false)
+        (output, false)
     };
-    if r.tee {
+    if tee {
         if inputs.len() != 1 {
             return Err(Error::usage("--tee reads exactly one input"));
         }
@@ -468,10 +602,10 @@ fn build(
     if r.jobs.is_some_and(|j| j > 1024) {
         return Err(Error::usage("--jobs takes at most 1024 threads"));
     }
-    if r.width == 0 {
+    if g.width == 0 {
         return Err(Error::usage("--width must be at least 1 pixel"));
     }
-    if !(r.min_width >= 0.0 && r.min_width.is_finite()) {
+    if !(g.min_width >= 0.0 && g.min_width.is_finite()) {
         return Err(Error::usage(
             "--min-width must be a percentage of the width, 0 or more",
         ));
@@ -495,7 +629,7 @@ fn build(
     Ok(Config {
         command,
         inputs,
-        from: if r.tee {
+        from: if tee {
             Some(Format::Importtime)
         } else {
             r.from
@@ -513,25 +647,25 @@ fn build(
             runs,
             jobs: r.jobs.unwrap_or(0),
             merge: r.merge,
-            keep_order: r.flamechart,
+            keep_order: flamechart,
         },
         format,
         output,
-        tee: r.tee,
+        tee,
         quiet: r.quiet,
         svg: SvgOptions {
-            title: r.title,
-            subtitle: r.subtitle,
-            width: Some(r.width),
-            min_width: Some(r.min_width),
-            flamechart: r.flamechart,
-            inverted: r.inverted,
-            reverse: r.reverse,
+            title: g.title,
+            subtitle: g.subtitle,
+            width: Some(g.width),
+            min_width: Some(g.min_width),
+            flamechart,
+            inverted: g.inverted,
+            reverse,
         },
-        top: r.top.max(1),
+        top: top.max(1),
         filters: r.filters.into(),
         announce_output,
-        open: r.open,
+        open,
     })
 }
 

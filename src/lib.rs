@@ -22,9 +22,11 @@ pub mod error;
 pub mod filter;
 pub mod fold;
 pub mod folded;
+pub mod identity;
 pub mod input;
 pub mod limits;
 pub mod model;
+pub mod noise;
 pub mod open;
 pub mod project;
 pub mod pytest;
@@ -51,7 +53,7 @@ pub enum Command {
     /// Compare `inputs[0]` (before) with `inputs[1]` (after).
     Diff {
         /// `--fail-on regression=…`.
-        fail_on: Option<limits::Threshold>,
+        fail_on: Option<limits::FailOn>,
     },
     /// Check rules against the inputs.
     Check {
@@ -163,7 +165,15 @@ pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>)
     }
     warn_unmatched(config, profiles.iter().map(|(_, p)| p));
     let folded = fold_named(&profiles, config)?;
-    let inputs = summaries(&profiles);
+    let mut inputs = summaries(&profiles);
+    if let Some(mode) = config.fold.runs {
+        // The title counts what is drawn: one combined run of N, not N reports (issue 15).
+        for (summary, (_, p)) in inputs.iter_mut().zip(&profiles) {
+            if p.reports.len() > 1 {
+                summary.facts.insert(mode.fact(), p.reports.len() as u64);
+            }
+        }
+    }
     let report = Report {
         folded: &folded,
         inputs: &inputs,
@@ -200,7 +210,7 @@ fn written(config: &Config) {
     }
 }
 
-fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outcome> {
+fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome> {
     let profiles = load_all(config)?;
     if !config.quiet {
         print_diagnostics(&profiles);
@@ -218,19 +228,39 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
     }
     let folded_before = fold_named(std::slice::from_ref(before), config)?;
     let folded_after = fold_named(std::slice::from_ref(after), config)?;
-    let report = diff::compare(&folded_before, &folded_after, config.top);
+    let mode = config.fold.runs.unwrap_or(fold::RunsMode::Sum);
+    let runs = (
+        check::Runs::of(&[&before.1], mode),
+        check::Runs::of(&[&after.1], mode),
+    );
+    let aligned = diff::align(&folded_before, &folded_after);
+    let report = diff::compare(&aligned, after.1.kind, runs, config.top);
     let failed = match fail_on {
-        Some(t) => Some((
-            t,
-            t.exceeded(report.before_total, report.after_total, report.unit)
-                .map_err(error::Error::usage)?,
-        )),
+        Some(f) => {
+            if f.significant && matches!(report.noise, noise::Noise::Unknown) {
+                return Err(error::Error::usage(format!(
+                    "--fail-on {f} needs several runs on each side to know the noise \
+                     ({} has {}, {} has {}): append 3 or more runs to each log",
+                    before.0,
+                    report.before_runs.totals.len(),
+                    after.0,
+                    report.after_runs.totals.len()
+                )));
+            }
+            let exceeded = f
+                .threshold
+                .exceeded(report.before_total, report.after_total, report.unit)
+                .map_err(|e| error::Error::usage(format!("--fail-on {f}: {e}")))?;
+            Some((
+                f,
+                exceeded && (!f.significant || report.noise.slower_beyond()),
+            ))
+        }
         None => None,
     };
     render::diff::write(
         &render::diff::DiffOutput {
-            before: &folded_before,
-            after: &folded_after,
+            aligned: &aligned,
             report: &report,
             fail_on: failed,
             svg: &config.svg,
@@ -292,17 +322,33 @@ fn run_check(
         budgets: budgets.to_vec(),
         forbid: forbid.to_vec(),
         baseline,
+        runs: config.fold.runs.unwrap_or(fold::RunsMode::Sum),
     };
     let (names, profiles): (Vec<String>, Vec<Profile>) = profiles.into_iter().unzip();
-    let verdicts = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
-    let runs = check::run_count(&profiles);
+    let checked = check::evaluate(&profiles, &rules).map_err(error::Error::usage)?;
+    if !config.quiet {
+        for v in &checked.verdicts {
+            if let check::Finding::Forbid {
+                module,
+                similar: Some(other),
+                ..
+            } = &v.finding
+            {
+                eprintln!(
+                    "importflame: --forbid {}: not imported, but {} is (a typo?)",
+                    terminal::clean(module),
+                    terminal::clean(other)
+                );
+            }
+        }
+    }
     sink(config).write_with(|out| {
-        render::verdicts::write_check(&verdicts, runs, config.format, out)?;
+        render::verdicts::write_check(&checked, config.format, out)?;
         let inputs = names.iter().map(String::as_str).zip(&profiles);
         render::filters::write_notes(inputs, config.format, out)
     })?;
     written(config);
-    Ok(if verdicts.iter().all(|v| v.pass) {
+    Ok(if checked.verdicts.iter().all(|v| v.pass) {
         Outcome::Done
     } else {
         Outcome::GateFailed

@@ -11,7 +11,7 @@ use crate::model::human;
 pub enum Amount {
     /// Microseconds, from `400ms`, `1.5s`, `800us`.
     Time(u64),
-    /// A plain number: samples (py-spy) or µs when the profile is timed.
+    /// A plain number: samples (py-spy) or bytes (memory); a timed profile asks for a unit.
     Count(u64),
 }
 
@@ -20,7 +20,10 @@ impl Amount {
     pub fn in_unit(self, unit: Unit) -> Result<u64, String> {
         match (self, unit) {
             (Amount::Time(us), Unit::Microseconds) => Ok(us),
-            (Amount::Count(n), _) => Ok(n),
+            (Amount::Count(n), Unit::Samples | Unit::Bytes) => Ok(n),
+            (Amount::Count(n), Unit::Microseconds) => Err(format!(
+                "{n} has no unit, and this profile measures time: write {n}ms, {n}s or {n}us"
+            )),
             (Amount::Time(_), Unit::Samples) => Err(
                 "a time limit cannot apply to sample counts: give a bare number of samples".into(),
             ),
@@ -119,24 +122,90 @@ pub fn parse_threshold(s: &str) -> Result<Threshold, String> {
     parse_amount(s).map(Threshold::Amount)
 }
 
-/// `regression=10%` or `regression=50ms` (`--fail-on`).
-pub fn parse_fail_on(s: &str) -> Result<Threshold, String> {
-    let rest = s
-        .strip_prefix("regression=")
-        .ok_or_else(|| format!("expected regression=PERCENT or regression=TIME, got {s:?}"))?;
-    parse_threshold(rest)
+/// `diff --fail-on`: how much slower AFTER may be, and whether only a change larger than the
+/// run-to-run noise counts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FailOn {
+    /// The largest allowed growth of the total.
+    pub threshold: Threshold,
+    /// `significant-regression=…`: fail only when the runs of the two sides do not overlap
+    /// (see [`crate::noise`]), so a CI gate does not flap on noise.
+    pub significant: bool,
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.significant {
+            write!(f, "significant-regression={}", self.threshold)
+        } else {
+            write!(f, "regression={}", self.threshold)
+        }
+    }
+}
+
+/// `regression=10%`, `regression=50ms`, `significant-regression=10%`, or
+/// `significant-regression` (any growth beyond the noise) (`--fail-on`).
+pub fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    let s = s.trim();
+    if s == "significant-regression" {
+        return Ok(FailOn {
+            threshold: Threshold::Percent(0.0),
+            significant: true,
+        });
+    }
+    let (significant, rest) = if let Some(rest) = s.strip_prefix("significant-regression=") {
+        (true, rest)
+    } else if let Some(rest) = s.strip_prefix("regression=") {
+        (false, rest)
+    } else {
+        return Err(format!(
+            "expected regression=LIMIT or significant-regression=LIMIT (10% or 50ms), got {s:?}"
+        ));
+    };
+    Ok(FailOn {
+        threshold: parse_threshold(rest)?,
+        significant,
+    })
+}
+
+/// The most a budget allows: an amount, or a share of the whole profile's total.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Limit {
+    /// `80ms`, `1.5s`, or a sample count.
+    Amount(Amount),
+    /// `20%` of the total (of the same combined run).
+    Percent(f64),
+}
+
+impl Limit {
+    /// The limit in the profile's unit, given the profile's total.
+    pub fn in_unit(self, unit: Unit, total: u64) -> Result<u64, String> {
+        match self {
+            Limit::Amount(a) => a.in_unit(unit),
+            Limit::Percent(p) => Ok((total as f64 * p / 100.0).round() as u64),
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Amount(a) => write!(f, "{a}"),
+            Limit::Percent(p) => write!(f, "{p}%"),
+        }
+    }
 }
 
 /// A `--budget NAME=TIME` rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Budget {
     /// `total`, or a module / function name.
     pub target: String,
     /// The most it may take.
-    pub limit: Amount,
+    pub limit: Limit,
 }
 
-/// `total=400ms`, `numpy=80ms`.
+/// `total=400ms`, `numpy=80ms`, `_is_prime=20%`.
 pub fn parse_budget(s: &str) -> Result<Budget, String> {
     let (target, limit) = s
         .rsplit_once('=')
@@ -144,9 +213,13 @@ pub fn parse_budget(s: &str) -> Result<Budget, String> {
     if target.trim().is_empty() {
         return Err(format!("expected NAME=TIME such as numpy=80ms, got {s:?}"));
     }
+    let limit = match parse_threshold(limit)? {
+        Threshold::Percent(p) => Limit::Percent(p),
+        Threshold::Amount(a) => Limit::Amount(a),
+    };
     Ok(Budget {
         target: target.trim().to_string(),
-        limit: parse_amount(limit)?,
+        limit,
     })
 }
 
@@ -173,23 +246,50 @@ mod tests {
     #[test]
     fn thresholds_and_budgets() {
         assert_eq!(
-            parse_fail_on("regression=10%"),
-            Ok(Threshold::Percent(10.0))
+            parse_fail_on("regression=10%").map(|f| (f.threshold, f.significant)),
+            Ok((Threshold::Percent(10.0), false))
         );
         assert_eq!(
-            parse_fail_on("regression=50ms"),
+            parse_fail_on("regression=50ms").map(|f| f.threshold),
             Ok(Threshold::Amount(Amount::Time(50_000)))
+        );
+        assert_eq!(
+            parse_fail_on("significant-regression=5%").map(|f| (f.threshold, f.significant)),
+            Ok((Threshold::Percent(5.0), true))
+        );
+        assert_eq!(
+            parse_fail_on("significant-regression").map(|f| (f.threshold, f.significant)),
+            Ok((Threshold::Percent(0.0), true))
         );
         assert!(parse_fail_on("slower=10%").is_err());
         assert_eq!(
             parse_budget("numpy=80ms"),
             Ok(Budget {
                 target: "numpy".into(),
-                limit: Amount::Time(80_000)
+                limit: Limit::Amount(Amount::Time(80_000))
             })
         );
+        assert_eq!(
+            parse_budget("_is_prime=20%").map(|b| b.limit),
+            Ok(Limit::Percent(20.0))
+        );
+        assert_eq!(Limit::Percent(20.0).in_unit(Unit::Samples, 1234), Ok(247));
         let t = Threshold::Percent(10.0);
         assert_eq!(t.exceeded(100, 111, Unit::Microseconds), Ok(true));
         assert_eq!(t.exceeded(100, 110, Unit::Microseconds), Ok(false));
+    }
+
+    #[test]
+    fn a_bare_number_on_a_time_profile_asks_for_a_unit() {
+        let err = Amount::Count(1).in_unit(Unit::Microseconds).unwrap_err();
+        assert!(err.contains("1ms"), "{err}");
+        assert_eq!(Amount::Count(1).in_unit(Unit::Samples), Ok(1));
+        let fail_on = parse_fail_on("regression=50").unwrap();
+        assert!(
+            fail_on
+                .threshold
+                .exceeded(100, 200, Unit::Microseconds)
+                .is_err()
+        );
     }
 }

@@ -10,7 +10,7 @@ mod sort;
 use std::collections::HashMap;
 
 use runs::combine_runs;
-pub use runs::{RunsMode, median};
+pub use runs::{Pick, RunsMode, combine, combined_stacks, run_totals, runs};
 use sort::Sorter;
 
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 //! integer counts (`12,345 µs`), people read `12.3 ms`, and pstats frames add their call count.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 
 use inferno::flamegraph::color::{Color, PaletteMap};
@@ -54,32 +55,183 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Writes a differential flame graph: the shape of AFTER, red where it got slower, blue where
-/// it got faster, more intense the larger the change (inferno's differential mode).
-pub fn write_differential(
+/// Writes the comparison graph of `diff`: every stack of BEFORE or AFTER, each as wide as
+/// its larger side (so code that disappeared is drawn, as a blue block), every frame coloured
+/// by the change of its name's total (cumulative) time, with the colour scale and the width
+/// rule in a legend. Tooltips give both sides' totals, the numbers of the report.
+pub fn write_comparison(
     lines: &[(String, u64, u64)],
+    changes: &HashMap<String, (u64, u64)>,
+    totals: (u64, u64),
     after: &Folded,
     svg: &SvgOptions,
     default_title: String,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if lines.iter().all(|(_, _, a)| *a == 0) {
-        return Err(Error::no_data("AFTER has no weight: nothing to draw"));
+    if lines.iter().all(|(_, b, a)| *b == 0 && *a == 0) {
+        return Err(Error::no_data(
+            "BEFORE and AFTER have no weight: nothing to draw",
+        ));
+    }
+    let mut palette = PaletteMap::default();
+    palette.insert("", change_color(totals.0, totals.1));
+    for (name, &(b, a)) in changes {
+        palette.insert(name, change_color(b, a));
     }
     let mut opts = options(svg, after.unit, None);
+    opts.palette_map = Some(&mut palette);
     opts.title = svg.title.clone().unwrap_or(default_title);
-    opts.subtitle = svg
-        .subtitle
-        .clone()
-        .or_else(|| Some("red: slower in AFTER, blue: faster; widths are AFTER's".to_string()));
+    opts.subtitle = svg.subtitle.clone().or_else(|| {
+        Some(
+            "blue: faster in AFTER, red: slower, by each frame's total time; width: the larger side"
+                .to_string(),
+        )
+    });
     let text: Vec<String> = lines
         .iter()
-        .map(|(s, b, a)| format!("{s} {b} {a}"))
+        .map(|(s, b, a)| format!("{s} {}", b.max(a)))
         .collect();
     let drawn = draw(&mut opts, text.iter().map(String::as_str))?;
-    let root = format!("all of AFTER: {}", human(after.total(), after.unit));
-    out.write_all(label_root(&rewrite_titles(&drawn, after), &root).as_bytes())?;
+    let root = format!("all: {}", change_text(totals.0, totals.1, after.unit));
+    let labelled = label_root(&drawn, &root);
+    drop(drawn);
+    let titled = rewrite_change_titles(&labelled, changes, &root, after.unit);
+    drop(labelled);
+    out.write_all(add_change_legend(&titled).as_bytes())?;
     Ok(())
+}
+
+/// Where a change sits on the colour scale: −1 when the frame is gone, +1 when it is new,
+/// −0.5 when it took half the time, +0.5 when twice the time: (after − before) / larger.
+pub fn change_ratio(before: u64, after: u64) -> f64 {
+    let larger = before.max(after);
+    if larger == 0 {
+        0.0
+    } else {
+        (after as f64 - before as f64) / larger as f64
+    }
+}
+
+/// Neutral grey within ±5%, then towards blue (faster) or red (slower) with the ratio.
+fn change_color(before: u64, after: u64) -> Color {
+    ratio_color(change_ratio(before, after))
+}
+
+fn ratio_color(ratio: f64) -> Color {
+    const NEUTRAL: (f64, f64, f64) = (225.0, 225.0, 218.0);
+    const FASTER: (f64, f64, f64) = (40.0, 105.0, 225.0);
+    const SLOWER: (f64, f64, f64) = (220.0, 45.0, 40.0);
+    let strength = ((ratio.abs() - 0.05) / 0.95).clamp(0.0, 1.0);
+    let end = if ratio < 0.0 { FASTER } else { SLOWER };
+    let mix = |n: f64, e: f64| (n + (e - n) * strength).round() as u8;
+    Color {
+        r: mix(NEUTRAL.0, end.0),
+        g: mix(NEUTRAL.1, end.1),
+        b: mix(NEUTRAL.2, end.2),
+    }
+}
+
+/// `1.28 s → 12.3 ms (-1.27 s, -99.0%)`: both sides' totals and the change.
+fn change_text(before: u64, after: u64, unit: Unit) -> String {
+    let delta = after as i128 - before as i128;
+    let sign = if delta < 0 { "-" } else { "+" };
+    let percent = if before == 0 {
+        "new".to_string()
+    } else {
+        format!("{:+.1}%", delta as f64 * 100.0 / before as f64)
+    };
+    format!(
+        "{} → {} ({sign}{}, {percent})",
+        human(before, unit),
+        human(after, unit),
+        human(delta.unsigned_abs() as u64, unit)
+    )
+}
+
+/// Rewrites inferno's `<title>name (12,345 µs, 1.00%)</title>` (the width, the larger side)
+/// as `name: 1.28 s → 12.3 ms (-1.27 s, -99.0%)`, both sides' totals of the name; the bottom
+/// bar, already labelled `root` by [`label_root`], keeps just that label.
+fn rewrite_change_titles(
+    svg: &str,
+    changes: &HashMap<String, (u64, u64)>,
+    root: &str,
+    unit: Unit,
+) -> String {
+    let root = escape(root);
+    let mut out = String::with_capacity(svg.len() + svg.len() / 8);
+    let mut rest = svg;
+    while let Some(start) = rest.find("<title>") {
+        let body_start = start + "<title>".len();
+        let Some(len) = rest[body_start..].find("</title>") else {
+            break;
+        };
+        out.push_str(&rest[..body_start]);
+        let body = &rest[body_start..body_start + len];
+        let name = body.rfind(" (").map_or(body, |open| &body[..open]);
+        if name == root {
+            out.push_str(&root);
+        } else if let Some(&(b, a)) = changes.get(unescape(name).as_ref()) {
+            out.push_str(&format!("{name}: {}", change_text(b, a, unit)));
+        } else {
+            out.push_str(body);
+        }
+        rest = &rest[body_start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Adds the legend of the comparison graph: the colour scale and the width rule.
+fn add_change_legend(svg: &str) -> String {
+    const EXTRA: usize = 60;
+    let Some(end) = svg.rfind("</svg>") else {
+        return svg.to_string();
+    };
+    let Some(height) = root_height(svg) else {
+        return svg.to_string();
+    };
+    let y = height + 16;
+    let mut group = Group::new().set("id", "legend").set("font-size", 12);
+    let mut x = 10usize;
+    for (ratio, label) in [
+        (-1.0, "removed"),
+        (-2.0 / 3.0, "÷3"),
+        (-1.0 / 3.0, "÷1.5"),
+        (0.0, "same"),
+        (1.0 / 3.0, "×1.5"),
+        (2.0 / 3.0, "×3"),
+        (1.0, "new"),
+    ] {
+        let c = ratio_color(ratio);
+        group = group
+            .add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", y - 10)
+                    .set("width", 12)
+                    .set("height", 12)
+                    .set("fill", format!("rgb({},{},{})", c.r, c.g, c.b)),
+            )
+            .add(Text::new(label).set("x", x + 16).set("y", y));
+        x += 16 + label.chars().count() * 7 + 14;
+    }
+    for (i, line) in [
+        "colour: the change of each frame's total (cumulative) time, AFTER against BEFORE",
+        "width: every stack of either side, as wide as its larger side, so removed code stays visible",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        group = group.add(Text::new(line).set("x", 10).set("y", y + 20 + 16 * i));
+    }
+    let new_height = height + EXTRA;
+    let head = svg[..end]
+        .replace(
+            &format!("height=\"{height}\""),
+            &format!("height=\"{new_height}\""),
+        )
+        .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
+    format!("{head}{group}\n</svg>{}", &svg[end + 6..])
 }
 
 /// What the bottom bar holds: `all imports: 1.25 s`, `all: 1,234 samples`.
@@ -266,6 +418,26 @@ pub fn title(report: &Report<'_>) -> String {
     };
     let kinds: Vec<InputKind> = report.inputs.iter().map(|i| i.kind).collect();
     match kinds.first() {
+        Some(InputKind::Importtime)
+            if kinds.iter().all(|k| *k == InputKind::Importtime)
+                && runs_title(report).is_some() =>
+        {
+            let (mode, runs) = runs_title(report).unwrap_or(("median", 0));
+            // The drawn profile is one combined run: count its modules, not every run's.
+            let modules = crate::folded::frame_totals(folded)
+                .iter()
+                .filter(|t| {
+                    folded
+                        .frames
+                        .get(t.name)
+                        .is_some_and(|i| i.category != Category::Synthetic)
+                })
+                .count();
+            format!(
+                "Import time: {total} in {} modules ({mode} of {runs} runs)",
+                thousands(modules as u64)
+            )
+        }
         Some(InputKind::Importtime) if kinds.iter().all(|k| *k == InputKind::Importtime) => {
             let reports = fact("reports");
             format!(
@@ -297,6 +469,26 @@ pub fn title(report: &Report<'_>) -> String {
         }
         None => format!("Flame graph: {total}"),
     }
+}
+
+/// How the runs of the inputs were combined (`--runs`), and how many there were.
+fn runs_title(report: &Report<'_>) -> Option<(&'static str, u64)> {
+    use crate::fold::RunsMode;
+    [
+        RunsMode::Median,
+        RunsMode::Min,
+        RunsMode::Mean,
+        RunsMode::Sum,
+    ]
+    .into_iter()
+    .find_map(|mode| {
+        let runs: u64 = report
+            .inputs
+            .iter()
+            .filter_map(|i| i.facts.get(mode.fact()))
+            .sum();
+        (runs > 1).then_some((mode.name(), runs))
+    })
 }
 
 /// One line on what was repaired or guessed, pointing to stderr for details.

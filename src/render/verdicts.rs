@@ -4,8 +4,9 @@ use std::io::Write;
 
 use super::json::Str;
 use super::{OutputFormat, column_width};
-use crate::check::{Finding, Verdict};
+use crate::check::{Checked, Finding, Runs, Verdict};
 use crate::error::Result;
+use crate::fold::RunsMode;
 use crate::model::human;
 
 /// Escapes text for Markdown. Arrows are written as `→`: an entity-escaped `-&gt;` read badly
@@ -36,20 +37,26 @@ fn cells(v: &Verdict) -> Cells {
             target,
             value,
             limit,
+            percent,
         } => Cells {
             rule: target.clone(),
             measured: show(*value),
-            limit: show(*limit),
+            limit: match percent {
+                Some(p) => format!("{p}% = {}", show(*limit)),
+                None => show(*limit),
+            },
         },
         Finding::Forbid {
             module,
             modules,
             weight,
+            similar,
         } => Cells {
             rule: format!("forbid {module}"),
-            measured: match modules {
-                0 => "not imported".to_string(),
-                n => format!(
+            measured: match (modules, similar) {
+                (0, Some(other)) => format!("not imported ({other} is: a typo?)"),
+                (0, None) => "not imported".to_string(),
+                (n, _) => format!(
                     "imported: {n} module{} ({})",
                     if *n == 1 { "" } else { "s" },
                     show(*weight)
@@ -80,21 +87,52 @@ fn cells(v: &Verdict) -> Cells {
     }
 }
 
-/// Writes the verdicts of `check`; `runs` is how many runs each value is the median of.
-pub fn write_check(
-    verdicts: &[Verdict],
-    runs: usize,
-    format: OutputFormat,
-    out: &mut dyn Write,
-) -> Result<()> {
+/// How a profile was made of its runs: `median of 3 runs (run 2; runs took 514.0 ms to
+/// 759.0 ms)`, `1 run`. `check` and `diff` both print it.
+pub(super) fn runs_phrase(runs: &Runs, unit: crate::model::Unit) -> String {
+    let n = runs.totals.len();
+    if n <= 1 {
+        return "1 run".to_string();
+    }
+    let (lo, hi) = crate::noise::range(&runs.totals);
+    let spread = if lo == hi {
+        format!("every run took {}", human(lo, unit))
+    } else {
+        format!("runs took {} to {}", human(lo, unit), human(hi, unit))
+    };
+    let how = match runs.mode {
+        RunsMode::Median => "median",
+        RunsMode::Min => "fastest",
+        RunsMode::Mean => "mean",
+        RunsMode::Sum => "sum",
+    };
+    let pick = match runs.mode.pick(&runs.totals) {
+        crate::fold::Pick::Run(i) => format!("run {}; ", i + 1),
+        _ => String::new(),
+    };
+    format!("{how} of {n} runs ({pick}{spread})")
+}
+
+/// Writes the verdicts of `check`, with the runs the measurements come from.
+pub fn write_check(checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+    let verdicts = &checked.verdicts;
+    let unit = verdicts
+        .first()
+        .map_or(crate::model::Unit::Microseconds, |v| v.unit);
     let failed = verdicts.iter().filter(|v| !v.pass).count();
     let worded: Vec<Cells> = verdicts.iter().map(cells).collect();
     let summary = format!(
-        "{} of {} rules passed (median of {runs} run{})",
+        "{} of {} rules passed, measured on {}{}",
         verdicts.len() - failed,
         verdicts.len(),
-        if runs == 1 { "" } else { "s" }
+        if checked.runs.totals.len() > 1 {
+            "the "
+        } else {
+            ""
+        },
+        runs_phrase(&checked.runs, unit)
     );
+    let runs = checked.runs.totals.len();
     match format {
         OutputFormat::Markdown => {
             writeln!(
@@ -121,8 +159,17 @@ pub fn write_check(
         OutputFormat::Json => {
             writeln!(
                 out,
-                "{{\"passed\": {}, \"runs\": {runs}, \"rules\": [",
-                failed == 0
+                "{{\"passed\": {}, \"runs\": {runs}, \"runs_mode\": {}, \"run_totals\": [{}], \"total\": {}, \"rules\": [",
+                failed == 0,
+                Str(checked.runs.mode.name()),
+                checked
+                    .runs
+                    .totals
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                checked.runs.combined
             )?;
             for (i, (v, c)) in verdicts.iter().zip(&worded).enumerate() {
                 let comma = if i + 1 < verdicts.len() { "," } else { "" };

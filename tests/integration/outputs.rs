@@ -301,7 +301,7 @@ fn diff_fails_on_a_regression_over_the_threshold() {
 }
 
 #[test]
-fn diff_draws_a_differential_graph_in_the_shape_of_after() {
+fn diff_draws_both_sides_and_writes_their_stacks() {
     let out = run(
         &[
             "diff",
@@ -315,8 +315,8 @@ fn diff_draws_a_differential_graph_in_the_shape_of_after() {
     let svg = stdout(&out);
     assert!(svg.starts_with("<?xml"));
     assert!(svg.contains("Diff: 111.6 ms → 113.4 ms (+1.6%)"), "title");
-    // inferno's differential tooltips carry the change in percent.
-    assert!(svg.contains("%; +") || svg.contains("%; -"));
+    // Tooltips carry both sides' totals of the frame (issue 15).
+    assert!(svg.contains("<title>all: 111.6 ms → 113.4 ms (+1.8 ms, +1.6%)</title>"));
     let folded = stdout(&run(
         &[
             "diff",

@@ -277,7 +277,14 @@ pub fn frame_label_in(
     root: Option<&str>,
 ) -> (String, Category) {
     match (file, line) {
-        ("~", _) => return (name.to_string(), Category::Builtin),
+        // Built-in names can hold a memory address (`<built-in method __new__ of type object
+        // at 0x7f45…>`) that differs in every run: it leaves the name (issue 15).
+        ("~", _) => {
+            return (
+                crate::identity::strip_addresses(name).into_owned(),
+                Category::Builtin,
+            );
+        }
         ("", 0) => return (format!("<built-in {name}>"), Category::Builtin),
         ("profile", 0) => return (format!("profile:0({name})"), Category::Synthetic),
         _ => {}
