@@ -79,6 +79,11 @@ pub struct ParseOptions {
     /// pstats: most frames in one inferred stack; deeper stacks keep their top frames, then
     /// `[deeper frames elided]`, then their leaf function, so no time is lost. At least 3.
     pub max_depth: usize,
+    /// Set when the stacks feed only a sorted flame graph whose roots never merge (one per
+    /// report and per input): its `--min-width`, in percent of the total. A streamed
+    /// importtime log then cuts each closed report's subtrees that can never be drawn down to
+    /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
+    pub prune_below: Option<f64>,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -98,6 +103,7 @@ impl Default for ParseOptions {
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             keep_lines: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            prune_below: None,
         }
     }
 }
@@ -141,9 +147,23 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 }
 
 /// Reads and parses one input; errors name it.
+///
+/// A file larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
+/// `--from importtime` names one) is parsed as it is read ([`importtime::parse_stream`]), so
+/// memory does not grow with the log. Every other input is read whole first: the binary and
+/// JSON formats need all of it, and standard input cannot be read a second time, which a
+/// failure message printed after its report would need (see [`importtime::Streamed`]).
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
     let name = source.name();
-    let data = read_all(source, opts.max_input_bytes)?;
+    let data = match source {
+        Source::Path(_) if matches!(from, None | Some(Format::Importtime)) => {
+            match load_streaming(source, from, opts).map_err(|e| e.in_input(&name))? {
+                Loaded::Parsed(profile) => return Ok(profile),
+                Loaded::Whole(data) => data,
+            }
+        }
+        _ => read_all(source, opts.max_input_bytes)?,
+    };
     if data.is_empty() {
         return Err(Error::no_data(
             "empty input, expected an importtime log, pstats file or py-spy output",
@@ -151,4 +171,45 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
         .in_input(&name));
     }
     parse_bytes(&data, from, opts).map_err(|e| e.in_input(&name))
+}
+
+/// How much of a file is read before deciding whether to parse it as a stream: more than any
+/// format's sniffer looks at (py-spy's reads 64 KiB), so the choice is the one the whole file
+/// would get.
+pub const HEAD: usize = 1 << 20;
+
+enum Loaded {
+    Parsed(Profile),
+    Whole(Vec<u8>),
+}
+
+/// Reads [`HEAD`] bytes of `source`: a smaller file, or one that is not an importtime log, is
+/// read whole; a large log is parsed chunk by chunk (read twice in the rare case that a
+/// failure message follows its closed report).
+fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
+    let limit = opts.max_input_bytes;
+    let mut reader = decode::decode(source.open()?, limit)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(decode::error)?;
+    let streams = head.len() == HEAD
+        && match from {
+            Some(f) => f == Format::Importtime,
+            None => detect::detect(&head).is_ok_and(|f| f == Format::Importtime),
+        };
+    if !streams {
+        reader.read_to_end(&mut head).map_err(decode::error)?;
+        return Ok(Loaded::Whole(head));
+    }
+    let chunk = importtime::CHUNK;
+    let mut stream = io::Cursor::new(head).chain(reader);
+    let known = match importtime::parse_stream(&mut stream, opts, chunk)? {
+        importtime::Streamed::Done(profile) => return Ok(Loaded::Parsed(profile)),
+        importtime::Streamed::Again(known) => known,
+    };
+    drop(stream);
+    let mut again = decode::decode(source.open()?, limit)?;
+    importtime::parse_stream_knowing(&mut again, opts, known, chunk).map(Loaded::Parsed)
 }

@@ -24,14 +24,18 @@
 //! the rest of the log to stdout (`--tee`) is [`crate::input::tee`]'s job.
 
 mod failures;
+mod prune;
 mod row;
 mod tree;
 
+use std::io::Read;
+
 use crate::error::Result;
+use crate::fxhash::FxHashSet;
 use crate::model::Profile;
 
-use super::ParseOptions;
 use super::text::{self, find};
+use super::{ParseOptions, decode};
 
 use row::MARKER;
 pub use row::{Row, parse_row};
@@ -66,9 +70,95 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let failed_names = failures::failure_messages(data);
     let mut builder = tree::Builder::new(opts, failed_names);
     for (number, line) in text::lines(data) {
-        builder.line(line, number);
+        builder.line(&line, number);
     }
     builder.finish()
+}
+
+/// How much of a streamed log is read at a time.
+pub const CHUNK: usize = 1 << 20;
+
+/// What [`parse_stream`] ended with.
+pub enum Streamed {
+    /// The profile, the same one [`parse`] makes of the whole text.
+    Done(Profile),
+    /// A failure message came after a closed report that drew its module unmarked: read the
+    /// log again with [`parse_stream_knowing`] and these names (every message of the log).
+    Again(FxHashSet<String>),
+}
+
+/// Parses a log read from `reader` (already [`decode`]d text) `chunk` bytes at a time, so
+/// memory holds one chunk, the open report and the stacks kept, never the whole log. The
+/// result is [`parse`]'s on the same text: failure messages are scanned chunk by chunk ahead
+/// of the rows of their chunk, and a message that comes too late for a report already closed
+/// asks for a second read ([`Streamed::Again`]).
+pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) -> Result<Streamed> {
+    let mut builder = tree::Builder::new(opts, FxHashSet::default());
+    read_rows(&mut builder, reader, true, chunk)?;
+    builder.close();
+    if builder.late_failures() {
+        return Ok(Streamed::Again(std::mem::take(&mut builder.failed_names)));
+    }
+    builder.finish().map(Streamed::Done)
+}
+
+/// The second read of [`Streamed::Again`]: every failure message (`known`) is known before
+/// the first row, as in [`parse`].
+pub fn parse_stream_knowing(
+    reader: &mut dyn Read,
+    opts: &ParseOptions,
+    known: FxHashSet<String>,
+    chunk: usize,
+) -> Result<Profile> {
+    let mut builder = tree::Builder::new(opts, known);
+    read_rows(&mut builder, reader, false, chunk)?;
+    builder.finish()
+}
+
+/// Feeds `reader`'s lines to `builder`, `chunk` bytes at a time; with `scan`, each chunk's
+/// failure messages first.
+fn read_rows(
+    builder: &mut tree::Builder<'_>,
+    reader: &mut dyn Read,
+    scan: bool,
+    chunk: usize,
+) -> Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk.saturating_mul(2));
+    let mut number = 0u64;
+    let mut first = true;
+    loop {
+        let before = buf.len();
+        reader
+            .take(chunk as u64)
+            .read_to_end(&mut buf)
+            .map_err(decode::error)?;
+        let eof = buf.len() - before < chunk;
+        let end = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                // A line longer than a chunk: read on.
+                None => continue,
+            }
+        };
+        let mut lines = &buf[..end];
+        if first {
+            lines = lines.strip_prefix(text::UTF8_BOM).unwrap_or(lines);
+            first = false;
+        }
+        if scan {
+            failures::scan(lines, &mut builder.failed_names);
+        }
+        for (n, line) in text::lines_after(lines, number) {
+            builder.line(&line, n);
+            number = n;
+        }
+        buf.drain(..end);
+        if eof {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(test)]
