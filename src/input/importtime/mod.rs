@@ -165,6 +165,67 @@ fn read_rows(
 mod tests {
     use super::*;
 
+    /// Parses `log` as a stream, `chunk` bytes at a time, reading it a second time when asked.
+    fn streamed(log: &[u8], chunk: usize) -> Profile {
+        match parse_stream(&mut &log[..], &ParseOptions::default(), chunk).unwrap() {
+            Streamed::Done(p) => p,
+            Streamed::Again(known) => {
+                parse_stream_knowing(&mut &log[..], &ParseOptions::default(), known, chunk).unwrap()
+            }
+        }
+    }
+
+    fn summary(p: &Profile) -> (Vec<(String, u64)>, Vec<String>, Vec<(String, u64)>) {
+        let notes = p
+            .diagnostics
+            .entries()
+            .map(|e| format!("{} {:?}", e.message(), e.first))
+            .collect();
+        let facts = p.facts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        (p.folded_lines(), notes, facts)
+    }
+
+    #[test]
+    fn a_log_read_in_chunks_parses_as_the_whole_text_does() {
+        let mut log = b"\xEF\xBB\xBFpytest says hi\r\n".to_vec();
+        for name in [
+            "py311_failed_imports",
+            "py311_json",
+            "py314_json_importtime2",
+        ] {
+            let path = format!(
+                "{}/samples/importtime/single/{name}.log",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            log.extend(std::fs::read(path).unwrap());
+        }
+        log.extend(b"\x1b[1mcollecting\x1b[0m import time:  7 |  7 | last_without_newline");
+        let whole = summary(&parse(&log, &ParseOptions::default()).unwrap());
+        for chunk in [1, 7, 64, 4096, CHUNK] {
+            assert_eq!(summary(&streamed(&log, chunk)), whole, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_failure_message_after_its_closed_report_marks_it_on_a_second_read() {
+        let log = b"import time: self [us] | cumulative | imported package\n\
+                    import time:        40 |         40 | not_there\n\
+                    import time: self [us] | cumulative | imported package\n\
+                    import time:        10 |         10 | os\n\
+                    ModuleNotFoundError: No module named 'not_there'\n";
+        let first = parse_stream(&mut &log[..], &ParseOptions::default(), 16).unwrap();
+        let Streamed::Again(known) = first else {
+            panic!("the late message needs a second read");
+        };
+        assert!(known.contains("not_there"));
+        let lines = streamed(log, 16).folded_lines();
+        assert_eq!(
+            lines,
+            parse(log, &ParseOptions::default()).unwrap().folded_lines()
+        );
+        assert_eq!(lines[0], ("python #1;not_there (failed)".to_string(), 40));
+    }
+
     #[test]
     fn children_are_adopted_by_the_next_shallower_row() {
         let log = "import time: self [us] | cumulative | imported package\n\
