@@ -18,19 +18,60 @@ pub struct Rules {
     pub baseline: Option<(String, Vec<Profile>, Threshold)>,
 }
 
-/// One rule's outcome.
+/// One rule's outcome, as numbers in the profile's unit; renderers word and format them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
-    /// The rule as the user wrote it (`total`, `numpy`, `forbid pandas`).
-    pub rule: String,
-    /// What was measured, for people.
-    pub measured: String,
-    /// The limit, for people.
-    pub limit: String,
+    /// What was checked and measured.
+    pub finding: Finding,
+    /// Unit of every weight in `finding`.
+    pub unit: Unit,
     /// Whether it passed.
     pub pass: bool,
-    /// The measured value in the profile's unit, for JSON (None for forbid rules).
-    pub value: Option<u64>,
+}
+
+/// A rule with what it measured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finding {
+    /// `--budget TARGET=LIMIT`: the median weight of TARGET (`total`, a module, a function).
+    Budget {
+        /// `total`, or the module or function as the user wrote it.
+        target: String,
+        /// Median weight over runs.
+        value: u64,
+        /// The budget in the profile's unit.
+        limit: u64,
+    },
+    /// `--forbid MODULE`: how many distinct MODULE frames were imported, and their weight.
+    Forbid {
+        /// The module as the user wrote it.
+        module: String,
+        /// Distinct frames of MODULE or its submodules (0: not imported).
+        modules: usize,
+        /// Median weight over runs of the stacks holding one of them.
+        weight: u64,
+    },
+    /// `--baseline NAME --max-regression THRESHOLD`: the median totals before and after.
+    Regression {
+        /// The baseline's input name.
+        baseline: String,
+        /// Its median total.
+        before: u64,
+        /// The input's median total.
+        after: u64,
+        /// The largest allowed growth.
+        threshold: Threshold,
+    },
+}
+
+impl Verdict {
+    /// The measured weight JSON reports as `value` (none for a forbidden module).
+    pub fn value(&self) -> Option<u64> {
+        match self.finding {
+            Finding::Budget { value, .. } => Some(value),
+            Finding::Forbid { .. } => None,
+            Finding::Regression { after, .. } => Some(after),
+        }
+    }
 }
 
 /// The number of runs the measurements are the median of: every report of every input (an
@@ -97,7 +138,6 @@ fn is_import_of((label, mark): Frame<'_>, module: &str) -> bool {
 /// Evaluates every rule, in the order budgets, forbidden modules, baseline.
 pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, String> {
     let unit = profiles.first().map_or(Unit::Microseconds, |p| p.unit);
-    let show = |v: u64| crate::render::human(v, unit);
     let mut verdicts = Vec::new();
     for budget in &rules.budgets {
         let limit = budget.limit.in_unit(unit)?;
@@ -108,11 +148,13 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
             median_over_runs(profiles, Some(&|frame| is_target(frame, target)))
         };
         verdicts.push(Verdict {
-            rule: budget.target.clone(),
-            measured: show(value),
-            limit: show(limit),
+            finding: Finding::Budget {
+                target: budget.target.clone(),
+                value,
+                limit,
+            },
+            unit,
             pass: value <= limit,
-            value: Some(value),
         });
     }
     for module in &rules.forbid {
@@ -126,43 +168,30 @@ pub fn evaluate(profiles: &[Profile], rules: &Rules) -> Result<Vec<Verdict>, Str
             .collect();
         names.sort_unstable();
         names.dedup();
-        let time = median_over_runs(profiles, Some(&|frame| is_import_of(frame, module)));
-        let measured = if names.is_empty() {
-            "not imported".to_string()
-        } else {
-            format!(
-                "imported: {} module{} ({})",
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                show(time)
-            )
-        };
+        let weight = median_over_runs(profiles, Some(&|frame| is_import_of(frame, module)));
         verdicts.push(Verdict {
-            rule: format!("forbid {module}"),
-            measured,
-            limit: "not imported".to_string(),
+            finding: Finding::Forbid {
+                module: module.clone(),
+                modules: names.len(),
+                weight,
+            },
+            unit,
             pass: names.is_empty(),
-            value: None,
         });
     }
     if let Some((name, baseline, threshold)) = &rules.baseline {
         let before = median_over_runs(baseline, None);
         let after = median_over_runs(profiles, None);
         let exceeded = threshold.exceeded(before, after, unit)?;
-        let change = if before == 0 {
-            String::new()
-        } else {
-            format!(
-                " ({:+.1}%)",
-                (after as f64 - before as f64) * 100.0 / before as f64
-            )
-        };
         verdicts.push(Verdict {
-            rule: format!("regression vs {name}"),
-            measured: format!("{} -> {}{change}", show(before), show(after)),
-            limit: format!("at most +{threshold}"),
+            finding: Finding::Regression {
+                baseline: name.clone(),
+                before,
+                after,
+                threshold: *threshold,
+            },
+            unit,
             pass: !exceeded,
-            value: Some(after),
         });
     }
     Ok(verdicts)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
 use crate::fold::{FoldOptions, RunsMode};
@@ -93,11 +93,11 @@ pub struct RenderArgs {
 
     /// Output format [default: from the -o extension, else svg].
     #[arg(short, long, value_enum)]
-    pub format: Option<FormatArg>,
+    pub format: Option<OutputFormat>,
 
     /// Input format, instead of detecting it from the content.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<FromArg>,
+    pub from: Option<Format>,
 
     /// Copy every input line that is not an import-time row to stdout (needs -o).
     #[arg(long)]
@@ -114,13 +114,13 @@ pub struct RenderArgs {
     /// Treat the reports of a log as repeated runs and combine them per stack
     /// [default: none for graphs, median for diff and check].
     #[arg(long, value_enum, value_name = "HOW")]
-    pub runs: Option<RunsArg>,
+    pub runs: Option<RunsMode>,
 
     /// Keep Python 3.14 `-X importtime=2` cached rows (with zero time).
     #[arg(long)]
     pub cached: bool,
 
-    /// Keep idle threads of py-spy dumps.
+    /// Keep idle threads of py-spy and CPython 3.15 `profiling.sampling` dumps.
     #[arg(long)]
     pub idle: bool,
 
@@ -128,8 +128,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub full_paths: bool,
 
-    /// pstats from a sampling profiler: keep each executing line as its own frame instead of
-    /// merging a function's lines.
+    /// Sampled inputs (py-spy, Austin, speedscope, 3.15's profiler, sampled pstats): keep each
+    /// executing line as its own frame instead of merging a function's lines into one.
     #[arg(long)]
     pub keep_lines: bool,
 
@@ -176,102 +176,6 @@ pub struct RenderArgs {
     /// Largest input read, after decompression (e.g. 500M, 8G).
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_input_size: u64,
-}
-
-/// `-f` values.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Interactive flame graph (zoom, search, tooltips) that works offline.
-    Svg,
-    /// Collapsed stacks `frame;frame WEIGHT`, sorted.
-    Folded,
-    /// Tree, per-frame table and diagnostics as JSON.
-    Json,
-    /// A file speedscope.app opens.
-    Speedscope,
-    /// Top-N table for the terminal.
-    Text,
-    /// Top-N table as GitHub-flavoured Markdown.
-    Markdown,
-}
-
-/// `--runs` values.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RunsArg {
-    /// The median run, per stack.
-    Median,
-    /// The fastest run, per stack.
-    Min,
-    /// The mean, per stack.
-    Mean,
-    /// All runs added up.
-    Sum,
-}
-
-impl From<RunsArg> for RunsMode {
-    fn from(r: RunsArg) -> Self {
-        match r {
-            RunsArg::Median => RunsMode::Median,
-            RunsArg::Min => RunsMode::Min,
-            RunsArg::Mean => RunsMode::Mean,
-            RunsArg::Sum => RunsMode::Sum,
-        }
-    }
-}
-
-/// `--from` values.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FromArg {
-    /// `python -X importtime` log.
-    Importtime,
-    /// pstats file from cProfile or profile.
-    Pstats,
-    /// py-spy dump, text or --json.
-    Pyspy,
-    /// Collapsed stacks (py-spy record -f raw, flamegraph.pl).
-    Folded,
-    /// speedscope JSON.
-    Speedscope,
-    /// CPython 3.15 `profiling.sampling --collapsed`.
-    TachyonCollapsed,
-    /// CPython 3.15 `profiling.sampling dump`.
-    TachyonDump,
-    /// Firefox Profiler processed JSON (`profiling.sampling --gecko`).
-    Gecko,
-    /// CPython 3.15 `profiling.sampling --jsonl` (holds no stacks: explains what to record).
-    TachyonJsonl,
-    /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
-    TachyonFlamegraph,
-}
-
-impl From<FormatArg> for OutputFormat {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Svg => OutputFormat::Svg,
-            FormatArg::Folded => OutputFormat::Folded,
-            FormatArg::Json => OutputFormat::Json,
-            FormatArg::Speedscope => OutputFormat::Speedscope,
-            FormatArg::Text => OutputFormat::Text,
-            FormatArg::Markdown => OutputFormat::Markdown,
-        }
-    }
-}
-
-impl From<FromArg> for Format {
-    fn from(f: FromArg) -> Self {
-        match f {
-            FromArg::Importtime => Format::Importtime,
-            FromArg::Pstats => Format::Pstats,
-            FromArg::Pyspy => Format::Pyspy,
-            FromArg::Folded => Format::Folded,
-            FromArg::Speedscope => Format::Speedscope,
-            FromArg::TachyonCollapsed => Format::TachyonCollapsed,
-            FromArg::TachyonDump => Format::TachyonDump,
-            FromArg::Gecko => Format::Gecko,
-            FromArg::TachyonJsonl => Format::TachyonJsonl,
-            FromArg::TachyonFlamegraph => Format::TachyonFlamegraph,
-        }
-    }
 }
 
 /// A stack depth of at least 3 (root, elision marker, leaf).
@@ -351,7 +255,7 @@ impl Cli {
                         .and_then(OutputFormat::from_extension)
                         .is_none()
                 {
-                    common.format = Some(FormatArg::Text);
+                    common.format = Some(OutputFormat::Text);
                 }
                 let config = build(command, sources(&c.inputs), common, Some(RunsMode::Median))?;
                 if !matches!(
@@ -390,7 +294,7 @@ fn build(
         return Err(Error::usage("stdin (-) can be read only once"));
     }
     let format = match (r.format, &r.output) {
-        (Some(f), _) => f.into(),
+        (Some(f), _) => f,
         (None, Some(path)) => OutputFormat::from_extension(path).unwrap_or(OutputFormat::Svg),
         (None, None) => OutputFormat::Svg,
     };
@@ -403,7 +307,7 @@ fn build(
         if inputs.len() != 1 {
             return Err(Error::usage("--tee reads exactly one input"));
         }
-        if r.from.is_some_and(|f| f != FromArg::Importtime) {
+        if r.from.is_some_and(|f| f != Format::Importtime) {
             return Err(Error::usage("--tee works only on importtime logs"));
         }
     }
@@ -424,7 +328,7 @@ fn build(
         ));
     }
     let runs = match (r.runs, r.merge) {
-        (Some(runs), _) => Some(runs.into()),
+        (Some(runs), _) => Some(runs),
         (None, true) => None,
         (None, false) => default_runs,
     };
@@ -434,7 +338,7 @@ fn build(
         from: if r.tee {
             Some(Format::Importtime)
         } else {
-            r.from.map(Format::from)
+            r.from
         },
         parse: ParseOptions {
             cached: r.cached,

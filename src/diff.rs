@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::fold::Folded;
+use crate::folded::Folded;
+use crate::folded::frame_totals;
 use crate::model::{Category, Unit};
-use crate::render::table::frame_totals;
 
 /// One frame name's cumulative weight on both sides.
 #[derive(Clone, Debug, PartialEq, Eq)]

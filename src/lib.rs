@@ -17,7 +17,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod error;
 pub mod fold;
-pub mod fxhash;
+pub mod folded;
 pub mod input;
 pub mod limits;
 pub mod model;
@@ -114,7 +114,7 @@ fn sink(config: &Config) -> Sink {
     }
 }
 
-fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<fold::Folded> {
+fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded::Folded> {
     let named: Vec<Named<'_>> = profiles
         .iter()
         .map(|(name, profile)| Named {
@@ -169,41 +169,18 @@ fn run_diff(config: &Config, fail_on: Option<limits::Threshold>) -> Result<Outco
         )),
         None => None,
     };
-    let format = config.format;
-    match format {
-        OutputFormat::Svg => {
-            let lines = diff::differential_lines(&folded_before, &folded_after);
-            let title = format!(
-                "Diff: {} → {} ({:+.1}%)",
-                render::human(report.before_total, report.unit),
-                render::human(report.after_total, report.unit),
-                report.delta_percent()
-            );
-            sink(config).write_with(|out| {
-                render::svg::write_differential(&lines, &folded_after, &config.svg, title, out)
-            })?;
-            if !config.quiet || failed.is_some_and(|(_, f)| f) {
-                let stderr = io::stderr();
-                render::verdicts::write_diff(
-                    &report,
-                    failed,
-                    OutputFormat::Text,
-                    &mut stderr.lock(),
-                )?;
-            }
-        }
-        OutputFormat::Folded => {
-            let lines = diff::differential_lines(&folded_before, &folded_after);
-            sink(config).write_with(|out| {
-                for (s, b, a) in &lines {
-                    writeln!(out, "{s} {b} {a}")?;
-                }
-                Ok(())
-            })?;
-        }
-        _ => sink(config)
-            .write_with(|out| render::verdicts::write_diff(&report, failed, format, out))?,
-    }
+    render::diff::write(
+        &render::diff::DiffOutput {
+            before: &folded_before,
+            after: &folded_after,
+            report: &report,
+            fail_on: failed,
+            svg: &config.svg,
+            quiet: config.quiet,
+        },
+        config.format,
+        &sink(config),
+    )?;
     Ok(if failed.is_some_and(|(_, f)| f) {
         Outcome::GateFailed
     } else {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::model::Unit;
-use crate::render::human;
+use crate::model::human;
 
 /// A weight limit: a time (stored in µs) or a bare count (samples).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ impl Amount {
             (Amount::Count(n), _) => Ok(n),
             (Amount::Time(_), Unit::Samples) => Err(
                 "a time limit cannot apply to sample counts: give a bare number of samples".into(),
+            ),
+            (Amount::Time(_), Unit::Bytes) => Err(
+                "a time limit cannot apply to a memory profile: give a bare number of bytes".into(),
             ),
         }
     }

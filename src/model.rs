@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::error::Error;
-use crate::fxhash::FxHashMap;
 
 /// What the weights count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +19,8 @@ pub enum Unit {
     Microseconds,
     /// Sample counts (py-spy, folded stacks, sampling profilers).
     Samples,
+    /// Bytes of memory (Austin's memory mode: the growth of resident memory between samples).
+    Bytes,
 }
 
 impl Unit {
@@ -28,8 +29,57 @@ impl Unit {
         match self {
             Unit::Microseconds => "us",
             Unit::Samples => "samples",
+            Unit::Bytes => "bytes",
         }
     }
+}
+
+/// Formats a weight for people: `850 µs`, `12.3 ms`, `1.25 s`, or `1,234 samples`.
+pub fn human(weight: u64, unit: Unit) -> String {
+    match unit {
+        Unit::Microseconds => human_us(weight),
+        Unit::Samples => format!("{} samples", thousands(weight)),
+        Unit::Bytes => human_bytes(weight),
+    }
+}
+
+/// `850 B`, `12.3 KiB`, `4.50 MiB`, `1.25 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.2} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
+    }
+}
+
+/// `850 µs`, `12.3 ms`, `1.25 s`.
+pub fn human_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        format!("{:.1} ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2} s", us as f64 / 1e6)
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Which parser produced a profile; `diff` compares only profiles of the same kind.
@@ -47,6 +97,11 @@ pub enum InputKind {
     Speedscope,
     /// CPython 3.15's `profiling.sampling` (collapsed, dump, gecko, flamegraph HTML).
     Tachyon,
+    /// Austin's collapsed samples (`# austin: 3.7.0` header, `P<pid>;T<tid>;…` lines).
+    Austin,
+    /// A Firefox Profiler processed profile that CPython 3.15 did not write (Firefox itself,
+    /// or a converter).
+    FirefoxProfiler,
 }
 
 impl InputKind {
@@ -59,6 +114,8 @@ impl InputKind {
             InputKind::Folded => "folded stacks",
             InputKind::Speedscope => "speedscope profile",
             InputKind::Tachyon => "CPython sampling profile",
+            InputKind::Austin => "Austin profile",
+            InputKind::FirefoxProfiler => "Firefox Profiler profile",
         }
     }
 }
@@ -133,9 +190,10 @@ pub struct FrameTable {
     names: Vec<String>,
     categories: Vec<Category>,
     details: Vec<Option<String>>,
-    index: FxHashMap<String, FrameId>,
+    /// ahash, keyed per process: labels come from input that may be crafted to collide.
+    index: ahash::HashMap<String, FrameId>,
     /// The few marked frames, with the module each one marks.
-    marks: FxHashMap<FrameId, (Mark, String)>,
+    marks: ahash::HashMap<FrameId, (Mark, String)>,
 }
 
 impl FrameTable {
@@ -465,6 +523,20 @@ impl ExpansionBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_read_as_people_write_them() {
+        for (us, expected) in [
+            (0, "0 µs"),
+            (850, "850 µs"),
+            (12_345, "12.3 ms"),
+            (1_250_000, "1.25 s"),
+        ] {
+            assert_eq!(human_us(us), expected);
+        }
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+    }
 
     #[test]
     fn the_expansion_budget_stops_quadratic_stacks() {

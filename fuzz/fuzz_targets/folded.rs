@@ -1,7 +1,8 @@
-//! Folded stacks, and CPython 3.15 `--collapsed`, which the folded reader also reads.
+//! Folded stacks, CPython 3.15 `--collapsed`, which the folded reader also reads, and Austin's
+//! collapsed samples, folded stacks with their own heads and metadata.
 #![no_main]
 
-use importflame::input::{ParseOptions, folded, tachyon};
+use importflame::input::{ParseOptions, austin, folded, tachyon};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,4 +17,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = tachyon::collapsed::sniff(data);
     let _ = tachyon::collapsed::parse(data, &opts);
+    let _ = austin::sniff(data);
+    let _ = austin::parse(data, &opts);
 });

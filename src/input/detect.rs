@@ -8,28 +8,31 @@
 use crate::error::{Error, Result};
 use crate::model::Profile;
 
-use super::{ParseOptions, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
+use super::{ParseOptions, austin, folded, importtime, pstats, pyspy, speedscope, tachyon, text};
 
-/// An input format, as named by `--from`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An input format, as named by `--from`. The doc comments are the `--from` help (clap's
+/// `ValueEnum`), so the variants, their names and their help are written once, here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// `python -X importtime` stderr, rows anywhere in other output.
+    /// `python -X importtime` log (rows anywhere in other output).
     Importtime,
-    /// pstats file (`cProfile`, `profile`, 3.15 `profiling.sampling --pstats`), marshal.
+    /// pstats file (cProfile, profile, CPython 3.15 `profiling.sampling --pstats`).
     Pstats,
-    /// `py-spy dump` text or `--json`.
+    /// py-spy dump, text or --json.
     Pyspy,
-    /// Collapsed stacks (`py-spy record -f raw`, flamegraph.pl, inferno).
+    /// Collapsed stacks (py-spy record -f raw, flamegraph.pl, inferno).
     Folded,
     /// speedscope JSON.
     Speedscope,
-    /// CPython 3.15 `profiling.sampling --collapsed`: folded stacks rooted at `tid:N`.
+    /// CPython 3.15 `profiling.sampling --collapsed`.
     TachyonCollapsed,
+    /// Austin's collapsed samples: `# austin:` metadata, `P<pid>;T<tid>;path:function:line`.
+    Austin,
     /// CPython 3.15 `profiling.sampling dump`.
     TachyonDump,
-    /// Firefox Profiler processed JSON (CPython 3.15 `profiling.sampling --gecko`).
+    /// Firefox Profiler processed JSON (`profiling.sampling --gecko`).
     Gecko,
-    /// CPython 3.15 `profiling.sampling --jsonl` (no stacks: always an error with advice).
+    /// CPython 3.15 `profiling.sampling --jsonl` (holds no stacks: explains what to record).
     TachyonJsonl,
     /// CPython 3.15 `profiling.sampling --flamegraph` HTML page.
     TachyonFlamegraph,
@@ -37,7 +40,7 @@ pub enum Format {
 
 impl Format {
     /// Every format with its `--from` name, in the order detection tries them (pstats first).
-    pub const ALL: [(Format, &'static str); 10] = [
+    pub const ALL: [(Format, &'static str); 11] = [
         (Format::Pstats, "pstats"),
         (Format::Speedscope, "speedscope"),
         (Format::Gecko, "gecko"),
@@ -46,6 +49,7 @@ impl Format {
         (Format::Pyspy, "pyspy"),
         (Format::TachyonDump, "tachyon-dump"),
         (Format::Importtime, "importtime"),
+        (Format::Austin, "austin"),
         (Format::TachyonCollapsed, "tachyon-collapsed"),
         (Format::Folded, "folded"),
     ];
@@ -75,6 +79,7 @@ impl Format {
             Format::Folded => folded::parse(data, opts),
             Format::Speedscope => speedscope::parse(data, opts),
             Format::TachyonCollapsed => tachyon::collapsed::parse(data, opts),
+            Format::Austin => austin::parse(data, opts),
             Format::TachyonDump => tachyon::dump::parse(data, opts),
             Format::Gecko => tachyon::gecko::parse(data, opts),
             Format::TachyonJsonl => tachyon::jsonl::parse(data, opts),
@@ -91,6 +96,7 @@ impl Format {
             Format::Folded => folded::sniff(data),
             Format::Speedscope => speedscope::sniff(data),
             Format::TachyonCollapsed => tachyon::collapsed::sniff(data),
+            Format::Austin => austin::sniff(data),
             Format::TachyonDump => tachyon::dump::sniff(data),
             Format::Gecko => tachyon::gecko::sniff(data),
             Format::TachyonJsonl => tachyon::jsonl::sniff(data),
@@ -149,15 +155,66 @@ fn describe(data: &[u8]) -> &'static str {
     if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
         return "JSON of an unknown kind (not speedscope, Gecko, py-spy dump --json or 3.15 --jsonl)";
     }
+    if let Some(kind) = binary_profile(head) {
+        return kind;
+    }
+    if looks_binary(head) {
+        "binary data that is not a pstats file (pstats starts with a marshalled dict, byte 0x7B)"
+    } else {
+        "text"
+    }
+}
+
+/// True when more than a tenth of `head` is control bytes other than whitespace and ESC.
+pub(crate) fn looks_binary(head: &[u8]) -> bool {
     let binary = head
         .iter()
         .filter(|&&b| b < 0x09 || (0x0E..0x20).contains(&b) && b != 0x1B)
         .count();
-    if binary * 10 > head.len() {
-        "binary data"
-    } else {
-        "text"
+    binary * 10 > head.len()
+}
+
+/// Other profilers' binary files, by their magic numbers, with what to do instead.
+fn binary_profile(head: &[u8]) -> Option<&'static str> {
+    // perf.data: `PERFILE2`, byte-swapped on big-endian machines (tools/perf/util/header.c).
+    if head.starts_with(b"PERFILE2") || head.starts_with(b"2ELIFREP") {
+        return Some(
+            "a Linux perf.data file, which is not read: fold it with `perf script | \
+             inferno-collapse-perf` (or stackcollapse-perf.pl) and read the folded stacks",
+        );
     }
+    // gperftools' CPU profile: a header of words 0, 3 (header size), 0 (version), then the
+    // sampling period and 0, in 64-bit or 32-bit native words (docs/cpuprofile-fileformat).
+    let words = |size: usize| -> Option<Vec<u64>> {
+        (head.len() >= 5 * size).then(|| {
+            head.chunks_exact(size)
+                .take(5)
+                .map(|w| w.iter().rev().fold(0u64, |n, &b| n << 8 | u64::from(b)))
+                .collect()
+        })
+    };
+    let gperftools = [8, 4]
+        .into_iter()
+        .filter_map(words)
+        .any(|w| w[0] == 0 && w[1] == 3 && w[2] == 0 && w[3] > 0 && w[4] == 0);
+    if gperftools {
+        return Some(
+            "a gperftools CPU profile (binary), which is not read: fold it with `pprof \
+             --collapsed PROGRAM FILE` and read the folded stacks",
+        );
+    }
+    // pprof's profile.proto, gunzipped already: field 1 (sample_type, a message) first, and
+    // the usual strings of its string table.
+    if head.first() == Some(&0x0A)
+        && looks_binary(head)
+        && (text::find(head, b"samples").is_some() || text::find(head, b"nanoseconds").is_some())
+    {
+        return Some(
+            "a pprof profile (gzipped protobuf), which is not read: draw it with `pprof -http=: \
+             FILE`, or fold it into `frame;frame COUNT` lines first",
+        );
+    }
+    None
 }
 
 #[cfg(test)]
@@ -173,6 +230,24 @@ mod tests {
     }
 
     #[test]
+    fn detection_tries_every_format_under_its_from_name() {
+        use clap::ValueEnum;
+        let from: Vec<String> = Format::value_variants()
+            .iter()
+            .map(|f| f.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        let mut tried: Vec<String> = Format::ALL.iter().map(|(_, n)| n.to_string()).collect();
+        assert_eq!(tried.len(), from.len());
+        for (format, name) in Format::ALL {
+            assert_eq!(from[format as usize], name);
+        }
+        tried.sort();
+        let mut from = from;
+        from.sort();
+        assert_eq!(tried, from);
+    }
+
+    #[test]
     fn other_tools_formats_are_named() {
         for (input, expected) in [
             (
@@ -183,6 +258,20 @@ mod tests {
             (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML page"),
             (b"{\"a\": 1}", "JSON of an unknown kind"),
             (b"just some words\n", "text"),
+            (b"PERFILE2\x68\0\0\0\0\0\0\0", "perf.data"),
+            (
+                b"\0\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\
+                  \x10\x27\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+                "gperftools CPU profile",
+            ),
+            (
+                b"\x0a\x04\x08\x01\x10\x02\x32\x00\x32\x07samples\x32\x05count",
+                "pprof profile",
+            ),
+            (
+                &[0u8, 1, 2, 3, 4, 5, 6, 7][..],
+                "binary data that is not a pstats file",
+            ),
         ] {
             let err = detect(input).unwrap_err().to_string();
             assert!(err.contains(expected), "{err}");

@@ -3,6 +3,7 @@
 //! (`--from` overrides), then handed to one parser. Every error leaving this module names its
 //! input.
 
+pub mod austin;
 pub mod decode;
 pub mod detect;
 pub mod folded;
@@ -72,9 +73,10 @@ pub struct ParseOptions {
     pub first_party: Vec<String>,
     /// Largest input, after decompression, that is read (a gzip bomb stops here).
     pub max_input_bytes: u64,
-    /// pstats from a sampling profiler: keep a function's executing lines as separate frames.
-    /// Off by default, because such keys carry the line that was executing, not the `def`
-    /// line, so one function would show up as many frames (145 of 801 in a real 3.15 file).
+    /// Sampled inputs (py-spy, Austin, speedscope, 3.15's outputs, sampled pstats): keep a
+    /// function's executing lines as separate frames. Off by default, because samples carry
+    /// the line that was executing, not the `def` line, so one function would show up as many
+    /// frames side by side (145 of 801 in a real 3.15 pstats file).
     pub keep_lines: bool,
     /// pstats: most frames in one inferred stack; deeper stacks keep their top frames, then
     /// `[deeper frames elided]`, then their leaf function, so no time is lost. At least 3.

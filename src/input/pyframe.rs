@@ -19,6 +19,8 @@
 //! (importtime). pstats frames use [`place`] too, so `C:\Python311\Lib\json\decoder.py` is
 //! stdlib `json\decoder.py` in a py-spy frame and in a pstats frame alike.
 
+use std::borrow::Cow;
+
 use crate::model::Category;
 // py-spy prints stdlib files relative to the library directory (`threading.py`,
 // `multiprocessing/pool.py`): only the list of stdlib names tells them from the user's own.
@@ -160,6 +162,36 @@ pub fn label(name: &str, file: Option<&str>, line: Option<i64>) -> String {
         (Some(f), _) if !f.is_empty() => format!("{name} ({f})"),
         _ => name.to_string(),
     }
+}
+
+/// The label of a frame of a sampling profiler: [`label`] without the line, unless
+/// [`ParseOptions::keep_lines`]. A sample carries the line that was executing, so without this a
+/// function sampled at lines 8 and 9 would be two frames side by side (as 3.15's pstats keys
+/// would, see the pstats reader, which merges them the same way).
+pub fn sampled_label(
+    name: &str,
+    file: Option<&str>,
+    line: Option<i64>,
+    opts: &ParseOptions,
+) -> String {
+    label(name, file, line.filter(|_| opts.keep_lines))
+}
+
+/// [`sampled_label`] for a label already in py-spy's form: `_is_prime (shop/pricing.py:8)`
+/// becomes `_is_prime (shop/pricing.py)`, unless [`ParseOptions::keep_lines`]. Labels without a
+/// `:LINE` location are returned as they are.
+pub fn merge_line<'a>(frame: &'a str, opts: &ParseOptions) -> Cow<'a, str> {
+    if opts.keep_lines {
+        return Cow::Borrowed(frame);
+    }
+    let (name, Some(location)) = split_label(frame) else {
+        return Cow::Borrowed(frame);
+    };
+    let file = location_file(location);
+    if file.len() == location.len() {
+        return Cow::Borrowed(frame);
+    }
+    Cow::Owned(format!("{name} ({file})"))
 }
 
 /// Splits a py-spy frame label into name and location (FORMATS.md §3.3): the location is what
@@ -311,6 +343,34 @@ mod tests {
         ] {
             assert_eq!(category_of_label(input, &opts), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn a_functions_lines_merge_unless_keep_lines() {
+        let opts = ParseOptions::default();
+        for (input, expected) in [
+            (
+                "_is_prime (shop/pricing.py:8)",
+                "_is_prime (shop/pricing.py)",
+            ),
+            ("f (C:\\a.py:3)", "f (C:\\a.py)"),
+            ("0x7f (libc.so.6)", "0x7f (libc.so.6)"),
+            ("<module> (a.py)", "<module> (a.py)"),
+            ("thread (5): main", "thread (5): main"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(merge_line(input, &opts), expected, "{input}");
+        }
+        let keep = ParseOptions {
+            keep_lines: true,
+            ..ParseOptions::default()
+        };
+        assert_eq!(merge_line("f (a.py:8)", &keep), "f (a.py:8)");
+        assert_eq!(sampled_label("f", Some("a.py"), Some(8), &opts), "f (a.py)");
+        assert_eq!(
+            sampled_label("f", Some("a.py"), Some(8), &keep),
+            "f (a.py:8)"
+        );
     }
 
     #[test]

@@ -20,6 +20,11 @@
 //! after another.
 //!
 //! Decisions:
+//! - A function's executing line is dropped from its frame (`main_loop (busy.py)`), so a
+//!   function sampled at several lines is one frame; `--keep-lines`
+//!   ([`ParseOptions::keep_lines`]) keeps `main_loop (busy.py:20)`.
+//! - Threads are keyed by process and thread id: a thread named in one dump and unnamed in
+//!   another is one root, with the name.
 //! - The thread's status is kept out of its frame, so the samples of one thread merge however
 //!   its status changed between dumps; the frame's tooltip detail counts the statuses seen.
 //! - Idle threads are left out unless `--idle` ([`ParseOptions::idle`]) and counted in a
@@ -156,7 +161,10 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 #[derive(Debug)]
 struct ThreadSample {
     process: String,
-    thread: String,
+    /// The thread id as printed (decimal, or `0x` hex on macOS).
+    tid: String,
+    /// The thread's Python name, when the dump shows one.
+    name: Option<String>,
     status: String,
     idle: bool,
     /// Innermost first, as printed.
@@ -169,8 +177,24 @@ fn emit(samples: Vec<ThreadSample>, opts: &ParseOptions, profile: &mut Profile) 
     let all_idle = samples.iter().all(|s| s.idle);
     let keep_idle = opts.idle || all_idle;
     let mut statuses: BTreeMap<FrameId, BTreeMap<String, u64>> = BTreeMap::new();
+    // Threads are keyed by process and id: a thread has no name in one dump (not started
+    // through `threading`, or before it was named) and a name in the next, and is still one
+    // thread. Its root takes the first name seen.
+    let mut names: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for s in &samples {
+        if let Some(name) = s.name.as_deref().filter(|n| !n.is_empty()) {
+            names.entry((&s.process, &s.tid)).or_insert(name);
+        }
+    }
+    let labels: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            let name = names.get(&(s.process.as_str(), s.tid.as_str())).copied();
+            pyframe::thread_label(&s.tid, name)
+        })
+        .collect();
     let mut ids = Vec::new();
-    for s in samples {
+    for (s, label) in samples.into_iter().zip(labels) {
         if s.idle && !keep_idle {
             profile.diagnostics.note(IDLE_SKIPPED, s.line);
             continue;
@@ -180,7 +204,7 @@ fn emit(samples: Vec<ThreadSample>, opts: &ParseOptions, profile: &mut Profile) 
         }
         ids.clear();
         ids.push(profile.frames.intern(&s.process, Category::Synthetic));
-        let thread = profile.frames.intern(&s.thread, Category::Synthetic);
+        let thread = profile.frames.intern(&label, Category::Synthetic);
         ids.push(thread);
         *statuses
             .entry(thread)
@@ -188,8 +212,9 @@ fn emit(samples: Vec<ThreadSample>, opts: &ParseOptions, profile: &mut Profile) 
             .entry(s.status)
             .or_default() += 1;
         for f in s.frames.iter().rev() {
-            let category = pyframe::category_of_label(f, opts);
-            ids.push(profile.frames.intern(f, category));
+            let f = pyframe::merge_line(f, opts);
+            let category = pyframe::category_of_label(&f, opts);
+            ids.push(profile.frames.intern(&f, category));
         }
         profile.push_stack(&ids, 1, 0);
     }
@@ -270,7 +295,8 @@ fn read_text(data: &[u8], samples: &mut Vec<ThreadSample>, profile: &mut Profile
             samples.extend(current.take());
             current = Some(ThreadSample {
                 process: process.clone(),
-                thread: pyframe::thread_label(tid, name),
+                tid: tid.to_string(),
+                name: name.map(str::to_string),
                 status: status.to_string(),
                 idle: status == "idle",
                 frames: Vec::new(),
@@ -371,12 +397,13 @@ fn json_thread(t: &Value, opts: &ParseOptions, line: Position) -> Option<ThreadS
                 short.or(full.map(|p| pyframe::short_path(p, opts)))
             };
             let line = f.get("line").and_then(Value::as_i64);
-            pyframe::label(name, file, line)
+            pyframe::sampled_label(name, file, line, opts)
         })
         .collect();
     Some(ThreadSample {
         process: pyframe::process_label(&pid, None),
-        thread: pyframe::thread_label(&tid, name),
+        tid,
+        name: name.map(str::to_string),
         status: status.to_string(),
         idle: !active,
         frames: labels,

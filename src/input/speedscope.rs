@@ -14,13 +14,18 @@
 //! its own `process PID:"CMDLINE"` / `thread (TID): NAME` frames at the root of each sample;
 //! those samples keep them and get no second root.
 //!
-//! Units (decided here):
-//! - Only sampled profiles: weights are sample counts, one per sample (py-spy's weights are all
-//!   `1/rate` seconds); with unit `none` the weights are taken as counts, rounded.
+//! Units (decided here), so that the totals are the ones speedscope itself shows:
+//! - A sampled profile weighs its `weights`, in its `unit`: a time unit makes the file
+//!   microseconds (`[1, 1, 4, 3, 5]` seconds is 14 s), `none` makes it samples, `bytes` bytes.
+//!   Rounding is done on the running sum, so per-profile totals stay exact to the unit.
+//! - py-spy's own files (`exporter` `py-spy@…`) count samples: its weights are all `1/rate`
+//!   seconds, so the count says the same, in the unit of py-spy's raw and dump outputs.
 //! - Any evented profile (`O`/`C` events): the whole file is in microseconds, and each stretch
-//!   between two events weighs its duration, converted from the profile's unit; sampled
-//!   profiles of such a file weigh their converted weights. Rounding is done on the running
-//!   time, so per-profile totals stay exact to the microsecond.
+//!   between two events weighs its duration, converted from the profile's unit. Frames still
+//!   open after the last event are closed at the profile's `endValue`, and that is reported.
+//! - A file with any timed profile is in microseconds; a profile whose unit does not fit the
+//!   file's (a `none` profile in a timed file, `bytes` next to `none`) has its values taken as
+//!   they are, and that is reported.
 
 use std::collections::HashMap;
 
@@ -60,6 +65,36 @@ pub const UNIT_NOT_TIME: IssueKind = IssueKind {
     many: "profiles whose unit is not a time: values taken as microseconds",
 };
 
+/// A sampled profile whose unit is not the one of the file's first profile.
+pub const UNIT_MIXED: IssueKind = IssueKind {
+    id: "speedscope.unit-mixed",
+    one: "profile in another unit than the first profile: its weights taken as they are",
+    many: "profiles in another unit than the first profile: their weights taken as they are",
+};
+
+/// Frames still open after an evented profile's last event.
+pub const UNCLOSED: IssueKind = IssueKind {
+    id: "speedscope.unclosed",
+    one: "frame still open after the last event closed at the profile's endValue",
+    many: "frames still open after the last event closed at the profile's endValue",
+};
+
+/// What a profile's unit measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Measure {
+    Time,
+    Count,
+    Bytes,
+}
+
+fn measure(unit: Option<&str>) -> Measure {
+    match unit {
+        Some("bytes") => Measure::Bytes,
+        Some(u) if micros_per_unit(u).is_some() => Measure::Time,
+        _ => Measure::Count,
+    }
+}
+
 /// A speedscope file: a JSON object naming speedscope's schema, or holding `profiles` and
 /// `shared.frames`.
 pub fn sniff(data: &[u8]) -> bool {
@@ -87,10 +122,33 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let evented = profiles
         .iter()
         .any(|p| p.get("type").and_then(Value::as_str) == Some("evented"));
-    let unit = if evented {
-        Unit::Microseconds
+    let py_spy = doc
+        .get("exporter")
+        .and_then(Value::as_str)
+        .is_some_and(|e| e.starts_with("py-spy"));
+    // A file with any timed profile is timed (counts cannot be made times, times rounded to
+    // counts could vanish); else the first sampled profile's measure decides.
+    let sampled_measures: Vec<Measure> = profiles
+        .iter()
+        .filter(|p| p.get("type").and_then(Value::as_str) == Some("sampled"))
+        .map(|p| measure(p.get("unit").and_then(Value::as_str)))
+        .collect();
+    let first_measure = if sampled_measures.contains(&Measure::Time) {
+        Measure::Time
     } else {
-        Unit::Samples
+        sampled_measures.first().copied().unwrap_or(Measure::Count)
+    };
+    let (unit, file_measure) = match (evented, py_spy, first_measure) {
+        (true, _, _) => (Unit::Microseconds, Measure::Time),
+        (false, true, _) => (Unit::Samples, Measure::Count),
+        (false, false, Measure::Time) => (Unit::Microseconds, Measure::Time),
+        (false, false, Measure::Count) => (Unit::Samples, Measure::Count),
+        (false, false, Measure::Bytes) => (Unit::Bytes, Measure::Bytes),
+    };
+    let weighing = if py_spy && !evented {
+        Weighing::CountSamples
+    } else {
+        Weighing::Weights(file_measure)
     };
     let mut profile = Profile::new(InputKind::Speedscope, unit);
     let mut budget = ExpansionBudget::for_input(data.len());
@@ -104,7 +162,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 .and_then(Value::as_str)
                 .map(|p| pyframe::short_path(p, opts));
             let line = f.get("line").and_then(Value::as_i64);
-            let label = pyframe::label(name, file, line);
+            let label = pyframe::sampled_label(name, file, line, opts);
             if folded::is_root_frame(&label) {
                 let id = profile.frames.intern(&label, Category::Synthetic);
                 pseudo.push(id);
@@ -130,7 +188,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                     ids: &frames,
                     pseudo: &pseudo,
                 };
-                sampled(p, &roots, &frames, evented, scale, &mut profile);
+                sampled(p, &roots, &frames, weighing, &mut profile);
             }
             Some("evented") => {
                 if scale.is_none() {
@@ -146,9 +204,12 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         return Err(Error::no_data("speedscope file without samples or events"));
     }
     let total = folded::checked_total(&profile)?;
-    profile
-        .facts
-        .insert(if evented { "exact_us" } else { "samples" }, total);
+    let fact = match unit {
+        Unit::Microseconds => "exact_us",
+        Unit::Samples => "samples",
+        Unit::Bytes => "bytes",
+    };
+    profile.facts.insert(fact, total);
     Ok(profile)
 }
 
@@ -204,6 +265,15 @@ struct Frames<'a> {
     pseudo: &'a [FrameId],
 }
 
+/// How a sampled profile's samples weigh.
+#[derive(Clone, Copy, Debug)]
+enum Weighing {
+    /// One per sample (py-spy's files).
+    CountSamples,
+    /// The sample's weight, converted into the file's measure.
+    Weights(Measure),
+}
+
 /// A sampled profile: `samples[i]` lists frame indexes root first, `weights[i]` its weight.
 /// A sample that starts with py-spy's own process or thread frames gets no root from the
 /// profile's name: it already says where it belongs, with the command line.
@@ -211,8 +281,7 @@ fn sampled(
     p: &Value,
     roots: &[FrameId],
     frames: &Frames<'_>,
-    timed: bool,
-    scale: Option<f64>,
+    weighing: Weighing,
     profile: &mut Profile,
 ) {
     let samples = p
@@ -223,18 +292,34 @@ fn sampled(
         .get("weights")
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
+    let unit = p.get("unit").and_then(Value::as_str);
+    // Microseconds per unit when the file is timed; 1 (values as they are) otherwise.
+    let scale = match weighing {
+        Weighing::Weights(file) if measure(unit) != file => {
+            let kind = if file == Measure::Time {
+                UNIT_NOT_TIME
+            } else {
+                UNIT_MIXED
+            };
+            profile.diagnostics.note_many(kind, 1, None);
+            1.0
+        }
+        Weighing::Weights(Measure::Time) => unit.and_then(micros_per_unit).unwrap_or(1.0),
+        _ => 1.0,
+    };
     let mut clock = Clock::default();
     let mut ids = Vec::new();
     'samples: for (i, s) in samples.iter().enumerate() {
-        let raw = weights
-            .get(i)
-            .and_then(Value::as_f64)
-            .unwrap_or(1.0)
-            .max(0.0);
-        let weight = match (timed, scale) {
-            (true, Some(scale)) => clock.advance(raw * scale),
-            (true, None) | (false, None) => clock.advance(raw),
-            (false, Some(_)) => 1,
+        let weight = match weighing {
+            Weighing::CountSamples => 1,
+            Weighing::Weights(_) => {
+                let raw = weights
+                    .get(i)
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0)
+                    .max(0.0);
+                clock.advance(raw * scale)
+            }
         };
         ids.clear();
         for f in s.as_array().map_or(&[][..], Vec::as_slice) {
@@ -328,6 +413,20 @@ fn evented_profile(
             _ => profile.diagnostics.note_many(BAD_FRAME, 1, None),
         }
     }
+    if open.len() > base {
+        // speedscope closes what is left at the profile's end; so do we, and say so.
+        profile
+            .diagnostics
+            .note_many(UNCLOSED, (open.len() - base) as u64, None);
+        let end = p.get("endValue").and_then(Value::as_f64);
+        if let (Some(end), Some(prev)) = (end, last) {
+            let weight = clock.advance((end - prev).max(0.0) * scale);
+            if weight > 0 {
+                budget.spend(&profile.frames, &open)?;
+                profile.push_stack(&open, weight, 0);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -376,6 +475,61 @@ mod tests {
         let mut c = Clock::default();
         let steps: u64 = (0..10).map(|_| c.advance(0.3)).sum();
         assert_eq!(steps, 3);
+    }
+
+    #[test]
+    fn sampled_weights_count_in_the_profiles_unit() {
+        // speedscope's own fixture (sample/profiles/speedscope/0.1.2): it shows a;b;c 5,
+        // a;b;d 4, a;b 5, 14 s in all.
+        let data = br#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+          "profiles":[{"type":"sampled","name":"p","unit":"seconds","startValue":0,
+            "endValue":14,"samples":[[0,1,2],[0,1,2],[0,1,3],[0,1,2],[0,1]],
+            "weights":[1,1,4,3,5]}],
+          "shared":{"frames":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"}]}}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.unit, Unit::Microseconds);
+        assert_eq!(
+            p.folded_lines(),
+            vec![
+                ("p;a;b".to_string(), 5_000_000),
+                ("p;a;b;c".to_string(), 5_000_000),
+                ("p;a;b;d".to_string(), 4_000_000),
+            ]
+        );
+        let none = String::from_utf8_lossy(data).replace("seconds", "none");
+        let p = parse(none.as_bytes(), &ParseOptions::default()).unwrap();
+        assert_eq!((p.unit, p.total()), (Unit::Samples, 14));
+        let bytes = String::from_utf8_lossy(data).replace("seconds", "bytes");
+        let p = parse(bytes.as_bytes(), &ParseOptions::default()).unwrap();
+        assert_eq!((p.unit, p.total()), (Unit::Bytes, 14));
+    }
+
+    #[test]
+    fn a_timed_profile_after_a_counted_one_keeps_its_time() {
+        let data = br#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+          "profiles":[{"type":"sampled","name":"n","unit":"none","samples":[[0]],"weights":[3]},
+            {"type":"sampled","name":"t","unit":"milliseconds","samples":[[0]],
+             "weights":[0.25]}],
+          "shared":{"frames":[{"name":"a"}]}}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.unit, Unit::Microseconds);
+        assert_eq!(
+            p.folded_lines(),
+            vec![("n;a".to_string(), 3), ("t;a".to_string(), 250)]
+        );
+        assert_eq!(p.diagnostics.count(UNIT_NOT_TIME), 1);
+    }
+
+    #[test]
+    fn an_event_left_open_is_closed_at_the_end_value() {
+        // speedscope's sample/profiles/speedscope/invalid/incomplete-trace.json
+        let data = br#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+          "shared":{"frames":[{"name":"A"}]},"profiles":[{"type":"evented","name":"p1",
+          "unit":"milliseconds","startValue":0,"endValue":100,
+          "events":[{"type":"O","frame":0,"at":0}]}]}"#;
+        let p = parse(data, &ParseOptions::default()).unwrap();
+        assert_eq!(p.folded_lines(), vec![("p1;A".to_string(), 100_000)]);
+        assert_eq!(p.diagnostics.count(UNCLOSED), 1);
     }
 
     #[test]

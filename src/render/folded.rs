@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::error::Result;
-use crate::fold::Folded;
+use crate::folded::Folded;
 
 /// Writes one line per stack: the fold already laid them out as `stack weight\n`.
 pub fn write(folded: &Folded, out: &mut dyn Write) -> Result<()> {

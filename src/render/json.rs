@@ -14,16 +14,16 @@
 use std::io::Write;
 
 use super::Report;
-use super::table::frame_totals;
 use crate::error::Result;
-use crate::fold::Folded;
+use crate::folded::Folded;
+use crate::folded::frame_totals;
 
 /// Writes the JSON document.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let folded = report.folded;
     writeln!(out, "{{")?;
-    writeln!(out, "  \"version\": {},", q(env!("CARGO_PKG_VERSION")))?;
-    writeln!(out, "  \"unit\": {},", q(folded.unit.name()))?;
+    writeln!(out, "  \"version\": {},", Str(env!("CARGO_PKG_VERSION")))?;
+    writeln!(out, "  \"unit\": {},", Str(folded.unit.name()))?;
     writeln!(out, "  \"total\": {},", folded.total())?;
     write_inputs(report, out)?;
     write_frames(folded, out)?;
@@ -34,7 +34,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "    {{\"stack\": {}, \"weight\": {weight}}}{comma}",
-            q(stack)
+            Str(stack)
         )?;
     }
     writeln!(out, "  ]")?;
@@ -48,7 +48,7 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         let facts: Vec<String> = input
             .facts
             .iter()
-            .map(|(k, v)| format!("{}: {v}", q(k)))
+            .map(|(k, v)| format!("{}: {v}", Str(k)))
             .collect();
         let diags: Vec<String> = input
             .diagnostics
@@ -56,10 +56,11 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
             .map(|e| {
                 format!(
                     "{{\"id\": {}, \"count\": {}, \"first\": {}, \"message\": {}}}",
-                    q(e.kind.id),
+                    Str(e.kind.id),
                     e.count,
-                    e.first.map_or("null".to_string(), |p| q(&p.to_string())),
-                    q(&e.message())
+                    e.first
+                        .map_or("null".to_string(), |p| Str(&p.to_string()).to_string()),
+                    Str(&e.message())
                 )
             })
             .collect();
@@ -67,8 +68,8 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "    {{\"name\": {}, \"kind\": {}, \"facts\": {{{}}}, \"diagnostics\": [{}]}}{comma}",
-            q(&input.name),
-            q(input.kind.name()),
+            Str(&input.name),
+            Str(input.kind.name()),
             facts.join(", "),
             diags.join(", ")
         )?;
@@ -89,8 +90,8 @@ fn write_frames(folded: &Folded, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "    {{\"name\": {}, \"category\": {}, \"self\": {}, \"total\": {}}}{comma}",
-            q(t.name),
-            q(category),
+            Str(t.name),
+            Str(category),
             t.self_weight,
             t.total
         )?;
@@ -146,7 +147,7 @@ fn write_nodes(folded: &Folded, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "    {{\"id\": {i}, \"parent\": {parent}, \"name\": {}, \"self\": {}, \"total\": {}}}{comma}",
-            q(n.name),
+            Str(n.name),
             n.self_weight,
             n.total
         )?;
@@ -155,9 +156,15 @@ fn write_nodes(folded: &Folded, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// A JSON string literal.
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+/// `s` as a JSON string literal, quoted and escaped by serde_json, for the renderers that
+/// lay their JSON out by hand (one line per record, which serde_json's pretty printer cannot
+/// do). Serialising a `str` cannot fail.
+pub(super) struct Str<'a>(pub &'a str);
+
+impl std::fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self.0).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use super::Report;
+use super::json::Str;
 use super::svg::title;
 use crate::error::Result;
 use crate::model::Unit;
@@ -36,11 +37,11 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let unit = match folded.unit {
         Unit::Microseconds => "microseconds",
         Unit::Samples => "none",
+        Unit::Bytes => "bytes",
     };
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let frames: Vec<String> = names
         .iter()
-        .map(|n| format!("{{\"name\":{}}}", q(n)))
+        .map(|n| format!("{{\"name\":{}}}", Str(n)))
         .collect();
     let samples: Vec<String> = samples
         .iter()
@@ -61,9 +62,9 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
 \"profiles\":[{{\"type\":\"sampled\",\"name\":{},\"unit\":\"{unit}\",\"startValue\":0,\"endValue\":{},\
 \"samples\":[{}],\"weights\":[{}]}}]}}",
         env!("CARGO_PKG_VERSION"),
-        q(&name),
+        Str(&name),
         frames.join(","),
-        q(&name),
+        Str(&name),
         folded.total(),
         samples.join(","),
         weights.join(",")

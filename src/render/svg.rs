@@ -11,11 +11,11 @@ use inferno::flamegraph::{self, Direction, Options};
 
 use ::svg::node::element::{Group, Rectangle, Text};
 
-use super::{Report, SvgOptions, human, thousands};
+use super::{Report, SvgOptions};
 use crate::error::{Error, Result};
-use crate::fold::Folded;
-use crate::fxhash::FxHashSet;
+use crate::folded::Folded;
 use crate::model::{Category, InputKind, Unit, unprintable};
+use crate::model::{human, thousands};
 
 /// Writes the SVG of `report`.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
@@ -86,6 +86,7 @@ fn options<'a>(svg: &SvgOptions, unit: Unit, kind: Option<InputKind>) -> Options
     opts.count_name = match unit {
         Unit::Microseconds => "µs".to_string(),
         Unit::Samples => "samples".to_string(),
+        Unit::Bytes => "bytes".to_string(),
     };
     opts.name_type = match kind {
         Some(InputKind::Importtime) => "Module:".to_string(),
@@ -252,8 +253,8 @@ fn palette(folded: &Folded) -> PaletteMap {
     }
     // Roots the fold added (input names, report labels) and anything else unknown. Sorted
     // lines start like the one before: only the frames past the shared part can be new.
-    // `checked` (Fx) answers faster than the palette's own SipHash map.
-    let mut checked: FxHashSet<&str> = FxHashSet::default();
+    // `checked` (ahash) answers faster than the palette's own SipHash map.
+    let mut checked: ahash::HashSet<&str> = ahash::HashSet::default();
     let mut previous: &[u8] = b"";
     for (stack, _) in &folded.lines {
         let bytes = stack.as_bytes();

@@ -2,55 +2,14 @@
 //! share of the total. Synthetic frames (report, process and thread roots) are left out:
 //! they would always top the list.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use super::svg::title;
-use super::{Report, human};
+use super::{Report, column_width, markdown_table_start};
 use crate::error::Result;
-use crate::fold::Folded;
+use crate::folded::{FrameTotal, frame_totals};
 use crate::model::Category;
-
-/// Per-name sums over the folded stacks.
-pub struct FrameTotal<'a> {
-    /// The frame label.
-    pub name: &'a str,
-    /// Weight of stacks ending in this frame.
-    pub self_weight: u64,
-    /// Weight of stacks containing this frame (once per stack, so recursion is not counted
-    /// twice).
-    pub total: u64,
-}
-
-/// Totals per frame label, largest total first, ties by name.
-pub fn frame_totals(folded: &Folded) -> Vec<FrameTotal<'_>> {
-    let mut sums: HashMap<&str, (u64, u64)> = HashMap::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for (stack, weight) in &folded.lines {
-        seen.clear();
-        let mut last = None;
-        for frame in stack.split(';') {
-            if !seen.contains(&frame) {
-                seen.push(frame);
-                sums.entry(frame).or_default().1 += weight;
-            }
-            last = Some(frame);
-        }
-        if let Some(leaf) = last {
-            sums.entry(leaf).or_default().0 += weight;
-        }
-    }
-    let mut totals: Vec<FrameTotal<'_>> = sums
-        .into_iter()
-        .map(|(name, (self_weight, total))| FrameTotal {
-            name,
-            self_weight,
-            total,
-        })
-        .collect();
-    totals.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(b.name)));
-    totals
-}
+use crate::model::human;
 
 struct Rows<'a> {
     by_total: Vec<FrameTotal<'a>>,
@@ -96,12 +55,7 @@ pub fn write_text(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         ("by self", &rows.by_self),
     ] {
         writeln!(out)?;
-        let width = list
-            .iter()
-            .map(|t| t.name.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, 72);
+        let width = column_width(list.iter().map(|t| t.name), 4, 72);
         writeln!(
             out,
             "{:<width$}  {:>12} {:>6}  {:>12} {:>6}",
@@ -170,11 +124,11 @@ pub fn write_markdown(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
         ("by cumulative", &rows.by_total),
         ("by self", &rows.by_self),
     ] {
-        writeln!(out)?;
-        writeln!(out, "**Top {} {heading}**", list.len())?;
-        writeln!(out)?;
-        writeln!(out, "| frame | cumulative | % | self | % |")?;
-        writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+        markdown_table_start(
+            out,
+            &format!("Top {} {heading}", list.len()),
+            &["frame", "cumulative", "%", "self", "%"],
+        )?;
         for t in list {
             writeln!(
                 out,

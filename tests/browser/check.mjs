@@ -43,16 +43,21 @@ for (const file of files) {
   check(result.expected > 0 && result.highlighted === result.expected,
     `${name}: search "${term}" highlights ${result.highlighted} of ${result.expected} matching frames (${result.matched})`);
 
-  // Zoom: click the widest frame one level above the root and check it fills the width.
+  // Zoom: click the widest frame of the level nearest the root (from one above it) whose
+  // widest frame is not already full width, and check it fills the width.
   const target = await page.evaluate(() => {
     const groups = [...document.querySelectorAll("#frames > g")];
     const ys = [...new Set(groups.map((g) => Number(g.querySelector("rect").getAttribute("y"))))].sort((a, b) => a - b);
     const inverted = document.querySelector("svg").getAttribute("onload") && window.inverted;
-    const level = inverted ? ys[2] : ys[ys.length - 3];
-    const row = groups.filter((g) => Number(g.querySelector("rect").getAttribute("y")) === level);
+    const levels = inverted ? ys.slice(2) : ys.slice(0, ys.length - 2).reverse();
     const w = (g) => Number(g.querySelector("rect").getAttribute("fg:w"));
-    row.sort((a, b) => w(b) - w(a));
-    const g = row[0];
+    const widest = (level) => {
+      const row = groups.filter((g) => Number(g.querySelector("rect").getAttribute("y")) === level);
+      row.sort((a, b) => w(b) - w(a));
+      return row[0];
+    };
+    const full = (g) => parseFloat(g.querySelector("rect").getAttribute("width")) >= 99.9;
+    const g = levels.map(widest).find((g) => !full(g)) || widest(levels[0]);
     const i = groups.indexOf(g);
     return { index: i, width: g.querySelector("rect").getAttribute("width"), title: g.querySelector("title").textContent };
   });

@@ -37,7 +37,7 @@ fn a_binary_file_is_an_error() {
     check(
         &["-"],
         bytes,
-        "importflame: <stdin>: no \"import time:\" rows, pstats or py-spy data found (the input looks like binary data; tried pstats, speedscope, gecko, tachyon-jsonl, tachyon-flamegraph, pyspy, tachyon-dump, importtime, tachyon-collapsed, folded)",
+        "importflame: <stdin>: no \"import time:\" rows, pstats or py-spy data found (the input looks like binary data that is not a pstats file (pstats starts with a marshalled dict, byte 0x7B); tried pstats, speedscope, gecko, tachyon-jsonl, tachyon-flamegraph, pyspy, tachyon-dump, importtime, austin, tachyon-collapsed, folded)",
     );
 }
 
@@ -46,7 +46,7 @@ fn a_text_file_with_no_rows_is_an_error() {
     check(
         &["samples/importtime/pytest/pytest_stdout.log"],
         Vec::new(),
-        "importflame: samples/importtime/pytest/pytest_stdout.log: no \"import time:\" rows, pstats or py-spy data found (the input looks like text; tried pstats, speedscope, gecko, tachyon-jsonl, tachyon-flamegraph, pyspy, tachyon-dump, importtime, tachyon-collapsed, folded)",
+        "importflame: samples/importtime/pytest/pytest_stdout.log: no \"import time:\" rows, pstats or py-spy data found (the input looks like text; tried pstats, speedscope, gecko, tachyon-jsonl, tachyon-flamegraph, pyspy, tachyon-dump, importtime, austin, tachyon-collapsed, folded)",
     );
 }
 

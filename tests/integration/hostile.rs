@@ -1377,10 +1377,10 @@ fn a_speedscope_profile_closing_frames_that_are_not_open_is_read_in_one_pass() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("150001 close events not matching"));
 }
 
-/// Module names made to collide in the Fx hash used for interning (from a fixed starting state:
-/// for any first 8 bytes, one second word gives a chosen hash): 20,000 of them took 34 s
-/// instead of 0.2 s, growing with the square. Hashers now start from a per-process random
-/// state, which a file cannot target (`fxhash::tests` checks the same names no longer collide).
+/// Module names made to collide in the Fx hash once used for interning (from a fixed starting
+/// state: for any first 8 bytes, one second word gives a chosen hash): 20,000 of them took 34 s
+/// instead of 0.2 s, growing with the square. The interning map is now ahash, keyed from
+/// per-process randomness, which a file cannot target.
 #[test]
 fn module_names_crafted_to_collide_in_the_hash_are_interned_in_linear_time() {
     const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;

@@ -15,6 +15,7 @@ mod hostile;
 mod importtime;
 mod outputs;
 mod parallel;
+mod producers;
 mod prune;
 mod pstats;
 mod pyspy;

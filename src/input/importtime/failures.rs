@@ -1,21 +1,21 @@
 //! The failure pre-scan: modules the log's own error messages name as failed to import, read
 //! once over the whole log before the tree is built (a message can print after its row).
 
-use crate::fxhash::FxHashSet;
+use ahash::HashSet;
 
 use super::text::find;
 
 /// Module names that the log itself says failed to import: `No module named 'x'` and
 /// `cannot import name 'y' from 'x'` (which also tried the submodule `x.y`).
-pub(super) fn failure_messages(data: &[u8]) -> FxHashSet<String> {
-    let mut names = FxHashSet::default();
+pub(super) fn failure_messages(data: &[u8]) -> HashSet<String> {
+    let mut names = HashSet::default();
     scan(data, &mut names);
     names
 }
 
 /// Adds the names [`failure_messages`] finds in `data` to `names`; a streamed log is scanned
 /// a chunk of whole lines at a time (a message never spans lines).
-pub(super) fn scan(data: &[u8], names: &mut FxHashSet<String>) {
+pub(super) fn scan(data: &[u8], names: &mut HashSet<String>) {
     for (needle, submodule) in [
         (&b"No module named '"[..], false),
         (&b"cannot import name '"[..], true),

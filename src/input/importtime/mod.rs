@@ -31,8 +31,8 @@ mod tree;
 use std::io::Read;
 
 use crate::error::Result;
-use crate::fxhash::FxHashSet;
 use crate::model::Profile;
+use ahash::HashSet;
 
 use super::text::{self, find};
 use super::{ParseOptions, decode};
@@ -84,7 +84,7 @@ pub enum Streamed {
     Done(Profile),
     /// A failure message came after a closed report that drew its module unmarked: read the
     /// log again with [`parse_stream_knowing`] and these names (every message of the log).
-    Again(FxHashSet<String>),
+    Again(HashSet<String>),
 }
 
 /// Parses a log read from `reader` (already [`decode`]d text) `chunk` bytes at a time, so
@@ -93,7 +93,7 @@ pub enum Streamed {
 /// of the rows of their chunk, and a message that comes too late for a report already closed
 /// asks for a second read ([`Streamed::Again`]).
 pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) -> Result<Streamed> {
-    let mut builder = tree::Builder::new(opts, FxHashSet::default());
+    let mut builder = tree::Builder::new(opts, HashSet::default());
     read_rows(&mut builder, reader, true, chunk)?;
     builder.close();
     if builder.late_failures() {
@@ -107,7 +107,7 @@ pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) ->
 pub fn parse_stream_knowing(
     reader: &mut dyn Read,
     opts: &ParseOptions,
-    known: FxHashSet<String>,
+    known: HashSet<String>,
     chunk: usize,
 ) -> Result<Profile> {
     let mut builder = tree::Builder::new(opts, known);

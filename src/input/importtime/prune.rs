@@ -16,8 +16,8 @@
 //! prefixes), so every run outside the cut keeps its start and its width. Merging the narrow
 //! lines into their parent instead would move them, and the siblings with them.
 
-use crate::fxhash::FxHashMap;
 use crate::model::{FrameId, Profile};
+use ahash::HashMap;
 
 /// inferno's width threshold at a lower bound of the total.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +58,7 @@ struct TrieNode {
 #[derive(Debug, Default)]
 pub(super) struct ReportTrie {
     nodes: Vec<TrieNode>,
-    index: FxHashMap<(u32, FrameId), u32>,
+    index: HashMap<(u32, FrameId), u32>,
     /// The node of each level of the path being emitted.
     cursor: Vec<u32>,
 }

@@ -3,8 +3,8 @@
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
-use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
+use ahash::{HashMap, HashSet};
 
 use super::super::ParseOptions;
 use super::super::pyframe::module_category;
@@ -98,7 +98,7 @@ enum Above {
 /// lines are read (no allocation per row either, only per distinct name).
 #[derive(Default)]
 struct Names {
-    ids: FxHashMap<Box<str>, u32>,
+    ids: HashMap<Box<str>, u32>,
     list: Vec<Box<str>>,
     /// The unmarked frame of each name, once interned: the common case needs no second lookup.
     frame: Vec<Option<FrameId>>,
@@ -150,7 +150,7 @@ pub(super) struct Builder<'o> {
     opts: &'o ParseOptions,
     profile: Profile,
     /// Modules the log's messages name as failed (grows as a streamed log is read).
-    pub(super) failed_names: FxHashSet<String>,
+    pub(super) failed_names: HashSet<String>,
     names: Names,
     /// Rows of the open report, in print order.
     nodes: Vec<Node>,
@@ -176,7 +176,7 @@ pub(super) struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    pub(super) fn new(opts: &'o ParseOptions, failed_names: FxHashSet<String>) -> Self {
+    pub(super) fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
         Builder {
             opts,
             profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
@@ -348,8 +348,8 @@ impl<'o> Builder<'o> {
         let mut top: Vec<(Option<Above>, u32)> = Vec::new();
         // Sized for the report up front: growing these maps row by row rehashed them ~10
         // times per report (callgrind: 3% of the parse).
-        let mut seen_names: FxHashSet<u32> =
-            FxHashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut seen_names: HashSet<u32> =
+            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -431,8 +431,8 @@ impl<'o> Builder<'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: FxHashMap<u32, usize> =
-            FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut last_leaf: HashMap<u32, usize> =
+            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {

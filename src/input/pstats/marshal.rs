@@ -329,6 +329,17 @@ impl<'a> Reader<'a> {
     #[cold]
     #[inline(never)]
     fn unknown_type(&self, at: usize, byte: u8) -> Error {
+        if byte == b'R' {
+            // Python 2's TYPE_STRINGREF (a back-reference to an interned string): Python 3's
+            // marshal has no such code, so this data was written by Python 2.
+            return self.error_at(
+                at,
+                "marshal type 'R' (0x52), Python 2's TYPE_STRINGREF: this was written by Python \
+                 2, whose marshal format Python 3 cannot read either; read it with Python 2's \
+                 pstats, or profile again under Python 3"
+                    .to_string(),
+            );
+        }
         self.error_at(
             at,
             format!(

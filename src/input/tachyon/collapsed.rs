@@ -46,7 +46,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
             Some((file, name, line)) => {
                 let category = pyframe::category(name, Some(file), opts);
                 (
-                    Cow::Owned(pyframe::label(name, Some(file), Some(line))),
+                    Cow::Owned(pyframe::sampled_label(name, Some(file), Some(line), opts)),
                     category,
                 )
             }

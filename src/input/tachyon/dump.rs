@@ -88,8 +88,10 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 Some(b) => {
                     let short = pyframe::short_path(file, opts);
                     let category = pyframe::category(name, Some(file), opts);
-                    b.frames
-                        .push((pyframe::label(name, Some(short), Some(number)), category));
+                    b.frames.push((
+                        pyframe::sampled_label(name, Some(short), Some(number), opts),
+                        category,
+                    ));
                 }
                 None => profile.diagnostics.note(UNKNOWN_LINE, at),
             }

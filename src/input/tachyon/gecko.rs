@@ -13,6 +13,12 @@
 //! rebuilt by following prefixes iteratively, at most `stackTable.length` steps (a cycle is
 //! cut and reported). Each thread is one root `thread (TID)` (its name added when it is not
 //! just `Thread-TID`); sample counts (or `samples.weight` when present) are kept.
+//!
+//! The same format comes from Firefox and other tools' converters: a profile whose threads
+//! belong to several processes (Firefox's parent and content processes each have a
+//! `GeckoMain`) gets a root `process (PID) "NAME"` above each thread, and one that CPython did
+//! not write is a "Firefox Profiler profile", not a CPython one. Firefox's *raw* profiles
+//! (tables as `schema`/`data`) are refused with the way to get a processed one.
 
 use serde_json::Value;
 
@@ -60,31 +66,81 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         .get("threads")
         .and_then(Value::as_array)
         .ok_or_else(|| Error::invalid("gecko profile without a `threads` list"))?;
-    if doc.pointer("/meta/preprocessedProfileVersion").is_none()
-        && threads.iter().any(|t| t.get("stackTable").is_none())
-    {
-        return Err(Error::no_data(
-            "a Firefox Profiler profile in the raw (unprocessed) Gecko format; only the \
-             processed format that `python -m profiling.sampling --gecko` writes is read",
-        ));
+    if let Some(version) = raw_version(&doc, threads) {
+        return Err(Error::no_data(format!(
+            "a raw (unprocessed) Gecko profile, as Firefox writes it (meta.version {version}, \
+             tables in schema/data form), which is not read: open it in \
+             https://profiler.firefox.com and save it from there (Upload, then Download), which \
+             writes the processed format that is read"
+        )));
     }
     let shared = doc.pointer("/shared/stringArray").and_then(Value::as_array);
-    let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
+    let mut profile = Profile::new(kind(&doc), Unit::Samples);
     let mut budget = ExpansionBudget::for_input(data.len());
-    for t in threads {
+    // One root per process and thread: Firefox's processes each have a `GeckoMain` thread, and
+    // a profile of one process (CPython's) needs no process root.
+    let processes: Vec<String> = threads.iter().map(process_label).collect();
+    let several = processes.iter().any(|p| *p != processes[0]);
+    for (t, process) in threads.iter().zip(&processes) {
         let strings = t
             .get("stringArray")
             .and_then(Value::as_array)
             .or(shared)
             .map_or(&[][..], Vec::as_slice);
-        thread(t, strings, opts, &mut budget, &mut profile)?;
+        let process = several.then_some(process.as_str());
+        thread(t, strings, process, opts, &mut budget, &mut profile)?;
     }
     if profile.stack_count() == 0 {
-        return Err(Error::no_data("gecko profile without samples"));
+        return Err(Error::no_data(format!(
+            "{} without samples",
+            profile.kind.name()
+        )));
     }
     let total = folded::checked_total(&profile)?;
     profile.facts.insert("samples", total);
     Ok(profile)
+}
+
+/// The `meta.version` of a raw Gecko profile: one whose threads keep their samples and stacks
+/// as `{"schema": …, "data": […]}` tables (or have no stack table at all), as Firefox and
+/// `about:profiling` save them before the Firefox Profiler processes them.
+fn raw_version(doc: &Value, threads: &[Value]) -> Option<String> {
+    let raw = threads.iter().any(|t| {
+        t.pointer("/samples/schema").is_some()
+            || t.pointer("/stackTable/schema").is_some()
+            || (t.get("stackTable").is_none() && t.get("samples").is_some())
+    });
+    let version = doc
+        .pointer("/meta/version")
+        .map_or("?".to_string(), Value::to_string);
+    (raw && doc.pointer("/meta/preprocessedProfileVersion").is_none()).then_some(version)
+}
+
+/// CPython 3.15 writes `meta.product` `Python` (and `importedFrom` `Tachyon Sampling
+/// Profiler`); anything else is some other program's Firefox Profiler profile.
+fn kind(doc: &Value) -> InputKind {
+    let product = doc.pointer("/meta/product").and_then(Value::as_str);
+    let imported = doc.pointer("/meta/importedFrom").and_then(Value::as_str);
+    if product == Some("Python") || imported.is_some_and(|i| i.contains("Tachyon")) {
+        InputKind::Tachyon
+    } else {
+        InputKind::FirefoxProfiler
+    }
+}
+
+/// `process (PID) "NAME"` of a thread: its `pid`, and its `processName` or else its
+/// `processType` (`default`, `tab`); `process (?) …` when the profile has no pids.
+fn process_label(t: &Value) -> String {
+    let pid = match t.get("pid") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "?".to_string(),
+    };
+    let name = t
+        .get("processName")
+        .and_then(Value::as_str)
+        .or_else(|| t.get("processType").and_then(Value::as_str));
+    pyframe::process_label(&pid, name)
 }
 
 /// `table[column]` as a slice (empty when missing).
@@ -103,6 +159,7 @@ fn index(v: Option<&Value>) -> Option<usize> {
 fn thread(
     t: &Value,
     strings: &[Value],
+    process: Option<&str>,
     opts: &ParseOptions,
     budget: &mut ExpansionBudget,
     profile: &mut Profile,
@@ -151,6 +208,7 @@ fn thread(
     let root = profile
         .frames
         .intern(&pyframe::thread_label(&tid, name), Category::Synthetic);
+    let process_root = process.map(|p| profile.frames.intern(p, Category::Synthetic));
 
     // Labels per frame index, computed once.
     let mut labels: Vec<Option<FrameId>> = vec![None; frame_func.len()];
@@ -193,7 +251,7 @@ fn thread(
                     let category = pyframe::category(name, file, opts);
                     let id = profile
                         .frames
-                        .intern(&pyframe::label(name, short, line), category);
+                        .intern(&pyframe::sampled_label(name, short, line, opts), category);
                     labels[frame] = Some(id);
                     id
                 }
@@ -202,6 +260,7 @@ fn thread(
             at = index(stack_prefix.get(s));
         }
         path.push(root);
+        path.extend(process_root);
         path.reverse();
         budget.spend(&profile.frames, &path)?;
         profile.push_stack(&path, count, 0);

@@ -287,7 +287,10 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
                 let file = resolve(&node.filename);
                 let category = pyframe::category(&func, file.as_deref(), opts);
                 let short = file.as_deref().map(|f| pyframe::short_path(f, opts));
-                (pyframe::label(&func, short, node.lineno), category)
+                (
+                    pyframe::sampled_label(&func, short, node.lineno, opts),
+                    category,
+                )
             }
             (_, None) => {
                 let name = resolve(&node.name).unwrap_or_else(|| "<unknown>".to_string());
