@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod folded;
 pub mod json;
+pub mod prune;
 pub mod speedscope;
 pub mod svg;
 pub mod table;

@@ -236,3 +236,73 @@ fn a_long_gzip_log_is_drawn_in_memory_bounded_by_what_is_drawn() {
         large >> 10
     );
 }
+
+/// inferno's SVG of folded `lines`, with importflame's `--min-width` and fixed colours.
+fn inferno_svg<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let mut opts = inferno::flamegraph::Options::default();
+    opts.min_width = 0.1;
+    opts.hash = true;
+    opts.deterministic = true;
+    let mut out = Vec::new();
+    inferno::flamegraph::from_lines(&mut opts, lines, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Every file under `dir`, recursively, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = files_under(&repo("samples"));
+    paths.extend(
+        logs(dir.path())
+            .into_iter()
+            .filter(|p| p.starts_with(dir.path())),
+    );
+    let mut drawn = 0;
+    let mut fewer = 0;
+    for path in paths {
+        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
+        else {
+            continue;
+        };
+        let named = [Named {
+            name: "x".into(),
+            profile: &profile,
+        }];
+        let folded = fold::fold(&named, &FoldOptions::default()).unwrap();
+        if folded.total() == 0 {
+            continue;
+        }
+        let all: Vec<&str> = folded.lines.lines_with_weights().collect();
+        let kept = render::prune::drawable(all.iter().copied(), 0.1);
+        let kept_total: u64 = kept
+            .iter()
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(kept_total, folded.total(), "{}", path.display());
+        fewer += usize::from(kept.len() < all.len());
+        let whole = inferno_svg(all.iter().copied());
+        let pruned = inferno_svg(kept.iter().map(AsRef::as_ref));
+        assert!(whole == pruned, "{}: the SVG changed", path.display());
+        drawn += 1;
+    }
+    assert!(drawn > 40, "{drawn} samples drawn");
+    assert!(fewer > 10, "only {fewer} samples had lines to cut");
+}
