@@ -160,7 +160,7 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
     let data = match source {
         Source::Path(_) if matches!(from, None | Some(Format::Importtime)) => {
             match load_streaming(source, from, opts).map_err(|e| e.in_input(&name))? {
-                Loaded::Parsed(profile) => return Ok(profile),
+                Loaded::Parsed(profile) => return Ok(*profile),
                 Loaded::Whole(data) => data,
             }
         }
@@ -181,7 +181,7 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
 pub const HEAD: usize = 1 << 20;
 
 enum Loaded {
-    Parsed(Profile),
+    Parsed(Box<Profile>),
     Whole(Vec<u8>),
 }
 
@@ -213,5 +213,6 @@ fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) ->
     };
     drop(stream);
     let mut again = decode::decode(source.open()?, limit)?;
-    importtime::parse_stream_knowing(&mut again, opts, known, chunk).map(Loaded::Parsed)
+    importtime::parse_stream_knowing(&mut again, opts, known, chunk)
+        .map(|p| Loaded::Parsed(Box::new(p)))
 }

@@ -81,7 +81,7 @@ pub const CHUNK: usize = 1 << 20;
 /// What [`parse_stream`] ended with.
 pub enum Streamed {
     /// The profile, the same one [`parse`] makes of the whole text.
-    Done(Profile),
+    Done(Box<Profile>),
     /// A failure message came after a closed report that drew its module unmarked: read the
     /// log again with [`parse_stream_knowing`] and these names (every message of the log).
     Again(HashSet<String>),
@@ -99,7 +99,7 @@ pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) ->
     if builder.late_failures() {
         return Ok(Streamed::Again(std::mem::take(&mut builder.failed_names)));
     }
-    builder.finish().map(Streamed::Done)
+    builder.finish().map(|p| Streamed::Done(Box::new(p)))
 }
 
 /// The second read of [`Streamed::Again`]: every failure message (`known`) is known before
@@ -168,14 +168,16 @@ mod tests {
     /// Parses `log` as a stream, `chunk` bytes at a time, reading it a second time when asked.
     fn streamed(log: &[u8], chunk: usize) -> Profile {
         match parse_stream(&mut &log[..], &ParseOptions::default(), chunk).unwrap() {
-            Streamed::Done(p) => p,
+            Streamed::Done(p) => *p,
             Streamed::Again(known) => {
                 parse_stream_knowing(&mut &log[..], &ParseOptions::default(), known, chunk).unwrap()
             }
         }
     }
 
-    fn summary(p: &Profile) -> (Vec<(String, u64)>, Vec<String>, Vec<(String, u64)>) {
+    type Summary = (Vec<(String, u64)>, Vec<String>, Vec<(String, u64)>);
+
+    fn summary(p: &Profile) -> Summary {
         let notes = p
             .diagnostics
             .entries()
