@@ -306,3 +306,52 @@ fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
     assert!(drawn > 40, "{drawn} samples drawn");
     assert!(fewer > 10, "only {fewer} samples had lines to cut");
 }
+
+/// `-f json` of the 15,000-function pstats file was 54 MB of tree: bounded like the SVG, it
+/// says what it merged, and every total still adds up.
+#[test]
+fn json_of_a_large_pstats_file_is_bounded_and_says_what_it_merged() {
+    let out = run(&["-f", "json", "samples/pstats/workload.prof"], Vec::new());
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = v["total"].as_u64().unwrap();
+    let bounded = &v["bounded"];
+    assert_eq!(bounded["min_width_percent"], 0.1);
+    assert_eq!(
+        bounded["threshold"].as_f64().unwrap(),
+        total as f64 / 1000.0
+    );
+    assert!(bounded["nodes_merged"].as_u64().unwrap() > 1000);
+    let nodes = v["nodes"].as_array().unwrap();
+    assert!(nodes.len() < 5000, "{} nodes listed", nodes.len());
+    let roots: u64 = nodes
+        .iter()
+        .filter(|n| n["parent"].is_null())
+        .map(|n| n["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(roots, total);
+    let stacks: u64 = v["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["weight"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stacks, total);
+    let merged: u64 = nodes.iter().filter_map(|n| n["merged"].as_u64()).sum();
+    assert_eq!(merged, bounded["nodes_merged"].as_u64().unwrap());
+    // Every frame is still in the per-frame table.
+    let all = run(
+        &[
+            "-f",
+            "json",
+            "--min-width",
+            "0",
+            "samples/pstats/workload.prof",
+        ],
+        Vec::new(),
+    );
+    let w: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(w["frames"], v["frames"]);
+    assert_eq!(w["bounded"]["nodes_merged"], 0);
+    assert!(w["nodes"].as_array().unwrap().len() > 100_000);
+}
