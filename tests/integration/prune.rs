@@ -355,3 +355,32 @@ fn json_of_a_large_pstats_file_is_bounded_and_says_what_it_merged() {
     assert_eq!(w["bounded"]["nodes_merged"], 0);
     assert!(w["nodes"].as_array().unwrap().len() > 100_000);
 }
+
+/// A log large enough to be streamed keeps the errors of a whole read: the size limit and a
+/// damaged gzip stream, named with the file.
+#[test]
+fn a_streamed_log_reports_the_size_limit_and_a_cut_gzip_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log.gz");
+    long_gzip_log(&path, 3 << 20);
+    let name = path.to_str().unwrap();
+    let out = run(
+        &["-q", "--max-input-size", "2000000", name, "-o", "-"],
+        Vec::new(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(name) && err.contains("larger than 2000000 bytes"),
+        "{err}"
+    );
+    let data = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &data[..data.len() - 7]).unwrap();
+    let out = run(&["-q", name, "-o", "-"], Vec::new());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(name) && err.contains("not a valid gzip stream"),
+        "{err}"
+    );
+}
