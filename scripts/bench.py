@@ -20,7 +20,7 @@ RESULTS = BENCH / "results"
 QUICK = os.environ.get("QUICK") == "1"
 # ONLY=pstats,pyspy reruns some tables; results.md is put together from every table's last run.
 ONLY = [t for t in os.environ.get("ONLY", "").split(",") if t]
-TABLES = ["single", "x200", "pytest", "pstats", "pyspy", "scaling", "jobs"]
+TABLES = ["issue18", "single", "x200", "pytest", "pstats", "pyspy", "scaling", "jobs"]
 
 IF = "target/release/importflame"
 VENV = BENCH / "venv" / "bin"
@@ -35,6 +35,11 @@ LOG = f"{BENCH}/inputs/many_libs_x1.log"
 LOG200 = f"{BENCH}/inputs/many_libs_x200.log"
 PYTEST = "samples/importtime/pytest/pytest_combined.log"
 PYSPY = "samples/pyspy/record_busy_raw.txt"
+# Made by scripts/bench.sh: a real report repeated to 2 GB of rows, gzipped; the recording
+# above repeated to 60 MB.
+LOG2G = f"{BENCH}/inputs/requests_2g.log.gz"
+PYSPY60 = f"{BENCH}/inputs/pyspy_raw_60mb.txt"
+PLAIN_FOLD = "python3 scripts/plain_fold.py"
 
 
 def largest_pstats():
@@ -182,6 +187,28 @@ def identical(paths):
 def main():
     sections = []
     svg, folded = "importflame → SVG", "importflame → folded"
+
+    # Issue 18's table, in one hyperfine run so that its ratios share the machine's state.
+    big_folded = folded_copy("many_libs_x200", LOG200)
+    pstats_folded = folded_copy("pstats", PSTATS)
+    g2 = "importflame: 2 GB of importtime rows (a 23 MB gzip file) → SVG"
+    x200_svg = "importflame: x200 log → SVG"
+    spy = "importflame: 60 MB py-spy raw → SVG"
+    ps = f"importflame: {PSTATS} → SVG"
+    j1 = "importflame -j 1: x200 → folded"
+    sections.append(run_table("issue18", "Issue 18: streaming, bounded memory, the render floor, the cores", [
+        (g2, "svg", None, f"{IF} -q {LOG2G} -o {{out}}.svg"),
+        (x200_svg, "svg", None, f"{IF} -q {LOG200} -o {{out}}.svg"),
+        ("inferno-flamegraph on the x200 folded file", "svg", x200_svg, f"{INF} {big_folded} > {{out}}.svg"),
+        (spy, "svg", None, f"{IF} -q {PYSPY60} -o {{out}}.svg"),
+        ("inferno-flamegraph on the same 60 MB file", "svg", spy, f"{INF} {PYSPY60} > {{out}}.svg"),
+        (ps, "svg", None, f"{IF} -q {PSTATS} -o {{out}}.svg"),
+        ("inferno-flamegraph on its folded file", "svg", ps, f"{INF} {pstats_folded} > {{out}}.svg"),
+        (j1, "folded", None, f"{IF} -q -j 1 {LOG200} -f folded -o {{out}}.folded"),
+        ("importflame -j 2: x200 → folded", "folded", j1, f"{IF} -q -j 2 {LOG200} -f folded -o {{out}}.folded"),
+        ("plain-Python fold: x200 → folded", "folded", j1, f"{PLAIN_FOLD} < {LOG200} > {{out}}.folded"),
+        ("importtime-convert: x200 → folded", "folded", j1, f"{ITC} < {LOG200} > {{out}}.folded"),
+    ], big=True)[0])
 
     log_folded = folded_copy("many_libs_x1", LOG)
     sections.append(run_table("single", f"One importtime report ({Path(LOG).stat().st_size // 1024} KB, 2,167 modules)", [

@@ -56,4 +56,22 @@ for n in 1 10 100 200; do
     fi
 done
 
+# Issue 18: 2 GB of importtime rows as a gzip file (one report of 15 KB, under deflate's 32 KB
+# window, repeated: about 23 MB), and a 60 MB py-spy raw recording.
+if [ ! -s "$BENCH/inputs/requests_2g.log.gz" ]; then
+    python3 -c "
+import sys
+r = open('samples/importtime/single/py311_requests.log', 'rb').read()
+for _ in range((2 << 30) // len(r)):
+    sys.stdout.buffer.write(r)
+" | gzip -6 >"$BENCH/inputs/requests_2g.log.gz.tmp"
+    mv "$BENCH/inputs/requests_2g.log.gz.tmp" "$BENCH/inputs/requests_2g.log.gz"
+fi
+RAW=samples/pyspy/record_busy_raw.txt
+if [ ! -s "$BENCH/inputs/pyspy_raw_60mb.txt" ]; then
+    n=$(( 60000000 / $(stat -c %s "$RAW") + 1 ))
+    for _ in $(seq "$n"); do cat "$RAW"; done >"$BENCH/inputs/pyspy_raw_60mb.txt.tmp"
+    mv "$BENCH/inputs/pyspy_raw_60mb.txt.tmp" "$BENCH/inputs/pyspy_raw_60mb.txt"
+fi
+
 exec python3 scripts/bench.py "$@"

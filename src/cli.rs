@@ -642,6 +642,7 @@ fn build(
             max_input_bytes: r.max_input_size,
             keep_lines: r.keep_lines,
             max_depth: r.max_depth,
+            prune_below: None,
         },
         fold: FoldOptions {
             runs,

@@ -154,7 +154,10 @@ fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded:
 
 /// The render command: read, fold, write.
 fn render_graph(config: &Config) -> Result<Outcome> {
-    render_profiles(config, load_all(config)?)?;
+    render_profiles(
+        config,
+        load_all_with(config, &render_parse_options(config))?,
+    )?;
     Ok(Outcome::Done)
 }
 
@@ -355,15 +358,47 @@ fn run_check(
     })
 }
 
+/// The parse options of a render: when the only output is a sorted flame graph whose roots
+/// never merge (no `--merge`, `--runs` or `--flamechart`, no two inputs of the same name),
+/// parsers may cut what `--min-width` would never draw ([`ParseOptions::prune_below`]).
+fn render_parse_options(config: &Config) -> ParseOptions {
+    let mut parse = config.parse.clone();
+    // Frames narrow against the running total are cut while the log is read; that is the
+    // picture only when the drawn total is the read total and stacks are drawn root first:
+    // no filter (--focus and --drop shrink the total, --exclude moves time), no --reverse.
+    let sorted_svg = config.format == OutputFormat::Svg
+        && !config.svg.flamechart
+        && !config.svg.reverse
+        && config.filters.is_empty()
+        && !config.fold.merge
+        && config.fold.runs.is_none();
+    let mut names: Vec<String> = config
+        .inputs
+        .iter()
+        .map(|s| model::clean_label(&s.name()).into_owned())
+        .collect();
+    names.sort();
+    let distinct = names.windows(2).all(|w| w[0] != w[1]);
+    if sorted_svg && distinct {
+        parse.prune_below = config.svg.min_width.filter(|m| *m > 0.0);
+    }
+    parse
+}
+
 /// Reads and parses every input, in order.
 pub fn load_all(config: &Config) -> Result<Vec<(String, Profile)>> {
+    load_all_with(config, &config.parse)
+}
+
+/// [`load_all`] with other parse options.
+fn load_all_with(config: &Config, parse: &ParseOptions) -> Result<Vec<(String, Profile)>> {
     let mut profiles = Vec::with_capacity(config.inputs.len());
     for source in &config.inputs {
         let name = source.name();
         let profile = if config.tee {
-            input::tee::load(source, &config.parse, &mut io::stdout().lock())?
+            input::tee::load(source, parse, &mut io::stdout().lock())?
         } else {
-            input::load(source, config.from, &config.parse)?
+            input::load(source, config.from, parse)?
         };
         profiles.push(filter_input(config, name, profile));
     }

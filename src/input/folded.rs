@@ -146,15 +146,20 @@ fn empty_stack_count(line: &str) -> Option<u64> {
 /// Parses folded stacks; frames get py-spy's categories when they look like py-spy frames.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let mut profile = Profile::new(InputKind::Folded, Unit::Samples);
-    parse_into(&mut profile, data, &mut |frame, _| {
-        let category = if is_root_frame(frame) {
-            Category::Synthetic
-        } else {
-            pyframe::category_of_label(frame, opts)
-        };
-        // py-spy's raw frames carry the executing line; one function is one frame.
-        (pyframe::merge_line(frame, opts), category)
-    })?;
+    parse_into(
+        &mut profile,
+        data,
+        &mut |frame, _| {
+            let category = if is_root_frame(frame) {
+                Category::Synthetic
+            } else {
+                pyframe::category_of_label(frame, opts)
+            };
+            // py-spy's raw frames carry the executing line; one function is one frame.
+            (pyframe::merge_line(frame, opts), category)
+        },
+        true,
+    )?;
     Ok(profile)
 }
 
@@ -180,12 +185,19 @@ pub(crate) type FrameMapper<'f> = dyn FnMut(&str, usize) -> (Cow<'_, str>, Categ
 /// Reads folded lines into `profile`, turning each frame text into a label and category with
 /// `frame` (called with the frame and its index from the root). Shared with CPython 3.15's
 /// `--collapsed` reader, which renames its frames.
+///
+/// With `pure` (`frame` depends on its arguments only), a stack text met again reuses the
+/// frames found the first time: a py-spy recording repeats its stacks thousands of times, and
+/// taking each line apart again was most of the parse.
 pub(crate) fn parse_into(
     profile: &mut Profile,
     data: &[u8],
     frame: &mut FrameMapper<'_>,
+    pure: bool,
 ) -> Result<()> {
     let mut ids: Vec<FrameId> = Vec::new();
+    let mut repeats: Option<ahash::HashMap<Box<str>, Seen>> = pure.then(Default::default);
+    let mut repeat_ids: Vec<FrameId> = Vec::new();
     for (number, line) in text::lines(data) {
         let at = Position::Line(number);
         let line = String::from_utf8_lossy(&line);
@@ -214,22 +226,34 @@ pub(crate) fn parse_into(
         if parsed.count == 0 {
             continue;
         }
+        if let Some(known) = repeats.as_ref().and_then(|r| r.get(parsed.stack)) {
+            // A stack seen before: its frames and notes again, without taking it apart.
+            known.note(&mut profile.diagnostics, at);
+            let frames = &repeat_ids[known.start..known.start + known.len];
+            profile.push_stack(frames, parsed.count, 0);
+            continue;
+        }
         let mut pieces: Vec<Cow<'_, str>> = Vec::new();
-        if !split_frames(parsed.stack, &mut pieces) {
-            profile.diagnostics.note(UNCLOSED_PROCESS, at);
-        }
-        if join_thread_name(&mut pieces) {
-            profile.diagnostics.note(THREAD_NAME_JOINED, at);
-        }
+        let mut seen = Seen {
+            start: repeat_ids.len(),
+            len: 0,
+            unclosed: !split_frames(parsed.stack, &mut pieces),
+            joined: join_thread_name(&mut pieces),
+            empty: 0,
+        };
         ids.clear();
         for (i, piece) in pieces.iter().enumerate() {
             let (label, category) = frame(piece, i);
-            if label.is_empty() {
-                profile.diagnostics.note(EMPTY_FRAME, at);
-            }
+            seen.empty += u32::from(label.is_empty());
             ids.push(profile.frames.intern(&label, category));
         }
+        seen.note(&mut profile.diagnostics, at);
         profile.push_stack(&ids, parsed.count, 0);
+        if let Some(repeats) = repeats.as_mut() {
+            seen.len = ids.len();
+            repeat_ids.extend_from_slice(&ids);
+            repeats.insert(parsed.stack.into(), seen);
+        }
     }
     if profile.stack_count() == 0 {
         return Err(Error::no_data(
@@ -239,6 +263,29 @@ pub(crate) fn parse_into(
     let total = checked_total(profile)?;
     profile.facts.insert("samples", total);
     Ok(())
+}
+
+/// A stack text already taken apart: where its frames are, and what it noted.
+struct Seen {
+    start: usize,
+    len: usize,
+    unclosed: bool,
+    joined: bool,
+    empty: u32,
+}
+
+impl Seen {
+    fn note(&self, diagnostics: &mut crate::diagnostics::Diagnostics, at: Position) {
+        if self.unclosed {
+            diagnostics.note(UNCLOSED_PROCESS, at);
+        }
+        if self.joined {
+            diagnostics.note(THREAD_NAME_JOINED, at);
+        }
+        for _ in 0..self.empty {
+            diagnostics.note(EMPTY_FRAME, at);
+        }
+    }
 }
 
 /// The sum of all weights, or an error when it does not fit in 64 bits: counts come from the

@@ -81,6 +81,11 @@ pub struct ParseOptions {
     /// pstats: most frames in one inferred stack; deeper stacks keep their top frames, then
     /// `[deeper frames elided]`, then their leaf function, so no time is lost. At least 3.
     pub max_depth: usize,
+    /// Set when the stacks feed only a sorted flame graph whose roots never merge (one per
+    /// report and per input): its `--min-width`, in percent of the total. A streamed
+    /// importtime log then cuts each closed report's subtrees that can never be drawn down to
+    /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
+    pub prune_below: Option<f64>,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -100,6 +105,7 @@ impl Default for ParseOptions {
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             keep_lines: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            prune_below: None,
         }
     }
 }
@@ -147,9 +153,23 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 }
 
 /// Reads and parses one input; errors name it.
+///
+/// A file larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
+/// `--from importtime` names one) is parsed as it is read ([`importtime::parse_stream`]), so
+/// memory does not grow with the log. Every other input is read whole first: the binary and
+/// JSON formats need all of it, and standard input cannot be read a second time, which a
+/// failure message printed after its report would need (see [`importtime::Streamed`]).
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
     let name = source.name();
-    let data = read_all(source, opts.max_input_bytes)?;
+    let data = match source {
+        Source::Path(_) if matches!(from, None | Some(Format::Importtime)) => {
+            match load_streaming(source, from, opts).map_err(|e| e.in_input(&name))? {
+                Loaded::Parsed(profile) => return Ok(*profile),
+                Loaded::Whole(data) => data,
+            }
+        }
+        _ => read_all(source, opts.max_input_bytes)?,
+    };
     if data.is_empty() {
         return Err(Error::no_data(
             "empty input, expected an importtime log, pstats file or py-spy output",
@@ -157,4 +177,140 @@ pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Resul
         .in_input(&name));
     }
     parse_bytes(&data, from, opts).map_err(|e| e.in_input(&name))
+}
+
+/// How much of a file is read before deciding whether to parse it as a stream: more than any
+/// format's sniffer looks at (py-spy's reads 64 KiB), so the choice is the one the whole file
+/// would get.
+pub const HEAD: usize = 1 << 20;
+
+enum Loaded {
+    Parsed(Box<Profile>),
+    Whole(Vec<u8>),
+}
+
+/// Reads [`HEAD`] bytes of `source`: a smaller file, or one that is not an importtime log, is
+/// read whole; a large log is parsed chunk by chunk (read twice in the rare case that a
+/// failure message follows its closed report).
+fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
+    let limit = opts.max_input_bytes;
+    let mut reader = read_ahead(source, limit)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(decode::error)?;
+    let streams = head.len() == HEAD
+        && match from {
+            Some(f) => f == Format::Importtime,
+            None => detect::detect(&head).is_ok_and(|f| f == Format::Importtime),
+        }
+        && !importtime::looks_wrapped(&head);
+    if !streams {
+        reader.read_to_end(&mut head).map_err(decode::error)?;
+        return Ok(Loaded::Whole(head));
+    }
+    let chunk = importtime::CHUNK;
+    let mut stream = io::Cursor::new(head).chain(reader);
+    let known = match importtime::parse_stream(&mut stream, opts, chunk)? {
+        importtime::Streamed::Done(profile) => return Ok(Loaded::Parsed(profile)),
+        importtime::Streamed::Again(known) => known,
+    };
+    drop(stream);
+    let mut again = read_ahead(source, limit)?;
+    importtime::parse_stream_knowing(&mut again, opts, known, chunk)
+        .map(|p| Loaded::Parsed(Box::new(p)))
+}
+
+/// The decoded text of a file, decoded (gunzipped, UTF-16 converted) on a second thread a few
+/// chunks ahead of the parser: inflating was a third of a gzip log's time, and the parse
+/// cannot be split (a row's parent comes after it). The order is the file's, so the result
+/// does not depend on the threads.
+fn read_ahead(source: &Source, limit: u64) -> Result<ReadAhead> {
+    // Opened here first for the usual errors (a directory, a missing file) with their names.
+    drop(source.open()?);
+    let Source::Path(path) = source else {
+        return Err(Error::usage("only a file is read ahead"));
+    };
+    let path = path.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<()>>(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(2);
+    std::thread::spawn(move || {
+        let decoded = File::open(&path)
+            .map_err(Error::from)
+            .and_then(|file| decode::decode(file, limit));
+        let mut reader = match decoded {
+            Ok(reader) => {
+                let _ = ready_tx.send(Ok(()));
+                reader
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        loop {
+            let mut chunk = Vec::with_capacity(importtime::CHUNK);
+            match (&mut reader)
+                .take(importtime::CHUNK as u64)
+                .read_to_end(&mut chunk)
+            {
+                // The end, said with an empty chunk: a thread that vanished is an error.
+                Ok(0) => {
+                    let _ = tx.send(Ok(Vec::new()));
+                    return;
+                }
+                // A closed channel: the parser stopped (an error), so stop reading.
+                Ok(_) => {
+                    if tx.send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    ready_rx
+        .recv()
+        .map_err(|_| Error::invalid("the reading thread stopped"))??;
+    Ok(ReadAhead {
+        chunks: rx,
+        chunk: Vec::new(),
+        at: 0,
+        done: false,
+    })
+}
+
+/// The reading end of [`read_ahead`].
+struct ReadAhead {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.chunk.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.done = chunk.is_empty();
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(io::Error::other("the reading thread stopped")),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }

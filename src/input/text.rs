@@ -10,9 +10,14 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Iterates over the lines of `data` as `(line number from 1, cleaned line)`.
 pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, Cow<'_, [u8]>)> + '_ {
-    let data = data.strip_prefix(UTF8_BOM).unwrap_or(data);
+    lines_after(data.strip_prefix(UTF8_BOM).unwrap_or(data), 0)
+}
+
+/// [`lines`] of a chunk that follows `before` lines of the same text: numbered from
+/// `before + 1`, and no BOM to strip (only the text's start can have one).
+pub fn lines_after(data: &[u8], before: u64) -> impl Iterator<Item = (u64, Cow<'_, [u8]>)> + '_ {
     let mut rest = Some(data);
-    let mut number = 0u64;
+    let mut number = before;
     std::iter::from_fn(move || {
         let chunk = rest?;
         let (line, next) = match memchr(b'\n', chunk) {

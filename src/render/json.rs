@@ -3,6 +3,14 @@
 //! The tree is written flat (`nodes` with a `parent` index), never nested, so no depth of
 //! input can overflow a stack, in this writer or in the reader's JSON parser.
 //!
+//! The tree and the stacks are bounded as the SVG is: a node narrower than `--min-width`
+//! percent of the total (the SVG's threshold) is not listed; the narrow children of each
+//! listed node are merged into one node named [`MERGED`] (its `self` and `total` their sum,
+//! `merged` their count), and each stack is cut at its first narrow frame into the stack of
+//! that merged node. `bounded` says so: the threshold, and how many nodes and stacks were
+//! merged. Totals are exact everywhere, and `frames` lists every frame. `--min-width 0`
+//! lists everything.
+//!
 //! ```json
 //! {"version": "0.1.0", "unit": "us", "total": 1190,
 //!  "inputs": [{"name": "x.log", "kind": "importtime log", "facts": {...}, "diagnostics": [...]}],
@@ -29,10 +37,19 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "  \"total\": {},", folded.total())?;
     write_inputs(report, out)?;
     write_frames(folded, out)?;
-    write_nodes(folded, out)?;
+    let min_width = report.svg.min_width.unwrap_or(0.0);
+    let (nodes, leaves) = tree(folded);
+    let bounded = bound(&nodes, folded.total(), min_width);
+    let (stacks, stacks_merged) = bounded_stacks(folded, &nodes, &leaves, &bounded);
+    writeln!(
+        out,
+        "  \"bounded\": {{\"min_width_percent\": {min_width}, \"threshold\": {}, \"nodes_merged\": {}, \"stacks_merged\": {}}},",
+        bounded.threshold, bounded.nodes_merged, stacks_merged
+    )?;
+    write_nodes(&nodes, &bounded, out)?;
     writeln!(out, "  \"stacks\": [")?;
-    for (i, (stack, weight)) in folded.lines.iter().enumerate() {
-        let comma = if i + 1 < folded.lines.len() { "," } else { "" };
+    for (i, (stack, weight)) in stacks.iter().enumerate() {
+        let comma = if i + 1 < stacks.len() { "," } else { "" };
         writeln!(
             out,
             "    {{\"stack\": {}, \"weight\": {weight}}}{comma}",
@@ -146,10 +163,15 @@ struct Node<'a> {
     total: u64,
 }
 
-/// Rebuilds the drawn tree from the folded lines. Sorted lines that share a prefix are
-/// neighbours, so comparing each line with the previous path is enough.
-fn tree(folded: &Folded) -> Vec<Node<'_>> {
+/// The name of the node that stands for a listed node's narrow children.
+pub const MERGED: &str = "[narrower frames merged]";
+
+/// Rebuilds the drawn tree from the folded lines, with the leaf node of each line. Sorted
+/// lines that share a prefix are neighbours, so comparing each line with the previous path is
+/// enough.
+fn tree(folded: &Folded) -> (Vec<Node<'_>>, Vec<usize>) {
     let mut nodes: Vec<Node<'_>> = Vec::new();
+    let mut leaves = Vec::with_capacity(folded.lines.len());
     let mut path: Vec<usize> = Vec::new();
     for (stack, weight) in &folded.lines {
         let mut depth = 0;
@@ -172,22 +194,153 @@ fn tree(folded: &Folded) -> Vec<Node<'_>> {
         if let Some(&leaf) = path.last() {
             nodes[leaf].self_weight += weight;
         }
+        leaves.push(path.last().copied().unwrap_or(0));
     }
-    nodes
+    (nodes, leaves)
 }
 
-fn write_nodes(folded: &Folded, out: &mut dyn Write) -> Result<()> {
-    let nodes = tree(folded);
-    writeln!(out, "  \"nodes\": [")?;
+/// Which nodes are listed, and the merged node of each listed parent.
+struct Bounded {
+    /// The threshold in weight units (the SVG's: `min_width / (100 / total)`).
+    threshold: f64,
+    /// Per node: its id in the output when listed.
+    listed: Vec<Option<usize>>,
+    /// Merged nodes in output order: (listed parent, count, total).
+    merged: Vec<(Option<usize>, u64, u64)>,
+    /// Per listed parent (`None`: the roots), the index of its merged node in `merged`.
+    merged_of: ahash::HashMap<Option<usize>, usize>,
+    nodes_merged: u64,
+}
+
+fn bound(nodes: &[Node<'_>], total: u64, min_width: f64) -> Bounded {
+    let threshold = if min_width > 0.0 && total > 0 {
+        min_width / (100.0 / total as f64)
+    } else {
+        0.0
+    };
+    let mut b = Bounded {
+        threshold,
+        listed: vec![None; nodes.len()],
+        merged: Vec::new(),
+        merged_of: ahash::HashMap::default(),
+        nodes_merged: 0,
+    };
+    let mut next = 0;
+    // Parents come before their children.
     for (i, n) in nodes.iter().enumerate() {
-        let comma = if i + 1 < nodes.len() { "," } else { "" };
-        let parent = n.parent.map_or("null".to_string(), |p| p.to_string());
+        let parent = match n.parent {
+            Some(p) => match b.listed[p] {
+                Some(id) => Some(id),
+                None => continue, // under a merged node
+            },
+            None => None,
+        };
+        if (n.total as f64) < threshold {
+            let slot = *b.merged_of.entry(parent).or_insert_with(|| {
+                b.merged.push((parent, 0, 0));
+                b.merged.len() - 1
+            });
+            b.merged[slot].1 += 1;
+            b.merged[slot].2 += n.total;
+            b.nodes_merged += 1;
+        } else {
+            b.listed[i] = Some(next);
+            next += 1;
+        }
+    }
+    b
+}
+
+/// The stacks, each cut at its first narrow frame into the stack of that frame's merged node
+/// (placed where its first stack was), and how many stacks went into merged ones.
+fn bounded_stacks<'f>(
+    folded: &'f Folded,
+    nodes: &[Node<'_>],
+    leaves: &[usize],
+    bounded: &Bounded,
+) -> (Vec<(std::borrow::Cow<'f, str>, u64)>, u64) {
+    let mut merged_lines = 0u64;
+    let mut out: Vec<(std::borrow::Cow<'f, str>, u64)> = Vec::with_capacity(folded.lines.len());
+    // Merged node index -> its stack in `out`.
+    let mut merged_at: ahash::HashMap<usize, usize> = ahash::HashMap::default();
+    let mut chain: Vec<usize> = Vec::new();
+    for ((stack, &weight), &leaf) in folded.lines.iter().zip(leaves) {
+        if bounded.listed[leaf].is_some() {
+            out.push((std::borrow::Cow::Borrowed(stack), weight));
+            continue;
+        }
+        // The path root first; its first unlisted node is where the stack is cut.
+        chain.clear();
+        let mut at = Some(leaf);
+        while let Some(i) = at {
+            chain.push(i);
+            at = nodes[i].parent;
+        }
+        chain.reverse();
+        let depth = chain
+            .iter()
+            .position(|&i| bounded.listed[i].is_none())
+            .unwrap_or(0);
+        let parent = if depth == 0 {
+            None
+        } else {
+            bounded.listed[chain[depth - 1]]
+        };
+        let Some(&slot) = bounded.merged_of.get(&parent) else {
+            out.push((std::borrow::Cow::Borrowed(stack), weight));
+            continue;
+        };
+        merged_lines += 1;
+        match merged_at.get(&slot) {
+            Some(&j) => out[j].1 += weight,
+            None => {
+                let prefix_end = stack
+                    .match_indices(';')
+                    .nth(depth.wrapping_sub(1))
+                    .map_or(0, |(i, _)| i);
+                let label = if depth == 0 {
+                    MERGED.to_string()
+                } else {
+                    format!("{};{MERGED}", &stack[..prefix_end])
+                };
+                merged_at.insert(slot, out.len());
+                out.push((std::borrow::Cow::Owned(label), weight));
+            }
+        }
+    }
+    (out, merged_lines)
+}
+
+fn write_nodes(nodes: &[Node<'_>], bounded: &Bounded, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "  \"nodes\": [")?;
+    let listed = bounded.listed.iter().filter(|l| l.is_some()).count();
+    let count = listed + bounded.merged.len();
+    let mut written = 0;
+    for (n, id) in nodes.iter().zip(&bounded.listed) {
+        let Some(id) = id else { continue };
+        written += 1;
+        let comma = if written < count { "," } else { "" };
+        let parent = n
+            .parent
+            .and_then(|p| bounded.listed[p])
+            .map_or("null".to_string(), |p| p.to_string());
         writeln!(
             out,
-            "    {{\"id\": {i}, \"parent\": {parent}, \"name\": {}, \"self\": {}, \"total\": {}}}{comma}",
+            "    {{\"id\": {id}, \"parent\": {parent}, \"name\": {}, \"self\": {}, \"total\": {}}}{comma}",
             Str(n.name),
             n.self_weight,
             n.total
+        )?;
+    }
+    for (k, (parent, merged, total)) in bounded.merged.iter().enumerate() {
+        written += 1;
+        let comma = if written < count { "," } else { "" };
+        let parent = parent.map_or("null".to_string(), |p| p.to_string());
+        writeln!(
+            out,
+            "    {{\"id\": {}, \"parent\": {parent}, \"name\": {}, \"self\": {total}, \"total\": {total}, \"merged\": {merged}}}{comma}",
+            listed + k,
+            Str(MERGED)
         )?;
     }
     writeln!(out, "  ],")?;
@@ -210,6 +363,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn narrow_children_are_listed_as_one_merged_node_and_their_stacks_cut() {
+        // total 1000; at 1% the threshold is 10.
+        let folded = Folded {
+            unit: Unit::Microseconds,
+            lines: [("a", 900), ("a;b", 4), ("a;b;c", 3), ("a;d", 2), ("e", 91)]
+                .into_iter()
+                .collect(),
+            frames: Default::default(),
+        };
+        let (nodes, leaves) = tree(&folded);
+        let b = bound(&nodes, folded.total(), 1.0);
+        assert_eq!(b.threshold, 10.0);
+        assert_eq!(b.nodes_merged, 2, "b (with c below it) and d");
+        assert_eq!(b.merged, vec![(Some(0), 2, 9)]);
+        let (stacks, merged) = bounded_stacks(&folded, &nodes, &leaves, &b);
+        let stacks: Vec<(String, u64)> = stacks
+            .into_iter()
+            .map(|(s, w)| (s.into_owned(), w))
+            .collect();
+        assert_eq!(
+            stacks,
+            vec![
+                ("a".to_string(), 900),
+                (format!("a;{MERGED}"), 9),
+                ("e".to_string(), 91)
+            ]
+        );
+        assert_eq!(merged, 3);
+        let everything = bound(&nodes, folded.total(), 0.0);
+        assert_eq!(everything.nodes_merged, 0);
+    }
+
+    #[test]
     fn the_tree_has_one_node_per_drawn_rectangle() {
         let folded = Folded {
             unit: Unit::Microseconds,
@@ -218,7 +404,7 @@ mod tests {
                 .collect(),
             frames: Default::default(),
         };
-        let nodes = tree(&folded);
+        let (nodes, _) = tree(&folded);
         let summary: Vec<(&str, Option<usize>, u64, u64)> = nodes
             .iter()
             .map(|n| (n.name, n.parent, n.self_weight, n.total))

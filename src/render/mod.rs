@@ -6,6 +6,7 @@ pub mod filters;
 pub mod folded;
 pub mod html;
 pub mod json;
+pub mod prune;
 pub mod speedscope;
 pub mod svg;
 pub mod table;

@@ -12,7 +12,7 @@ use inferno::flamegraph::{self, Direction, Options};
 
 use ::svg::node::element::{Group, Rectangle, Text};
 
-use super::{Report, SvgOptions};
+use super::{Report, SvgOptions, prune};
 use crate::error::{Error, Result};
 use crate::folded::Folded;
 use crate::model::{Category, InputKind, Unit, unprintable};
@@ -37,15 +37,28 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     opts.palette_map = Some(&mut palette);
     opts.title = report.svg.title.clone().unwrap_or_else(|| title(report));
     opts.subtitle = report.svg.subtitle.clone().or_else(|| subtitle(report));
-    let mut lines: Vec<&str> = folded.lines.lines_with_weights().collect();
-    if report.svg.flamechart {
-        // inferno draws the last line leftmost in flame-chart mode (jonhoo/inferno#236):
-        // hand it the stacks backwards so the first import is on the left.
-        lines.reverse();
-    }
+    let lines: Vec<Cow<'_, str>> = if report.svg.flamechart || report.svg.reverse {
+        // A flame chart keeps every stack in order, and --reverse has inferno turn each stack
+        // leaf first, so root-first pruning would cut the wrong frames: all lines go.
+        let mut lines: Vec<Cow<'_, str>> = folded
+            .lines
+            .lines_with_weights()
+            .map(Cow::Borrowed)
+            .collect();
+        if report.svg.flamechart {
+            // inferno draws the last line leftmost in flame-chart mode (jonhoo/inferno#236):
+            // hand it the stacks backwards so the first import is on the left.
+            lines.reverse();
+        }
+        lines
+    } else {
+        // Only what will be drawn, the same picture (see `prune`).
+        prune::drawable(folded.lines.lines_with_weights(), opts.min_width)
+    };
     // Each step copies the whole image: let go of the previous copy as soon as the next one
     // exists, so a large graph is held at most twice (a shadowed binding lives to the end).
-    let drawn = draw(&mut opts, lines)?;
+    let drawn = draw(&mut opts, lines.iter().map(AsRef::as_ref))?;
+    drop(lines);
     let root = root_label(folded, report.inputs.first().map(|i| i.kind));
     let titled = label_root(&rewrite_titles(&drawn, folded), &root);
     drop(drawn);

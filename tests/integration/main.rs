@@ -19,6 +19,7 @@ mod importtime;
 mod outputs;
 mod parallel;
 mod producers;
+mod prune;
 mod pstats;
 mod pyspy;
 mod recipe;

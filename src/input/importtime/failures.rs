@@ -9,6 +9,13 @@ use super::text::find;
 /// `cannot import name 'y' from 'x'` (which also tried the submodule `x.y`).
 pub(super) fn failure_messages(data: &[u8]) -> HashSet<String> {
     let mut names = HashSet::default();
+    scan(data, &mut names);
+    names
+}
+
+/// Adds the names [`failure_messages`] finds in `data` to `names`; a streamed log is scanned
+/// a chunk of whole lines at a time (a message never spans lines).
+pub(super) fn scan(data: &[u8], names: &mut HashSet<String>) {
     for (needle, submodule) in [
         (&b"No module named '"[..], false),
         (&b"cannot import name '"[..], true),
@@ -33,7 +40,6 @@ pub(super) fn failure_messages(data: &[u8]) -> HashSet<String> {
             }
         }
     }
-    names
 }
 
 /// The text up to the next `'` on the same line, when it looks like a module name.

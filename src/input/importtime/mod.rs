@@ -24,16 +24,20 @@
 //! the rest of the log to stdout (`--tee`) is [`crate::input::tee`]'s job.
 
 mod failures;
+mod prune;
 mod row;
 mod tree;
 mod unwrap;
 
+use std::io::Read;
+
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
 use crate::model::Profile;
+use ahash::HashSet;
 
-use super::ParseOptions;
 use super::text::{self, find};
+use super::{ParseOptions, decode};
 
 use row::MARKER;
 pub use row::{Row, parse_row};
@@ -91,8 +95,8 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let mut builder = tree::Builder::new(opts, failed_names);
     let wrapping = unwrap::scan(data);
     match wrapping.width {
-        Some(width) => unwrap::lines(data, width).for_each(|(n, line)| builder.line(line, n)),
-        None => text::lines(data).for_each(|(n, line)| builder.line(line, n)),
+        Some(width) => unwrap::lines(data, width).for_each(|(n, line)| builder.line(&line, n)),
+        None => text::lines(data).for_each(|(n, line)| builder.line(&line, n)),
     }
     let first = Some(Position::Line(wrapping.first));
     match builder.finish() {
@@ -127,9 +131,165 @@ fn wrapped_advice(wrapping: &unwrap::Wrapping) -> String {
     )
 }
 
+/// Whether `head` looks like a capture whose rows were broken at the console width (Windows
+/// PowerShell): such a log is parsed whole, where [`parse`] rejoins its rows.
+pub fn looks_wrapped(head: &[u8]) -> bool {
+    let wrapping = unwrap::scan(head);
+    wrapping.width.is_some() || wrapping.ambiguous.is_some()
+}
+
+/// How much of a streamed log is read at a time.
+pub const CHUNK: usize = 1 << 20;
+
+/// What [`parse_stream`] ended with.
+pub enum Streamed {
+    /// The profile, the same one [`parse`] makes of the whole text.
+    Done(Box<Profile>),
+    /// A failure message came after a closed report that drew its module unmarked: read the
+    /// log again with [`parse_stream_knowing`] and these names (every message of the log).
+    Again(HashSet<String>),
+}
+
+/// Parses a log read from `reader` (already [`decode`]d text) `chunk` bytes at a time, so
+/// memory holds one chunk, the open report and the stacks kept, never the whole log. The
+/// result is [`parse`]'s on the same text: failure messages are scanned chunk by chunk ahead
+/// of the rows of their chunk, and a message that comes too late for a report already closed
+/// asks for a second read ([`Streamed::Again`]).
+pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) -> Result<Streamed> {
+    let mut builder = tree::Builder::new(opts, HashSet::default());
+    read_rows(&mut builder, reader, true, chunk)?;
+    builder.close();
+    if builder.late_failures() {
+        return Ok(Streamed::Again(std::mem::take(&mut builder.failed_names)));
+    }
+    builder.finish().map(|p| Streamed::Done(Box::new(p)))
+}
+
+/// The second read of [`Streamed::Again`]: every failure message (`known`) is known before
+/// the first row, as in [`parse`].
+pub fn parse_stream_knowing(
+    reader: &mut dyn Read,
+    opts: &ParseOptions,
+    known: HashSet<String>,
+    chunk: usize,
+) -> Result<Profile> {
+    let mut builder = tree::Builder::new(opts, known);
+    read_rows(&mut builder, reader, false, chunk)?;
+    builder.finish()
+}
+
+/// Feeds `reader`'s lines to `builder`, `chunk` bytes at a time; with `scan`, each chunk's
+/// failure messages first.
+fn read_rows(
+    builder: &mut tree::Builder<'_>,
+    reader: &mut dyn Read,
+    scan: bool,
+    chunk: usize,
+) -> Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk.saturating_mul(2));
+    let mut number = 0u64;
+    let mut first = true;
+    loop {
+        let before = buf.len();
+        reader
+            .take(chunk as u64)
+            .read_to_end(&mut buf)
+            .map_err(decode::error)?;
+        let eof = buf.len() - before < chunk;
+        let end = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                // A line longer than a chunk: read on.
+                None => continue,
+            }
+        };
+        let mut lines = &buf[..end];
+        if first {
+            lines = lines.strip_prefix(text::UTF8_BOM).unwrap_or(lines);
+            first = false;
+        }
+        if scan {
+            failures::scan(lines, &mut builder.failed_names);
+        }
+        for (n, line) in text::lines_after(lines, number) {
+            builder.line(&line, n);
+            number = n;
+        }
+        buf.drain(..end);
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses `log` as a stream, `chunk` bytes at a time, reading it a second time when asked.
+    fn streamed(log: &[u8], chunk: usize) -> Profile {
+        match parse_stream(&mut &log[..], &ParseOptions::default(), chunk).unwrap() {
+            Streamed::Done(p) => *p,
+            Streamed::Again(known) => {
+                parse_stream_knowing(&mut &log[..], &ParseOptions::default(), known, chunk).unwrap()
+            }
+        }
+    }
+
+    type Summary = (Vec<(String, u64)>, Vec<String>, Vec<(String, u64)>);
+
+    fn summary(p: &Profile) -> Summary {
+        let notes = p
+            .diagnostics
+            .entries()
+            .map(|e| format!("{} {:?}", e.message(), e.first))
+            .collect();
+        let facts = p.facts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        (p.folded_lines(), notes, facts)
+    }
+
+    #[test]
+    fn a_log_read_in_chunks_parses_as_the_whole_text_does() {
+        let mut log = b"\xEF\xBB\xBFpytest says hi\r\n".to_vec();
+        for name in [
+            "py311_failed_imports",
+            "py311_json",
+            "py314_json_importtime2",
+        ] {
+            let path = format!(
+                "{}/samples/importtime/single/{name}.log",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            log.extend(std::fs::read(path).unwrap());
+        }
+        log.extend(b"\x1b[1mcollecting\x1b[0m import time:  7 |  7 | last_without_newline");
+        let whole = summary(&parse(&log, &ParseOptions::default()).unwrap());
+        for chunk in [1, 7, 64, 4096, CHUNK] {
+            assert_eq!(summary(&streamed(&log, chunk)), whole, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_failure_message_after_its_closed_report_marks_it_on_a_second_read() {
+        let log = b"import time: self [us] | cumulative | imported package\n\
+                    import time:        40 |         40 | not_there\n\
+                    import time: self [us] | cumulative | imported package\n\
+                    import time:        10 |         10 | os\n\
+                    ModuleNotFoundError: No module named 'not_there'\n";
+        let first = parse_stream(&mut &log[..], &ParseOptions::default(), 16).unwrap();
+        let Streamed::Again(known) = first else {
+            panic!("the late message needs a second read");
+        };
+        assert!(known.contains("not_there"));
+        let lines = streamed(log, 16).folded_lines();
+        assert_eq!(
+            lines,
+            parse(log, &ParseOptions::default()).unwrap().folded_lines()
+        );
+        assert_eq!(lines[0], ("python #1;not_there (failed)".to_string(), 40));
+    }
 
     #[test]
     fn children_are_adopted_by_the_next_shallower_row() {

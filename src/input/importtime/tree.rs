@@ -1,8 +1,6 @@
 //! The tree builder (FORMATS.md §1.5): rows arrive in post-order, so a row adopts every
 //! finished row deeper than itself; each report is closed into one root of stacks.
 
-use std::borrow::Cow;
-
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
 use crate::model::{Category, FrameId, InputKind, Mark, Profile, Unit};
@@ -10,6 +8,7 @@ use ahash::{HashMap, HashSet};
 
 use super::super::ParseOptions;
 use super::super::pyframe::module_category;
+use super::prune::{Cut, ReportTrie};
 use super::row::{Row, parse_row};
 
 /// Label of the synthetic root holding rows whose parent never printed (§1.5).
@@ -94,11 +93,46 @@ enum Above {
     Untimed(String),
 }
 
-/// A row of the current report. The name borrows from the input unless the line had to be
-/// cleaned (ANSI colours): no allocation per row.
+/// The module names of the log, each stored once: rows refer to them by number, so the
+/// builder borrows nothing from the input and a streamed log can let go of each chunk once its
+/// lines are read (no allocation per row either, only per distinct name).
+#[derive(Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32>,
+    list: Vec<Box<str>>,
+    /// The unmarked frame of each name, once interned: the common case needs no second lookup.
+    frame: Vec<Option<FrameId>>,
+    /// Whether a closed report drew the name without a `(failed)` mark: a failure message read
+    /// later about such a name means the log must be read again (see [`Builder::late_failures`]).
+    plain: Vec<bool>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.list.len()).expect("fewer than 2^32 module names");
+        self.ids.insert(name.into(), id);
+        self.list.push(name.into());
+        self.frame.push(None);
+        self.plain.push(false);
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.list[id as usize]
+    }
+}
+
+/// A row of the current report; its name is a number in [`Names`].
 #[derive(Debug)]
-struct Node<'a> {
-    name: Cow<'a, str>,
+struct Node {
+    name: u32,
     self_us: i64,
     cumulative_us: i64,
     depth: u32,
@@ -112,12 +146,14 @@ struct Node<'a> {
 }
 
 /// Builds the profile line by line; one report at a time is kept in memory.
-pub(super) struct Builder<'a, 'o> {
+pub(super) struct Builder<'o> {
     opts: &'o ParseOptions,
     profile: Profile,
-    failed_names: HashSet<String>,
+    /// Modules the log's messages name as failed (grows as a streamed log is read).
+    pub(super) failed_names: HashSet<String>,
+    names: Names,
     /// Rows of the open report, in print order.
-    nodes: Vec<Node<'a>>,
+    nodes: Vec<Node>,
     /// Finished rows whose parent has not printed yet (§1.5).
     open: Vec<u32>,
     /// How many of `open` are nested (depth > 0): asked on every row, so counted, not scanned
@@ -132,14 +168,20 @@ pub(super) struct Builder<'a, 'o> {
     report_mismatches: u64,
     rows: u64,
     path: Vec<FrameId>,
+    /// Sum of the weights of the reports closed so far, the open one included at its close: a
+    /// lower bound of the graph's total, which is all that pruning needs ([`Cut`]).
+    total: u64,
+    /// The open report's stacks merged by path, when a narrow subtree may be cut.
+    trie: ReportTrie,
 }
 
-impl<'a, 'o> Builder<'a, 'o> {
+impl<'o> Builder<'o> {
     pub(super) fn new(opts: &'o ParseOptions, failed_names: HashSet<String>) -> Self {
         Builder {
             opts,
             profile: Profile::new(InputKind::Importtime, Unit::Microseconds),
             failed_names,
+            names: Names::default(),
             nodes: Vec::new(),
             open: Vec::new(),
             open_nested: 0,
@@ -149,18 +191,13 @@ impl<'a, 'o> Builder<'a, 'o> {
             report_mismatches: 0,
             rows: 0,
             path: Vec::new(),
+            total: 0,
+            trie: ReportTrie::default(),
         }
     }
 
-    pub(super) fn line(&mut self, line: Cow<'a, [u8]>, number: u64) {
-        match line {
-            Cow::Borrowed(line) => self.row(line, number, Cow::Borrowed),
-            Cow::Owned(line) => self.row(&line, number, |name| Cow::Owned(name.to_string())),
-        }
-    }
-
-    /// Handles one line; `keep` turns a name borrowed from `line` into one the node can hold.
-    fn row<'l>(&mut self, line: &'l [u8], number: u64, keep: impl Fn(&'l str) -> Cow<'a, str>) {
+    /// Handles one (cleaned) line.
+    pub(super) fn line(&mut self, line: &[u8], number: u64) {
         let Some((at, row)) = parse_row(line) else {
             return;
         };
@@ -186,7 +223,8 @@ impl<'a, 'o> Builder<'a, 'o> {
                 name,
             } => {
                 self.rows += 1;
-                self.push(keep(name), self_us, cumulative_us, depth, number, false);
+                let name = self.names.id(name);
+                self.push(name, self_us, cumulative_us, depth, number, false);
             }
             Row::Cached { name, depth, exact } => {
                 if !self.opts.cached {
@@ -196,21 +234,14 @@ impl<'a, 'o> Builder<'a, 'o> {
                 if !exact {
                     self.profile.diagnostics.note(CACHED_DEPTH_GUESSED, at_line);
                 }
-                self.push(keep(name), 0, 0, depth, number, true);
+                let name = self.names.id(name);
+                self.push(name, 0, 0, depth, number, true);
             }
         }
     }
 
-    fn push(
-        &mut self,
-        name: Cow<'a, str>,
-        self_us: i64,
-        cum: i64,
-        depth: u32,
-        line: u64,
-        cached: bool,
-    ) {
-        if self.restarts_report(&name, cached) {
+    fn push(&mut self, name: u32, self_us: i64, cum: i64, depth: u32, line: u64, cached: bool) {
+        if self.restarts_report(name, cached) {
             self.close_report();
             self.profile
                 .diagnostics
@@ -281,10 +312,10 @@ impl<'a, 'o> Builder<'a, 'o> {
     /// Python 3.7–3.11 sub-interpreters share the header of the main interpreter (§1.7): the
     /// first module of the report imported again, at a point where no import is in flight,
     /// means a new interpreter started.
-    fn restarts_report(&self, name: &str, cached: bool) -> bool {
+    fn restarts_report(&self, name: u32, cached: bool) -> bool {
         !cached
             && self.report_open
-            && self.nodes.first().is_some_and(|n| n.name.as_ref() == name)
+            && self.nodes.first().is_some_and(|n| n.name == name)
             && self.open_nested == 0
     }
 
@@ -317,7 +348,7 @@ impl<'a, 'o> Builder<'a, 'o> {
         let mut top: Vec<(Option<Above>, u32)> = Vec::new();
         // Sized for the report up front: growing these maps row by row rehashed them ~10
         // times per report (callgrind: 3% of the parse).
-        let mut seen_names: HashSet<&str> =
+        let mut seen_names: HashSet<u32> =
             HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
@@ -335,7 +366,7 @@ impl<'a, 'o> Builder<'a, 'o> {
             // importing `xml.not_there` is timed), are the ones it can build on.
             let lower = i as usize;
             for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
-                seen_names.insert(node.name.as_ref());
+                seen_names.insert(node.name);
             }
             seen_up_to = seen_up_to.max(lower);
             let node = &self.nodes[i as usize];
@@ -345,8 +376,13 @@ impl<'a, 'o> Builder<'a, 'o> {
                     unfinished_first.get_or_insert(node.line);
                     Some(s)
                 }
-                None => match node.name.split_once('.') {
-                    Some((package, _)) if !seen_names.contains(package) => {
+                None => match self.names.name(node.name).split_once('.') {
+                    Some((package, _))
+                        if !self
+                            .names
+                            .get(package)
+                            .is_some_and(|p| seen_names.contains(&p)) =>
+                    {
                         orphan_count += 1;
                         orphan_first.get_or_insert(node.line);
                         Some(Above::Untimed(package.to_string()))
@@ -370,8 +406,17 @@ impl<'a, 'o> Builder<'a, 'o> {
                 Some(Position::Line(first)),
             );
         }
+        let report_total = self
+            .nodes
+            .iter()
+            .fold(0u64, |t, n| t.saturating_add(n.self_us.max(0) as u64));
+        self.total = self.total.saturating_add(report_total);
+        let cut = self.opts.prune_below.map(|m| Cut::new(m, self.total));
         for (synthetic, root) in top {
-            self.emit_tree(report, synthetic, root);
+            self.emit_tree(report, synthetic, root, cut.is_some());
+        }
+        if let Some(cut) = cut {
+            self.trie.emit(&mut self.profile, report, cut);
         }
         *self.profile.facts.entry("modules").or_default() +=
             self.nodes.iter().filter(|n| !n.cached).count() as u64;
@@ -386,7 +431,7 @@ impl<'a, 'o> Builder<'a, 'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: HashMap<&str, usize> =
+        let mut last_leaf: HashMap<u32, usize> =
             HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
@@ -395,13 +440,13 @@ impl<'a, 'o> Builder<'a, 'o> {
             }
             // An earlier leaf inside this row's own subtree is a circular import of a module
             // still initialising (pandas.core.ops.common does it), not a failure.
-            if let Some(prev) = last_leaf.insert(node.name.as_ref(), i)
+            if let Some(prev) = last_leaf.insert(node.name, i)
                 && prev < node.first as usize
             {
                 repeated.push(prev);
             }
             if !node.children.is_empty() {
-                last_leaf.remove(node.name.as_ref());
+                last_leaf.remove(&node.name);
             }
         }
         // Where several processes write into one report, their rows repeat each other's
@@ -419,9 +464,11 @@ impl<'a, 'o> Builder<'a, 'o> {
         for i in repeated {
             self.nodes[i].failed = true;
         }
-        for node in &mut self.nodes {
-            if !node.cached && self.failed_names.contains(node.name.as_ref()) {
-                node.failed = true;
+        if !self.failed_names.is_empty() {
+            for node in &mut self.nodes {
+                if !node.cached && self.failed_names.contains(self.names.name(node.name)) {
+                    node.failed = true;
+                }
             }
         }
         let failed: Vec<u64> = self
@@ -439,8 +486,9 @@ impl<'a, 'o> Builder<'a, 'o> {
         }
     }
 
-    /// Emits `root` and its subtree in pre-order (import start order), with an explicit stack.
-    fn emit_tree(&mut self, report: u32, above: Option<Above>, root: u32) {
+    /// Emits `root` and its subtree in pre-order (import start order), with an explicit stack:
+    /// into the profile, or into the report's trie when narrow subtrees may be cut.
+    fn emit_tree(&mut self, report: u32, above: Option<Above>, root: u32, into_trie: bool) {
         self.path.clear();
         let frames = &mut self.profile.frames;
         match above {
@@ -454,6 +502,9 @@ impl<'a, 'o> Builder<'a, 'o> {
             None => {}
         }
         let base = self.path.len();
+        if into_trie {
+            self.trie.enter(&self.path);
+        }
         let mut todo: Vec<(u32, usize)> = vec![(root, base)];
         while let Some((i, level)) = todo.pop() {
             let frame = self.frame_for(i);
@@ -461,28 +512,56 @@ impl<'a, 'o> Builder<'a, 'o> {
             self.path.push(frame);
             let node = &self.nodes[i as usize];
             let node_weight = node.self_us.max(0) as u64;
-            self.profile.push_stack(&self.path, node_weight, report);
+            if into_trie {
+                self.trie.line(level, frame, node_weight);
+            } else {
+                self.profile.push_stack(&self.path, node_weight, report);
+            }
             todo.extend(node.children.iter().rev().map(|&c| (c, level + 1)));
         }
     }
 
     fn frame_for(&mut self, i: u32) -> FrameId {
         let node = &self.nodes[i as usize];
+        let (id, failed, cached) = (node.name, node.failed, node.cached);
         let first_party = &self.opts.first_party;
-        let (mark, category) = if node.failed {
-            (Mark::Failed, Category::Failed)
-        } else if node.cached {
-            (Mark::Cached, module_category(&node.name, first_party))
-        } else {
+        if !failed && !cached {
             // The common case: no label to build, and the category only for a new name.
-            return self
+            self.names.plain[id as usize] = true;
+            if let Some(frame) = self.names.frame[id as usize] {
+                return frame;
+            }
+            let name = self.names.name(id);
+            let frame = self
                 .profile
                 .frames
-                .intern_with(&node.name, || module_category(&node.name, first_party));
+                .intern_with(name, || module_category(name, first_party));
+            self.names.frame[id as usize] = Some(frame);
+            return frame;
+        }
+        let name = self.names.name(id);
+        let (mark, category) = if failed {
+            (Mark::Failed, Category::Failed)
+        } else {
+            (Mark::Cached, module_category(name, first_party))
         };
-        self.profile
-            .frames
-            .intern_marked(&node.name, mark, category)
+        self.profile.frames.intern_marked(name, mark, category)
+    }
+
+    /// Whether a failure message was read only after a report that drew the module it names
+    /// without its `(failed)` mark had been closed: then the log must be read again with every
+    /// message known up front (a whole-buffer read scans them all first).
+    pub(super) fn late_failures(&self) -> bool {
+        self.failed_names.iter().any(|name| {
+            self.names
+                .get(name)
+                .is_some_and(|id| self.names.plain[id as usize])
+        })
+    }
+
+    /// Closes the last report; [`finish`](Self::finish) then hands the profile over.
+    pub(super) fn close(&mut self) {
+        self.close_report();
     }
 
     pub(super) fn finish(mut self) -> Result<Profile> {

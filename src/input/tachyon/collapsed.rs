@@ -31,33 +31,38 @@ pub fn sniff(data: &[u8]) -> bool {
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
     let mut raw = 0u64;
-    folded::parse_into(&mut profile, data, &mut |frame, index| {
-        if index == 0
-            && let Some(tid) = frame.strip_prefix("tid:")
-            && !tid.is_empty()
-            && tid.bytes().all(|b| b.is_ascii_digit())
-        {
-            return (
-                Cow::Owned(pyframe::thread_label(tid, None)),
-                Category::Synthetic,
-            );
-        }
-        match split_frame(frame) {
-            Some((file, name, line)) => {
-                let category = pyframe::category(name, Some(file), opts);
-                (
-                    Cow::Owned(pyframe::sampled_label(name, Some(file), Some(line), opts)),
-                    category,
-                )
+    folded::parse_into(
+        &mut profile,
+        data,
+        &mut |frame, index| {
+            if index == 0
+                && let Some(tid) = frame.strip_prefix("tid:")
+                && !tid.is_empty()
+                && tid.bytes().all(|b| b.is_ascii_digit())
+            {
+                return (
+                    Cow::Owned(pyframe::thread_label(tid, None)),
+                    Category::Synthetic,
+                );
             }
-            None => {
-                if !(frame.starts_with('<') && frame.ends_with('>')) {
-                    raw += 1;
+            match split_frame(frame) {
+                Some((file, name, line)) => {
+                    let category = pyframe::category(name, Some(file), opts);
+                    (
+                        Cow::Owned(pyframe::sampled_label(name, Some(file), Some(line), opts)),
+                        category,
+                    )
                 }
-                (Cow::Borrowed(frame), pyframe::category(frame, None, opts))
+                None => {
+                    if !(frame.starts_with('<') && frame.ends_with('>')) {
+                        raw += 1;
+                    }
+                    (Cow::Borrowed(frame), pyframe::category(frame, None, opts))
+                }
             }
-        }
-    })?;
+        },
+        false,
+    )?;
     profile.diagnostics.note_many(super::RAW_FRAME, raw, None);
     Ok(profile)
 }
