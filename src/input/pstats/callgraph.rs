@@ -35,6 +35,9 @@ use std::rc::Rc;
 use crate::error::{Error, Position, Result};
 
 use super::marshal::{DictEntry, Value};
+use imports::Imports;
+
+mod imports;
 
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
 /// get less than half a microsecond each. Their functions still get their time (attached under
@@ -146,6 +149,9 @@ struct Edge {
     calls: f64,
     /// Cumulative time along the edge, when the value was a cProfile tuple.
     ct: Option<f64>,
+    /// The callee's own time under this caller, when the value was a cProfile tuple: exact,
+    /// so the last two frames of a stack can be right to the microsecond.
+    tt: Option<f64>,
 }
 
 /// The whole call graph of one file.
@@ -200,6 +206,21 @@ pub struct WalkSummary {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Whether callees of a context share what its cumulative time leaves after its own time
+/// (rather than the function's average split).
+const CONTEXT_BOUND: bool = true;
+
+/// A path the walk has yet to visit.
+struct Todo {
+    func: u32,
+    parent: u32,
+    depth: usize,
+    /// Seconds of cumulative time flowing in.
+    flow: f64,
+    /// Own time in this context, when the caller edge says it.
+    own: Option<f64>,
+}
 
 /// A node of the walk tree: one path, ending in `func`.
 #[derive(Clone, Copy, Debug)]
@@ -311,8 +332,9 @@ impl CallGraph {
         let mut min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
         summary.base_flow = min_flow;
         let mut nodes = Vec::new();
+        let imports = imports::match_imports(self);
         for attempt in 0..=Budget::RETRIES {
-            let (walked, hit) = self.walk(min_flow, budget);
+            let (walked, hit) = self.walk(min_flow, budget, &imports);
             nodes = walked;
             summary.min_flow = min_flow;
             summary.budget_hit = hit;
@@ -322,7 +344,7 @@ impl CallGraph {
             min_flow *= 8.0;
         }
         self.attach_unreached(&mut nodes, &mut summary);
-        let weights = self.apportion(&nodes);
+        let weights = self.apportion(&mut nodes);
         self.count_exact(&mut summary);
         let max_depth = max_depth.max(3);
         let mut chain = Vec::new();
@@ -343,8 +365,11 @@ impl CallGraph {
         summary
     }
 
-    /// The depth-first walk of §2.7 from every root, in file order.
-    fn walk(&self, min_flow: f64, budget: Budget) -> (Vec<PathNode>, bool) {
+    /// The depth-first walk of §2.7 from every root, in file order, with three refinements
+    /// over plain edge shares (see the module docs): a context's own time comes from its
+    /// caller edge's `tt`, its callees share what its cumulative time leaves after that own
+    /// time, and module bodies go under the importer [`imports`] matched them to.
+    fn walk(&self, min_flow: f64, budget: Budget, imports: &Imports) -> (Vec<PathNode>, bool) {
         let usable: Vec<bool> = (0..self.funcs.len() as u32)
             .map(|g| self.tuple_ct_usable(g))
             .collect();
@@ -359,16 +384,29 @@ impl CallGraph {
         let mut nodes: Vec<PathNode> = Vec::new();
         let mut on_path = vec![false; self.funcs.len()];
         let mut path: Vec<u32> = Vec::new();
-        // (function, parent node, depth, seconds flowing in)
-        let mut todo: Vec<(u32, u32, usize, f64)> = Vec::new();
+        let mut todo: Vec<Todo> = Vec::new();
         for (root, flow) in self.roots().into_iter().rev() {
-            todo.push((root, NONE, 0, flow));
+            todo.push(Todo {
+                func: root,
+                parent: NONE,
+                depth: 0,
+                flow,
+                own: self.root_own(root),
+            });
         }
         let mut edge_visits = 0usize;
-        while let Some((f, parent, depth, flow)) = todo.pop() {
+        let mut flows: Vec<(u32, f64, Option<f64>)> = Vec::new();
+        while let Some(item) = todo.pop() {
             if nodes.len() >= budget.paths || edge_visits >= budget.edge_visits {
                 return (nodes, true);
             }
+            let Todo {
+                func: f,
+                parent,
+                depth,
+                flow,
+                own,
+            } = item;
             for g in path.drain(depth..) {
                 on_path[g as usize] = false;
             }
@@ -376,26 +414,93 @@ impl CallGraph {
             on_path[f as usize] = true;
             let func = &self.funcs[f as usize];
             let scale = if func.ct > 0.0 { flow / func.ct } else { 0.0 };
-            let own = func.tt.max(0.0) * scale;
+            let own = own.unwrap_or(func.tt.max(0.0) * scale);
+            let own = if own.is_finite() { own.max(0.0) } else { 0.0 };
             nodes.push(PathNode {
                 parent,
                 func: f,
-                own: if own.is_finite() { own } else { 0.0 },
+                own,
             });
             let me = (nodes.len() - 1) as u32;
             let mark = todo.len();
             edge_visits += self.callees[f as usize].len();
+            // Callees of this context: edge shares, then scaled so that together they fill
+            // what the context's cumulative time leaves after its own time.
+            flows.clear();
+            let is_exec = imports.exec == Some(f);
+            let mut sum = 0.0;
             for &e in &self.callees[f as usize] {
                 let edge = &self.edges[e as usize];
                 let g = edge.callee;
+                // Bodies run under the importer they were matched to; unmatched ones (the
+                // script itself) under a root `exec` only.
+                if is_exec
+                    && imports.body[g as usize]
+                    && (imports.matched[g as usize] || parent != NONE)
+                {
+                    continue;
+                }
                 let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
+                let t = if t.is_finite() { t } else { 0.0 };
+                let child_own = edge.tt.map(|tt| tt.max(0.0) * scale);
+                sum += t;
+                flows.push((g, t, child_own));
+            }
+            let factor = if CONTEXT_BOUND && sum > 0.0 && flow > own {
+                (flow - own) / sum
+            } else {
+                1.0
+            };
+            for &(g, t, child_own) in &flows {
+                let t = t * factor;
                 if t >= min_flow && !on_path[g as usize] {
-                    todo.push((g, me, depth + 1, t));
+                    todo.push(Todo {
+                        func: g,
+                        parent: me,
+                        depth: depth + 1,
+                        flow: t,
+                        own: child_own.map(|o| o * factor),
+                    });
+                }
+            }
+            // Module bodies this function imported, under its chain into importlib.
+            let hosted = &imports.hosted[f as usize];
+            if !hosted.is_empty() {
+                let mut at = me;
+                for &c in &imports.chain[f as usize] {
+                    nodes.push(PathNode {
+                        parent: at,
+                        func: c,
+                        own: 0.0,
+                    });
+                    at = (nodes.len() - 1) as u32;
+                }
+                for &b in hosted {
+                    let t = self.funcs[b as usize].ct * scale;
+                    if t >= min_flow && !on_path[b as usize] {
+                        todo.push(Todo {
+                            func: b,
+                            parent: at,
+                            depth: depth + 1,
+                            flow: t,
+                            own: None,
+                        });
+                    }
                 }
             }
             todo[mark..].reverse();
         }
         (nodes, false)
+    }
+
+    /// Own time of a root call: what the caller edges' own times leave of the function's,
+    /// when they carry one.
+    fn root_own(&self, f: u32) -> Option<f64> {
+        let mut from_edges = 0.0;
+        for e in self.real_callers(f) {
+            from_edges += e.tt?;
+        }
+        Some((self.funcs[f as usize].tt - from_edges).max(0.0))
     }
 
     /// Places every function the walk missed: under the heaviest path of a placed caller
@@ -477,20 +582,100 @@ impl CallGraph {
         }
     }
 
-    /// Integer weight of every path node: each function's `own_us` split over its nodes.
-    fn apportion(&self, nodes: &[PathNode]) -> Vec<u64> {
-        let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); self.funcs.len()];
+    /// Integer weight of every path node. Each function's `own_us` is split first over its
+    /// caller edges by their own times (`tt`; what they leave is the root calls' share), then
+    /// each edge's part over the nodes reached through that edge, by the own time the walk
+    /// brought there. An edge no walked path follows gets a node under its caller's heaviest
+    /// node, so the last two frames hold exactly what the file says. Functions whose caller
+    /// values carry no own time (plain counts) are split over all their nodes as before.
+    fn apportion(&self, nodes: &mut Vec<PathNode>) -> Vec<u64> {
+        let n = self.funcs.len();
+        let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut best: Vec<u32> = vec![NONE; n];
         for (i, node) in nodes.iter().enumerate() {
             if node.func != NONE {
                 by_func[node.func as usize].push(i as u32);
+                let b = &mut best[node.func as usize];
+                if *b == NONE || node.own > nodes[*b as usize].own {
+                    *b = i as u32;
+                }
             }
         }
         let mut weights = vec![0u64; nodes.len()];
-        for (f, ids) in by_func.iter().enumerate() {
+        let mut parts: Vec<f64> = Vec::new();
+        let mut edges: Vec<(u32, f64)> = Vec::new();
+        for f in 0..n {
             let total = self.funcs[f].own_us;
-            let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
-            for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
-                weights[i as usize] = w;
+            if total == 0 || by_func[f].is_empty() {
+                continue;
+            }
+            edges.clear();
+            let mut by_edge = true;
+            let mut from_edges = 0.0;
+            for e in self.real_callers(f as u32) {
+                match e.tt {
+                    Some(tt) => {
+                        edges.push((e.caller, tt.max(0.0)));
+                        from_edges += tt.max(0.0);
+                    }
+                    None => by_edge = false,
+                }
+            }
+            if !by_edge || from_edges <= 0.0 {
+                let ids = &by_func[f];
+                let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
+                for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
+                    weights[i as usize] = w;
+                }
+                continue;
+            }
+            parts.clear();
+            parts.extend(edges.iter().map(|&(_, tt)| tt));
+            parts.push((self.funcs[f].tt.max(0.0) - from_edges).max(0.0));
+            let amounts = largest_remainder(total, &parts);
+            let mut leftover = 0u64;
+            // Nodes of f grouped by the function of their parent node (NONE for roots).
+            let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+            for &i in &by_func[f] {
+                let p = nodes[i as usize].parent;
+                let pf = if p == NONE { NONE } else { nodes[p as usize].func };
+                groups.entry(pf).or_default().push(i);
+            }
+            for (k, &amount) in amounts.iter().enumerate() {
+                if amount == 0 {
+                    continue;
+                }
+                let caller = edges.get(k).map_or(NONE, |&(c, _)| c);
+                match groups.get(&caller) {
+                    Some(ids) => {
+                        let shares: Vec<f64> =
+                            ids.iter().map(|&i| nodes[i as usize].own).collect();
+                        for (&i, w) in ids.iter().zip(largest_remainder(amount, &shares)) {
+                            weights[i as usize] += w;
+                        }
+                    }
+                    // Recursive edges too: their time is in `…;g;f` stacks, so a function
+                    // may repeat once (the walk itself never enters one twice).
+                    None if caller != NONE
+                        && best[caller as usize] != NONE
+                        && repeats(nodes, best[caller as usize], f as u32) < 2 =>
+                    {
+                        nodes.push(PathNode {
+                            parent: best[caller as usize],
+                            func: f as u32,
+                            own: 0.0,
+                        });
+                        weights.push(amount);
+                    }
+                    None => leftover += amount,
+                }
+            }
+            if leftover > 0 {
+                let ids = &by_func[f];
+                let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
+                for (&i, w) in ids.iter().zip(largest_remainder(leftover, &shares)) {
+                    weights[i as usize] += w;
+                }
             }
         }
         weights
@@ -549,6 +734,17 @@ impl CallGraph {
             }
         }
     }
+}
+
+/// How often function `f` is on the stack of walk node `n`.
+fn repeats(nodes: &[PathNode], mut n: u32, f: u32) -> usize {
+    let mut count = 0;
+    while n != NONE {
+        let node = nodes[n as usize];
+        count += usize::from(node.func == f);
+        n = node.parent;
+    }
+    count
 }
 
 /// The frames of walk node `n`, root first, into `chain`.
@@ -677,12 +873,13 @@ impl Builder {
                     self.func(caller_key, at)
                 }
             };
-            let (calls, ct) = edge_value(&value, at)?;
+            let (calls, tt, ct) = edge_value(&value, at)?;
             self.graph.edges.push(Edge {
                 caller,
                 callee,
                 calls,
                 ct,
+                tt,
             });
         }
         let mut g = self.graph;
@@ -773,21 +970,22 @@ fn seconds(v: &Value, at: u64) -> Result<f64> {
     }
 }
 
-/// A caller value: cProfile's `(nc, cc, tt, ct)` or a plain call count.
-fn edge_value(v: &Value, at: u64) -> Result<(f64, Option<f64>)> {
+/// A caller value: cProfile's `(nc, cc, tt, ct)` or a plain call count; returns the calls,
+/// the edge's own time and its cumulative time (both `None` for a plain count).
+fn edge_value(v: &Value, at: u64) -> Result<(f64, Option<f64>, Option<f64>)> {
     match v {
         Value::Tuple(t) => match &t[..] {
             [nc, cc, tt, ct] => {
                 count(cc, at)?;
-                seconds(tt, at)?;
-                Ok((count(nc, at)? as f64, Some(seconds(ct, at)?)))
+                let tt = seconds(tt, at)?;
+                Ok((count(nc, at)? as f64, Some(tt), Some(seconds(ct, at)?)))
             }
             _ => Err(
                 Error::invalid("expected a caller value (nc, cc, tt, ct) or a call count")
                     .at(Position::Byte(at)),
             ),
         },
-        other => Ok((count(other, at)? as f64, None)),
+        other => Ok((count(other, at)? as f64, None, None)),
     }
 }
 
@@ -1110,8 +1308,9 @@ mod tests {
         ]);
         let g = CallGraph::from_value(&v).unwrap();
         let (lines, _) = stacks(&g, 10);
-        // a's tuple edge carries 3 µs of leaf's 6 µs cumulative; b's int edge 3 of 4 calls.
-        assert_eq!(lines, ["a 1", "a;leaf 2", "b 1", "b;leaf 4"]);
+        // a's tuple edge says leaf spent 3 µs of its own 6 µs under a; b gets the rest (its
+        // int edge says only calls).
+        assert_eq!(lines, ["a 1", "a;leaf 3", "b 1", "b;leaf 3"]);
     }
 
     #[test]
