@@ -469,3 +469,117 @@ fn detection_routes_every_pstats_sample_to_this_parser() {
         assert!(p.reports.is_empty());
     }
 }
+
+/// Recorded programs with their true stacks (samples/pstats/truth/README.md), and the floor
+/// each accuracy view must hold: (exact stack, last 3 frames, caller→callee, `<module>` chain).
+const RECORDED: &[(&str, [f64; 4])] = &[
+    ("samples/pstats/truth/py311_mix", [0.93, 0.95, 0.99, 0.99]),
+    ("samples/pstats/truth/py311_imports", [0.25, 0.83, 0.99, 0.43]),
+];
+
+/// A pstats key `file:line:name` back from a `--full-paths` frame label `name (file:line)`;
+/// built-ins keep their own name and get cProfile's `~:0:` key.
+fn label_key(label: &str) -> String {
+    if let Some(inner) = label.strip_suffix(')')
+        && let Some(open) = inner.rfind(" (")
+    {
+        let (name, place) = (&inner[..open], &inner[open + 2..]);
+        if let Some((file, line)) = place.rsplit_once(':')
+            && line.parse::<i64>().is_ok()
+        {
+            return format!("{file}:{line}:{name}");
+        }
+    }
+    format!("~:0:{label}")
+}
+
+/// The true stacks: a gzipped key table (`K<TAB>file:line:name`) then one path per line,
+/// key indices joined by `.`, a tab and the path's own µs.
+fn read_truth(path: &str) -> Vec<(Vec<String>, u64)> {
+    let raw = fs::read(format!("{path}.truth.gz")).unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut keys = Vec::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(key) = line.strip_prefix("K\t") {
+            keys.push(key.to_string());
+            continue;
+        }
+        let (ids, us) = line.rsplit_once('\t').unwrap();
+        let path = ids
+            .split('.')
+            .map(|i| keys[i.parse::<usize>().unwrap()].clone())
+            .collect();
+        out.push((path, us.parse().unwrap()));
+    }
+    out
+}
+
+/// Share of the true time that sits on the same view of the stack: `min(true, ours)` summed
+/// over views, over the true total; the four views of the table in BENCHMARKS.md.
+fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 4] {
+    type View = fn(&[String]) -> Vec<String>;
+    let views: [View; 4] = [
+        |p| p.to_vec(),
+        |p| p[p.len().saturating_sub(3)..].to_vec(),
+        |p| p[p.len().saturating_sub(2)..].to_vec(),
+        |p| p.iter().filter(|k| k.ends_with(":<module>")).cloned().collect(),
+    ];
+    let total: u64 = truth.iter().map(|(_, w)| w).sum();
+    views.map(|view| {
+        let mut t: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        let mut o: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for (p, w) in truth {
+            *t.entry(view(p)).or_default() += w;
+        }
+        for (p, w) in ours {
+            *o.entry(view(p)).or_default() += w;
+        }
+        let hit: u64 = t.iter().map(|(k, &w)| w.min(o.get(k).copied().unwrap_or(0))).sum();
+        hit as f64 / total as f64
+    })
+}
+
+#[test]
+fn recorded_programs_get_their_true_stacks_above_the_floors() {
+    let opts = ParseOptions {
+        full_paths: true,
+        max_depth: 10_000,
+        ..ParseOptions::default()
+    };
+    for (base, floors) in RECORDED {
+        let truth = read_truth(base);
+        let known: std::collections::HashSet<&String> =
+            truth.iter().flat_map(|(p, _)| p.iter()).collect();
+        let p = parse_with(Path::new(&format!("{base}.prof")), &opts);
+        let ours: Vec<(Vec<String>, u64)> = p
+            .folded_lines()
+            .into_iter()
+            .map(|(label, w)| {
+                let keys = label
+                    .split(';')
+                    .map(label_key)
+                    .filter(|k| known.contains(k))
+                    .collect();
+                (keys, w)
+            })
+            .collect();
+        let got = accuracy(&truth, &ours);
+        for (i, name) in ["exact", "last 3", "caller→callee", "<module> chain"]
+            .iter()
+            .enumerate()
+        {
+            assert!(
+                got[i] >= floors[i],
+                "{base}: {name} {:.4} below its floor {}",
+                got[i],
+                floors[i]
+            );
+        }
+        // The scorer itself: the truth scored against itself is exact in every view.
+        assert_eq!(accuracy(&truth, &truth), [1.0; 4], "{base}");
+    }
+}
