@@ -322,12 +322,18 @@ fn the_profile_module_script_entry_is_a_root_named_after_its_code_object() {
 }
 
 #[test]
-fn tooltips_carry_call_counts() {
+fn tooltips_carry_call_counts_and_say_whether_the_stack_is_exact() {
     let p = parse(Path::new("samples/pstats/recursion_cprofile.prof"));
-    let id = (0..p.frames.len() as u32)
-        .find(|&i| p.frames.name(i).starts_with("fact "))
-        .unwrap();
-    assert_eq!(p.frames.detail(id), Some("1500/50 calls"));
+    let detail = |prefix: &str| {
+        let id = (0..p.frames.len() as u32)
+            .find(|&i| p.frames.name(i).starts_with(prefix))
+            .unwrap();
+        p.frames.detail(id).unwrap().to_string()
+    };
+    // fact is called only by main (and itself), main only by the script's body: certain.
+    assert_eq!(detail("fact "), "1500/50 calls, time on exact stacks");
+    // is_even is called by main and by is_odd: its stacks and is_odd's are inferred.
+    assert!(detail("is_odd ").ends_with(", time on inferred stacks"));
 }
 
 #[test]
@@ -474,7 +480,10 @@ fn detection_routes_every_pstats_sample_to_this_parser() {
 /// each accuracy view must hold: (exact stack, last 3 frames, caller→callee, `<module>` chain).
 const RECORDED: &[(&str, [f64; 4])] = &[
     ("samples/pstats/truth/py311_mix", [0.93, 0.95, 0.99, 0.99]),
-    ("samples/pstats/truth/py311_imports", [0.25, 0.83, 0.99, 0.43]),
+    (
+        "samples/pstats/truth/py311_imports",
+        [0.25, 0.83, 0.99, 0.43],
+    ),
 ];
 
 /// A pstats key `file:line:name` back from a `--full-paths` frame label `name (file:line)`;
@@ -526,7 +535,12 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
         |p| p.to_vec(),
         |p| p[p.len().saturating_sub(3)..].to_vec(),
         |p| p[p.len().saturating_sub(2)..].to_vec(),
-        |p| p.iter().filter(|k| k.ends_with(":<module>")).cloned().collect(),
+        |p| {
+            p.iter()
+                .filter(|k| k.ends_with(":<module>"))
+                .cloned()
+                .collect()
+        },
     ];
     let total: u64 = truth.iter().map(|(_, w)| w).sum();
     views.map(|view| {
@@ -538,7 +552,10 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
         for (p, w) in ours {
             *o.entry(view(p)).or_default() += w;
         }
-        let hit: u64 = t.iter().map(|(k, &w)| w.min(o.get(k).copied().unwrap_or(0))).sum();
+        let hit: u64 = t
+            .iter()
+            .map(|(k, &w)| w.min(o.get(k).copied().unwrap_or(0)))
+            .sum();
         hit as f64 / total as f64
     })
 }

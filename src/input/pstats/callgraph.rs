@@ -190,6 +190,8 @@ pub struct WalkSummary {
     pub exact_us: u64,
     /// Microseconds of all other functions (split over inferred stacks).
     pub apportioned_us: u64,
+    /// Per function: true when its stacks are certain (counted in `exact_us`).
+    pub exact: Vec<bool>,
     /// Functions with own time attached under a caller's heaviest stack.
     pub attached: Vec<u64>,
     /// Functions with own time placed under `[no root]`.
@@ -345,7 +347,7 @@ impl CallGraph {
         }
         self.attach_unreached(&mut nodes, &mut summary);
         let weights = self.apportion(&mut nodes);
-        self.count_exact(&mut summary);
+        self.count_exact(&imports, &mut summary);
         let max_depth = max_depth.max(3);
         let mut chain = Vec::new();
         let mut steps = Vec::new();
@@ -604,9 +606,9 @@ impl CallGraph {
         let mut weights = vec![0u64; nodes.len()];
         let mut parts: Vec<f64> = Vec::new();
         let mut edges: Vec<(u32, f64)> = Vec::new();
-        for f in 0..n {
+        for (f, own_nodes) in by_func.iter().enumerate() {
             let total = self.funcs[f].own_us;
-            if total == 0 || by_func[f].is_empty() {
+            if total == 0 || own_nodes.is_empty() {
                 continue;
             }
             edges.clear();
@@ -622,7 +624,7 @@ impl CallGraph {
                 }
             }
             if !by_edge || from_edges <= 0.0 {
-                let ids = &by_func[f];
+                let ids = own_nodes;
                 let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
                 for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
                     weights[i as usize] = w;
@@ -636,9 +638,13 @@ impl CallGraph {
             let mut leftover = 0u64;
             // Nodes of f grouped by the function of their parent node (NONE for roots).
             let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
-            for &i in &by_func[f] {
+            for &i in own_nodes {
                 let p = nodes[i as usize].parent;
-                let pf = if p == NONE { NONE } else { nodes[p as usize].func };
+                let pf = if p == NONE {
+                    NONE
+                } else {
+                    nodes[p as usize].func
+                };
                 groups.entry(pf).or_default().push(i);
             }
             for (k, &amount) in amounts.iter().enumerate() {
@@ -648,8 +654,7 @@ impl CallGraph {
                 let caller = edges.get(k).map_or(NONE, |&(c, _)| c);
                 match groups.get(&caller) {
                     Some(ids) => {
-                        let shares: Vec<f64> =
-                            ids.iter().map(|&i| nodes[i as usize].own).collect();
+                        let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
                         for (&i, w) in ids.iter().zip(largest_remainder(amount, &shares)) {
                             weights[i as usize] += w;
                         }
@@ -671,7 +676,7 @@ impl CallGraph {
                 }
             }
             if leftover > 0 {
-                let ids = &by_func[f];
+                let ids = own_nodes;
                 let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
                 for (&i, w) in ids.iter().zip(largest_remainder(leftover, &shares)) {
                     weights[i as usize] += w;
@@ -685,7 +690,7 @@ impl CallGraph {
     /// own on the way: their stacks are certain, not inferred. A function's calls to itself
     /// do not count as another caller: the walk folds direct recursion into the outer call,
     /// so they never put its time on a different stack.
-    fn count_exact(&self, summary: &mut WalkSummary) {
+    fn count_exact(&self, imports: &Imports, summary: &mut WalkSummary) {
         let n = self.funcs.len();
         let single = |g: u32| -> bool {
             let (mut other, mut calls) = (None, 0.0);
@@ -713,7 +718,17 @@ impl CallGraph {
             }
             calls == 0.0 || calls < self.funcs[g as usize].nc as f64
         };
-        let mut todo: Vec<u32> = (0..n as u32).filter(|&g| pure_root(g)).collect();
+        // The script's body too: a body no importer took, run by a root `exec` (as
+        // `python -m cProfile` runs the script), has the one stack `exec;<module>`.
+        let exec_is_root = imports.exec.is_some_and(|x| {
+            let calls: f64 = self.real_callers(x).map(|e| e.calls).sum();
+            calls < self.funcs[x as usize].nc as f64
+        });
+        let script =
+            |g: u32| exec_is_root && imports.body[g as usize] && !imports.matched[g as usize];
+        let mut todo: Vec<u32> = (0..n as u32)
+            .filter(|&g| pure_root(g) || script(g))
+            .collect();
         for &g in &todo {
             exact[g as usize] = true;
         }
@@ -726,13 +741,14 @@ impl CallGraph {
                 }
             }
         }
-        for (f, is_exact) in self.funcs.iter().zip(exact) {
+        for (f, &is_exact) in self.funcs.iter().zip(&exact) {
             if is_exact {
                 summary.exact_us += f.own_us;
             } else {
                 summary.apportioned_us += f.own_us;
             }
         }
+        summary.exact = exact;
     }
 }
 

@@ -168,9 +168,8 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         chain: vec![Vec::new(); n],
         exec: None,
     };
-    let exec = (0..n as u32).find(|&f| {
-        file(g, f) == "~" && name(g, f) == "<built-in method builtins.exec>"
-    });
+    let exec = (0..n as u32)
+        .find(|&f| file(g, f) == "~" && name(g, f) == "<built-in method builtins.exec>");
     let Some(exec) = exec else { return out };
     out.exec = Some(exec);
     let system: Vec<bool> = (0..n as u32).map(|f| is_import_system(g, f)).collect();
@@ -297,7 +296,15 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
                     && !descends(&host_of, body, imp.func)
             });
         if let Some(i) = found {
-            take(&mut importers, &mut by_left, &mut out, &mut host_of, body, i, ct);
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
         }
     }
     let mut order: Vec<(u8, u32)> = bodies
@@ -307,7 +314,11 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         .collect();
     order.sort_by(|a, b| {
         a.0.cmp(&b.0)
-            .then(g.funcs[b.1 as usize].ct.total_cmp(&g.funcs[a.1 as usize].ct))
+            .then(
+                g.funcs[b.1 as usize]
+                    .ct
+                    .total_cmp(&g.funcs[a.1 as usize].ct),
+            )
             .then(a.1.cmp(&b.1))
     });
     for (_, body) in order {
@@ -338,7 +349,56 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         if descends(&host_of, body, importers[i as usize].func) {
             continue;
         }
-        take(&mut importers, &mut by_left, &mut out, &mut host_of, body, i, ct);
+        take(
+            &mut importers,
+            &mut by_left,
+            &mut out,
+            &mut host_of,
+            body,
+            i,
+            ct,
+        );
+    }
+    // Bodies still unmatched lost their importer's capacity to an earlier wrong match. Under
+    // the root `exec` they would be certainly wrong; an importer that could have held them
+    // (full capacity) is likelier right: the closest package tier, else the most time left.
+    // The script itself stays: no importer's capacity holds it.
+    for &body in &by_size {
+        if out.matched[body as usize] {
+            continue;
+        }
+        let ct = g.funcs[body as usize].ct;
+        let could = |imp: &Importer| imp.capacity >= ct * 0.999 && imp.func != body;
+        let mut best: Option<(u8, f64, u32)> = None;
+        for (t, i) in package_candidates(body) {
+            let imp = &importers[i as usize];
+            if could(imp) && !descends(&host_of, body, imp.func) {
+                let cand = (t, -imp.left, i);
+                if best.is_none_or(|b| cand < b) {
+                    best = Some(cand);
+                }
+            }
+        }
+        if best.is_none() {
+            for &(_, i) in by_left.iter().rev().take(256) {
+                let imp = &importers[i as usize];
+                if could(imp) && !descends(&host_of, body, imp.func) {
+                    best = Some((3, -imp.left, i));
+                    break;
+                }
+            }
+        }
+        if let Some((_, _, i)) = best {
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
+        }
     }
     chains(g, &system, exec, &mut out);
     out
