@@ -515,3 +515,213 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
         out.chain[x] = chain;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::super::{CallGraph, Step};
+    use super::*;
+    use crate::input::pstats::marshal::{DictEntry, Value};
+
+    fn s(x: &str) -> Value {
+        Value::Str(Rc::from(x))
+    }
+
+    fn dict(pairs: Vec<(Value, Value)>) -> Value {
+        Value::Dict(Rc::from(
+            pairs
+                .into_iter()
+                .map(|(key, value)| DictEntry { key, value, at: 0 })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// `(file, name, calls, tt, ct, [(caller file, caller name, calls, ct)])` as cProfile
+    /// writes them; a function with one caller has all its own time on that edge.
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        i64,
+        f64,
+        f64,
+        &'a [(&'a str, &'a str, i64, f64)],
+    );
+
+    fn graph(rows: &[Row<'_>]) -> CallGraph {
+        let key =
+            |file: &str, name: &str| Value::Tuple(Rc::from(vec![s(file), Value::Int(1), s(name)]));
+        let pairs = rows
+            .iter()
+            .map(|(file, name, calls, tt, ct, callers)| {
+                let edge_tt = if callers.len() == 1 { *tt } else { 0.0 };
+                let callers = callers
+                    .iter()
+                    .map(|(cf, cn, n, ct)| {
+                        let v = Value::Tuple(Rc::from(vec![
+                            Value::Int(*n),
+                            Value::Int(*n),
+                            Value::Float(edge_tt),
+                            Value::Float(*ct),
+                        ]));
+                        (key(cf, cn), v)
+                    })
+                    .collect();
+                let value = Value::Tuple(Rc::from(vec![
+                    Value::Int(*calls),
+                    Value::Int(*calls),
+                    Value::Float(*tt),
+                    Value::Float(*ct),
+                    dict(callers),
+                ]));
+                (key(file, name), value)
+            })
+            .collect();
+        CallGraph::from_value(&dict(pairs)).unwrap()
+    }
+
+    const EXEC: &str = "<built-in method builtins.exec>";
+    const BOOT: &str = "<frozen importlib._bootstrap>";
+
+    fn find(g: &CallGraph, file: &str, func: &str) -> u32 {
+        (0..g.funcs.len() as u32)
+            .find(|&f| &*g.funcs[f as usize].key.file == file && name(g, f) == func)
+            .unwrap()
+    }
+
+    #[test]
+    fn package_tiers_rank_the_package_init_then_siblings_then_enclosing_packages() {
+        let package = package_of("/v/site-packages/pkg/sub/mod.py");
+        assert_eq!(package, "/v/site-packages/pkg/sub");
+        assert_eq!(package_of("/v/pkg/sub/__init__.py"), "/v/pkg");
+        assert_eq!(tier("/v/site-packages/pkg/sub/__init__.py", package), 0);
+        assert_eq!(tier("/v/site-packages/pkg/sub/other.py", package), 1);
+        assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
+        assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
+        assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+    }
+
+    /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
+    /// which imports `b.py` lazily; every body runs through one importlib chain.
+    fn imports_graph() -> CallGraph {
+        graph(&[
+            (
+                "~",
+                EXEC,
+                4,
+                0.0,
+                1.0,
+                &[(BOOT, "_call_with_frames_removed", 3, 0.7)],
+            ),
+            ("main.py", "<module>", 1, 0.29, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "f",
+                1,
+                0.001,
+                0.2,
+                &[("main.py", "<module>", 1, 0.2)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                3,
+                0.0,
+                0.7,
+                &[
+                    ("main.py", "<module>", 1, 0.5),
+                    ("/p/a/__init__.py", "<module>", 1, 0.3),
+                    ("main.py", "f", 1, 0.199),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                3,
+                0.0,
+                0.7,
+                &[(BOOT, "_find_and_load", 3, 0.7)],
+            ),
+            (
+                "/p/a/__init__.py",
+                "<module>",
+                1,
+                0.2,
+                0.5,
+                &[("~", EXEC, 1, 0.5)],
+            ),
+            (
+                "/p/a/big.py",
+                "<module>",
+                1,
+                0.3,
+                0.3,
+                &[("~", EXEC, 1, 0.3)],
+            ),
+            (
+                "/p/b.py",
+                "<module>",
+                1,
+                0.199,
+                0.199,
+                &[("~", EXEC, 1, 0.199)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn module_bodies_go_to_the_importer_whose_import_time_they_fill() {
+        let g = imports_graph();
+        let m = match_imports(&g);
+        let main = find(&g, "main.py", "<module>");
+        let f = find(&g, "main.py", "f");
+        let a = find(&g, "/p/a/__init__.py", "<module>");
+        let big = find(&g, "/p/a/big.py", "<module>");
+        let b = find(&g, "/p/b.py", "<module>");
+        assert_eq!(m.hosted[main as usize], [a]);
+        assert_eq!(m.hosted[a as usize], [big]);
+        assert_eq!(m.hosted[f as usize], [b]);
+        // The script itself is no import: it stays under the root exec.
+        assert!(m.body[main as usize] && !m.matched[main as usize]);
+        let names: Vec<&str> = m.chain[main as usize]
+            .iter()
+            .map(|&c| name(&g, c))
+            .collect();
+        assert_eq!(names, ["_find_and_load", "_call_with_frames_removed", EXEC]);
+    }
+
+    #[test]
+    fn the_walk_draws_each_body_under_its_importer_and_keeps_every_microsecond() {
+        let g = imports_graph();
+        let mut lines = Vec::new();
+        g.infer(100, |steps, w| {
+            let names: Vec<String> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Func(f) => match &*g.funcs[*f as usize].key.file {
+                        "~" => "exec".to_string(),
+                        BOOT => name(&g, *f).trim_start_matches('_').to_string(),
+                        file => format!("{file}:{}", name(&g, *f)),
+                    },
+                    _ => "?".to_string(),
+                })
+                .collect();
+            lines.push(format!("{} {w}", names.join(";")));
+        });
+        lines.sort();
+        let chain = "find_and_load;call_with_frames_removed;exec";
+        assert_eq!(
+            lines,
+            [
+                "exec;main.py:<module> 290000".to_string(),
+                format!("exec;main.py:<module>;{chain};/p/a/__init__.py:<module> 200000"),
+                format!(
+                    "exec;main.py:<module>;{chain};/p/a/__init__.py:<module>;{chain};\
+                     /p/a/big.py:<module> 300000"
+                ),
+                "exec;main.py:<module>;main.py:f 1000".to_string(),
+                format!("exec;main.py:<module>;main.py:f;{chain};/p/b.py:<module> 199000"),
+            ]
+        );
+    }
+}
