@@ -11,8 +11,7 @@
 //! g)`), never enter a function already on the path (recursion and cycles are inside the outer
 //! call's time), and keep the path on an explicit stack (sympy profiles have 17,000
 //! functions). It uses the other constraints of the file too: a context's own time comes from
-//! its caller edge's own time (`tt`), the callees under one context share what that context's
-//! cumulative time leaves after its own time, and module bodies (run once, by `exec`) are drawn
+//! its caller edge's own time (`tt`), and module bodies (run once, by `exec`) are drawn
 //! under the importer `imports.rs` matched them to instead of under whichever `exec` carries
 //! most time.
 //!
@@ -624,6 +623,7 @@ mod tests {
         let small = Budget {
             paths: 300,
             edge_visits: 1_000_000,
+            frames: usize::MAX,
         };
         let mut total = 0;
         let summary = g.infer_within(100, small, |_, w| total += w);
@@ -684,6 +684,67 @@ mod tests {
         let (lines, summary) = stacks(&g, 100);
         assert_eq!(lines, ["main;f 13"]);
         assert_eq!(summary.exact_us, 13);
+    }
+
+    #[test]
+    fn a_heavy_function_whose_caller_entry_was_overwritten_becomes_a_root() {
+        // `python -m cProfile -m mod` runs `run_module` from a `<string>` body, whose entry
+        // another `<string>` body (an eval) overwrote: the caller's entry holds 0.4 µs, too
+        // little to walk, its edge into run_module 10 µs. No walked path reaches run_module,
+        // yet it is the whole program: it is walked as a root, not attached in pieces.
+        let stats = |nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(nc),
+                Value::Int(nc),
+                Value::Float(tt),
+                Value::Float(ct),
+                dict(callers),
+            ]))
+        };
+        let edge = |tt: f64, ct: f64| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(1),
+                Value::Int(1),
+                Value::Float(tt),
+                Value::Float(ct),
+            ]))
+        };
+        let v = dict(vec![
+            (key("eval"), stats(1, 0.0, 0.000_000_4, vec![])),
+            (
+                key("<string>"),
+                stats(
+                    1,
+                    0.0,
+                    0.000_000_4,
+                    vec![(key("eval"), edge(0.0, 0.000_000_4))],
+                ),
+            ),
+            (
+                key("run_module"),
+                stats(
+                    1,
+                    0.000_002,
+                    0.000_010,
+                    vec![(key("<string>"), edge(0.000_002, 0.000_010))],
+                ),
+            ),
+            (
+                key("work"),
+                stats(
+                    1,
+                    0.000_008,
+                    0.000_008,
+                    vec![(key("run_module"), edge(0.000_008, 0.000_008))],
+                ),
+            ),
+        ]);
+        let g = CallGraph::from_value(&v).unwrap();
+        let (lines, summary) = stacks(&g, 10);
+        // work runs under run_module walked as a root; run_module's own time follows its
+        // caller edge, whose own time says it ran under `<string>`.
+        assert_eq!(lines, ["eval;<string>;run_module 2", "run_module;work 8"]);
+        assert!(summary.attached.is_empty(), "{summary:?}");
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct Budget {
     /// Most caller→callee edges one walk looks at: a function with thousands of callees
     /// (`exec`, `getattr`) visited on many paths costs far more than its paths.
     pub edge_visits: usize,
+    /// Most frames over all the paths one walk visits (each path's depth): what the stacks'
+    /// folded text and the graph cost grows with.
+    pub frames: usize,
 }
 
 impl Budget {
@@ -36,12 +39,14 @@ impl Budget {
 }
 
 impl Default for Budget {
-    /// 2 million paths and 50 million edge visits: well under a second in release builds on
-    /// the 17,000-function sympy profiles.
+    /// 2 million paths, 50 million edge visits and 3 million frames: well under a second in
+    /// release builds on the 17,000-function sympy profiles, and the folded text of the stacks
+    /// (about 40 bytes a frame) stays near 120 MB however deep the imports nest.
     fn default() -> Self {
         Budget {
             paths: 2_000_000,
             edge_visits: 50_000_000,
+            frames: 3_000_000,
         }
     }
 }
@@ -81,9 +86,9 @@ pub struct WalkSummary {
     pub base_flow: f64,
 }
 
-/// Whether callees of a context share what its cumulative time leaves after its own time
-/// (rather than the function's average split).
-const CONTEXT_BOUND: bool = true;
+/// Share of the profile's time a function must carry to be walked from as a root of its own
+/// when no root reaches it (one thousandth: a visible frame).
+const ORPHAN_SHARE: f64 = 1e-3;
 
 /// A path the walk has yet to visit.
 struct Todo {
@@ -224,10 +229,9 @@ impl CallGraph {
         summary
     }
 
-    /// The depth-first walk of §2.7 from every root, in file order, with three refinements
-    /// over plain edge shares (see the module docs): a context's own time comes from its
-    /// caller edge's `tt`, its callees share what its cumulative time leaves after that own
-    /// time, and module bodies go under the importer [`imports`] matched them to.
+    /// The depth-first walk of §2.7 from every root, in file order, with two refinements over
+    /// plain edge shares (see the module docs): a context's own time comes from its caller
+    /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
     fn walk(&self, min_flow: f64, budget: Budget, imports: &Imports) -> (Vec<PathNode>, bool) {
         let usable: Vec<bool> = (0..self.funcs.len() as u32)
             .map(|g| self.tuple_ct_usable(g))
@@ -254,9 +258,36 @@ impl CallGraph {
             });
         }
         let mut edge_visits = 0usize;
-        let mut flows: Vec<(u32, f64, Option<f64>)> = Vec::new();
-        while let Some(item) = todo.pop() {
-            if nodes.len() >= budget.paths || edge_visits >= budget.edge_visits {
+        let mut frames = 0usize;
+        let mut reached = vec![false; self.funcs.len()];
+        let orphans = self.orphan_candidates();
+        let mut next_orphan = 0;
+        loop {
+            let Some(item) = todo.pop() else {
+                // A heavy function no walked path reached: its callers' entries do not lead
+                // to it from a root (cProfile keeps one entry per key, so the `<string>` body
+                // that `python -m cProfile -m mod` runs can be overwritten by another
+                // `<string>` body). It becomes a root of its own rather than being attached
+                // in pieces.
+                while next_orphan < orphans.len() && reached[orphans[next_orphan] as usize] {
+                    next_orphan += 1;
+                }
+                let Some(&g) = orphans.get(next_orphan) else {
+                    break;
+                };
+                todo.push(Todo {
+                    func: g,
+                    parent: NONE,
+                    depth: 0,
+                    flow: self.funcs[g as usize].ct,
+                    own: None,
+                });
+                continue;
+            };
+            if nodes.len() >= budget.paths
+                || edge_visits >= budget.edge_visits
+                || frames >= budget.frames
+            {
                 return (nodes, true);
             }
             let Todo {
@@ -280,14 +311,15 @@ impl CallGraph {
                 func: f,
                 own,
             });
+            reached[f as usize] = true;
+            frames += depth + 1;
             let me = (nodes.len() - 1) as u32;
             let mark = todo.len();
             edge_visits += self.callees[f as usize].len();
-            // Callees of this context: edge shares, then scaled so that together they fill
-            // what the context's cumulative time leaves after its own time.
-            flows.clear();
+            // Callees of this context by edge share. (Rescaling them to fill exactly what the
+            // context's cumulative time leaves after its own time was measured and made the
+            // large recordings worse: BENCHMARKS.md.)
             let is_exec = imports.exec == Some(f);
-            let mut sum = 0.0;
             for &e in &self.callees[f as usize] {
                 let edge = &self.edges[e as usize];
                 let g = edge.callee;
@@ -301,24 +333,13 @@ impl CallGraph {
                 }
                 let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
                 let t = if t.is_finite() { t } else { 0.0 };
-                let child_own = edge.tt.map(|tt| tt.max(0.0) * scale);
-                sum += t;
-                flows.push((g, t, child_own));
-            }
-            let factor = if CONTEXT_BOUND && sum > 0.0 && flow > own {
-                (flow - own) / sum
-            } else {
-                1.0
-            };
-            for &(g, t, child_own) in &flows {
-                let t = t * factor;
                 if t >= min_flow && !on_path[g as usize] {
                     todo.push(Todo {
                         func: g,
                         parent: me,
                         depth: depth + 1,
                         flow: t,
-                        own: child_own.map(|o| o * factor),
+                        own: edge.tt.map(|tt| tt.max(0.0) * scale),
                     });
                 }
             }
@@ -350,6 +371,32 @@ impl CallGraph {
             todo[mark..].reverse();
         }
         (nodes, false)
+    }
+
+    /// Functions to walk from when no root reaches them, heaviest first: they carry at least
+    /// [`ORPHAN_SHARE`] of the profile's time, and a caller's edge into them holds more time
+    /// than that caller's own entry (the entry is another function's of the same key).
+    fn orphan_candidates(&self) -> Vec<u32> {
+        let own_total: f64 = self.funcs.iter().map(|f| f.tt.max(0.0)).sum();
+        let mut out: Vec<u32> = (0..self.funcs.len() as u32)
+            .filter(|&f| {
+                let func = &self.funcs[f as usize];
+                func.ct.is_finite()
+                    && func.ct >= ORPHAN_SHARE * own_total
+                    && func.ct > 0.0
+                    && self.real_callers(f).any(|e| {
+                        let caller = self.funcs[e.caller as usize].ct;
+                        e.ct.is_some_and(|ct| ct > caller * 1.01 + 1e-6)
+                    })
+            })
+            .collect();
+        out.sort_by(|&a, &b| {
+            self.funcs[b as usize]
+                .ct
+                .total_cmp(&self.funcs[a as usize].ct)
+                .then(a.cmp(&b))
+        });
+        out
     }
 
     /// Own time of a root call: what the caller edges' own times leave of the function's,
@@ -445,8 +492,9 @@ impl CallGraph {
     /// caller edges by their own times (`tt`; what they leave is the root calls' share), then
     /// each edge's part over the nodes reached through that edge, by the own time the walk
     /// brought there. An edge no walked path follows gets a node under its caller's heaviest
-    /// node, so the last two frames hold exactly what the file says. Functions whose caller
-    /// values carry no own time (plain counts) are split over all their nodes as before.
+    /// node, so the last two frames hold exactly what the file says. What the edges leave
+    /// (root calls, callers given as plain counts) goes to the other nodes; functions whose
+    /// caller values carry no own time at all are split over all their nodes.
     fn apportion(&self, nodes: &mut Vec<PathNode>) -> Vec<u64> {
         let n = self.funcs.len();
         let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -469,18 +517,14 @@ impl CallGraph {
                 continue;
             }
             edges.clear();
-            let mut by_edge = true;
             let mut from_edges = 0.0;
             for e in self.real_callers(f as u32) {
-                match e.tt {
-                    Some(tt) => {
-                        edges.push((e.caller, tt.max(0.0)));
-                        from_edges += tt.max(0.0);
-                    }
-                    None => by_edge = false,
+                if let Some(tt) = e.tt {
+                    edges.push((e.caller, tt.max(0.0)));
+                    from_edges += tt.max(0.0);
                 }
             }
-            if !by_edge || from_edges <= 0.0 {
+            if from_edges <= 0.0 {
                 let ids = own_nodes;
                 let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
                 for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
@@ -488,6 +532,8 @@ impl CallGraph {
                 }
                 continue;
             }
+            // The edges' own times, then the rest: root calls and callers whose value is a
+            // plain count (merged files can mix both).
             parts.clear();
             parts.extend(edges.iter().map(|&(_, tt)| tt));
             parts.push((self.funcs[f].tt.max(0.0) - from_edges).max(0.0));
@@ -508,7 +554,25 @@ impl CallGraph {
                 if amount == 0 {
                     continue;
                 }
-                let caller = edges.get(k).map_or(NONE, |&(c, _)| c);
+                if k == edges.len() {
+                    let rest: Vec<u32> = groups
+                        .iter()
+                        .filter(|(pf, _)| !edges.iter().any(|(c, _)| c == *pf))
+                        .flat_map(|(_, ids)| ids.iter().copied())
+                        .collect();
+                    if rest.is_empty() {
+                        leftover += amount;
+                        continue;
+                    }
+                    let mut rest = rest;
+                    rest.sort_unstable();
+                    let shares: Vec<f64> = rest.iter().map(|&i| nodes[i as usize].own).collect();
+                    for (&i, w) in rest.iter().zip(largest_remainder(amount, &shares)) {
+                        weights[i as usize] += w;
+                    }
+                    continue;
+                }
+                let caller = edges[k].0;
                 match groups.get(&caller) {
                     Some(ids) => {
                         let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
@@ -518,8 +582,7 @@ impl CallGraph {
                     }
                     // Recursive edges too: their time is in `…;g;f` stacks, so a function
                     // may repeat once (the walk itself never enters one twice).
-                    None if caller != NONE
-                        && best[caller as usize] != NONE
+                    None if best[caller as usize] != NONE
                         && repeats(nodes, best[caller as usize], f as u32) < 2 =>
                     {
                         nodes.push(PathNode {
