@@ -20,9 +20,11 @@
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
 //! Then those with a package candidate, larger first, each to the fitting candidate of the
 //! closest package tier with the least capacity left (best fit, so big importers stay free
-//! for big bodies), then the rest by best fit alone. On recorded programs this finds the true
-//! importer for 60–86% of module time (capacity alone, an earlier experiment: about half);
-//! the rest are imports that several importers could equally have made. The match is a guess
+//! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
+//! this found the true importer for 60–86% of module time (capacity alone: about half);
+//! the rest are imports that several importers could equally have made. A body left without
+//! a fitting importer goes to one whose full capacity could have held it (closest package
+//! tier, else the most time left) rather than under the root `exec`. The match is a guess
 //! and counted as inferred time; it never moves time between functions.
 //!
 //! Each importer also gets one *chain* of import-system functions from itself to `exec`: the
