@@ -19,6 +19,14 @@ pub struct IssueKind {
     pub many: &'static str,
 }
 
+impl IssueKind {
+    /// True for kinds whose count is an amount of time in µs, not a number of rows or
+    /// functions (their wording starts with `µs`): summaries must not add them to counts.
+    pub fn is_amount(&self) -> bool {
+        self.one.starts_with("µs ")
+    }
+}
+
 /// A counted kind with where it was first seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {

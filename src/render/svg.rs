@@ -504,26 +504,38 @@ fn runs_title(report: &Report<'_>) -> Option<(&'static str, u64)> {
     })
 }
 
-/// One line on what was repaired or guessed, pointing to stderr for details.
+/// One line on what was repaired or guessed, pointing to stderr for details, and for pstats
+/// input the share of the time on exact stacks. Diagnostics that are amounts of time (µs)
+/// are not counted with the ones that count rows or functions.
 fn subtitle(report: &Report<'_>) -> Option<String> {
     let notes: u64 = report
         .inputs
         .iter()
         .flat_map(|i| i.diagnostics.entries())
+        .filter(|e| !e.kind.is_amount())
         .map(|e| e.count)
         .sum();
     let names: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
-    let mut source = names.join(", ");
+    let mut line = names.join(", ");
     if let Some(filters) = super::filters::subtitle_part(report.inputs, report.folded.unit) {
-        source = format!("{source} · {filters}");
+        line = format!("{line} · {filters}");
     }
-    if notes == 0 {
-        Some(source)
-    } else {
-        Some(format!(
-            "{source} · {notes} rows skipped, repaired or guessed (see stderr or -f json)"
-        ))
+    let fact = |name: &str| -> u64 {
+        report
+            .inputs
+            .iter()
+            .map(|i| i.facts.get(name).copied().unwrap_or(0))
+            .sum()
+    };
+    let (exact, inferred) = (fact("exact_us"), fact("apportioned_us"));
+    if exact + inferred > 0 {
+        let share = exact as f64 * 100.0 / (exact + inferred) as f64;
+        line += &format!(" · {share:.1}% of the time on exact stacks, the rest inferred");
     }
+    if notes > 0 {
+        line += &format!(" · {notes} skipped, repaired or guessed (see stderr or -f json)");
+    }
+    Some(line)
 }
 
 /// A colour per frame: the hue says what the frame is, a small shift by name keeps

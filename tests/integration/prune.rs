@@ -353,7 +353,9 @@ fn json_of_a_large_pstats_file_is_bounded_and_says_what_it_merged() {
     let w: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
     assert_eq!(w["frames"], v["frames"]);
     assert_eq!(w["bounded"]["nodes_merged"], 0);
-    assert!(w["nodes"].as_array().unwrap().len() > 100_000);
+    // Unbounded, the tree lists every node: many times what the bounded one keeps (64,365
+    // nodes since the pstats walk of issue 14, 2,494 bounded).
+    assert!(w["nodes"].as_array().unwrap().len() > 10 * nodes.len());
 }
 
 /// A log large enough to be streamed keeps the errors of a whole read: the size limit and a

@@ -1,33 +1,40 @@
 //! From a pstats dict to stacks (FORMATS.md §2.1, §2.7).
 //!
 //! pstats keeps per-function totals and caller→callee edges, never stacks, so stacks are
-//! inferred. The walk follows §2.7: start at every root call, scale each callee by the share of
-//! its cumulative time that flows along the edge (`edge ct`; for plain-int caller values, as in
-//! the `profile` module and the sampling profiler, `ct(g) · calls(f→g) / max(nc(g), Σ calls
-//! into g)`), never enter a function already on the path (recursion and cycles are inside the
-//! outer call's time), and keep the path on an explicit stack (sympy profiles have 17,000
-//! functions).
+//! inferred. This file builds the [`CallGraph`] (functions, edges with their call counts, own
+//! and cumulative times); `walk.rs` turns it into stacks, `imports.rs` says under which importer
+//! each module body ran.
+//!
+//! **The walk** follows §2.7: start at every root call, scale each callee by the share of its
+//! cumulative time that flows along the edge (`edge ct`; for plain-int caller values, as in the
+//! `profile` module and the sampling profiler, `ct(g) · calls(f→g) / max(nc(g), Σ calls into
+//! g)`), never enter a function already on the path (recursion and cycles are inside the outer
+//! call's time), and keep the path on an explicit stack (sympy profiles have 17,000
+//! functions). It uses the other constraints of the file too: a context's own time comes from
+//! its caller edge's own time (`tt`), and module bodies (run once, by `exec`) are drawn
+//! under the importer `imports.rs` matched them to instead of under whichever `exec` carries
+//! most time.
 //!
 //! **Conservation.** The walk only decides *where* time goes, never *how much*: each function
 //! f owns `T(f) = round(tt(f) · 10⁶)` microseconds (f64 product, rounded half away from zero;
-//! negative or NaN own times count as 0), and `T(f)` is handed out over the walk's paths that
-//! end in f, in proportion to the own time the walk brought there, by the largest-remainder
-//! method on integer weights. So for every function the stacks ending in it sum exactly to
-//! `T(f)`, and the profile's total is `Σ T(f)`, exact to the microsecond (it can differ from
-//! `round(Σ tt · 10⁶)` by the per-function rounding, at most half a microsecond per function).
-//! A function the walk did not reach with at least [`MIN_FLOW`] (raised when the graph is too
-//! big for the walk's [`Budget`]) is attached under the heaviest stack of one of its callers; one that no
-//! caller chain reaches (only called inside a cycle with no root call) goes under a synthetic
-//! [`Step::NoRoot`] frame. Stacks deeper than the depth limit lose middle frames, never their
-//! leaf. Nothing is dropped.
+//! negative or NaN own times count as 0). `T(f)` is split over f's caller edges by their own
+//! times (what they leave goes to root calls), then each edge's part over the walk's paths
+//! through that edge, in proportion to the own time the walk brought there, by the
+//! largest-remainder method on integer weights; an edge no walked path follows gets a path
+//! under its caller's heaviest one. So for every function the stacks ending in it sum exactly
+//! to `T(f)`, and the profile's total is `Σ T(f)`, exact to the microsecond (it can differ
+//! from `round(Σ tt · 10⁶)` by the per-function rounding, at most half a microsecond per
+//! function). A function the walk did not reach with at least [`MIN_FLOW`] (raised when the
+//! graph is too big for the walk's [`Budget`]) is attached under the heaviest stack of one of
+//! its callers; one that no caller chain reaches (only called inside a cycle with no root
+//! call) goes under a synthetic [`Step::NoRoot`] frame. Stacks deeper than the depth limit
+//! lose middle frames, never their leaf. Nothing is dropped.
 //!
 //! **Exact or apportioned.** A function's time is *exact* when one caller chain leads to it
-//! from a root call (each function on the way has one caller besides itself and no root calls
-//! of its own): its stack is certain. All other time is *apportioned*: split by edge shares,
-//! an estimate. [`WalkSummary`] reports both; for `-m cProfile` files nearly everything is
-//! apportioned, because the root `exec` is also called by importlib for every imported module.
-//! The same fact limits the shape: the walk cannot tell the root `exec` from importlib's, so
-//! module bodies run by imports appear directly under the root `exec` (each time conserved).
+//! from a root call, or from the script's module body under a root `exec` (each function on
+//! the way has one caller besides itself and no root calls of its own): its stack is certain.
+//! All other time is *apportioned*: an estimate. [`WalkSummary`] reports both, and which
+//! functions are exact.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -35,45 +42,10 @@ use std::rc::Rc;
 use crate::error::{Error, Position, Result};
 
 use super::marshal::{DictEntry, Value};
+pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
-/// Paths whose incoming cumulative time is below this many seconds are not walked: they would
-/// get less than half a microsecond each. Their functions still get their time (attached under
-/// a caller's heaviest stack when no other path reaches them).
-pub const MIN_FLOW: f64 = 0.5e-6;
-
-/// The walk also skips paths carrying less than this share of the profile's own time: one
-/// millionth is a thousand times narrower than the graph's default minimum width, so no
-/// drawn frame changes, while a 15,000-function profile yields half as many stacks and is
-/// drawn twice as fast. Functions only such paths reach are attached like the others above.
-pub const RELATIVE_MIN_FLOW: f64 = 1e-6;
-
-/// How the walk is bounded. When a walk would pass these, it is redone with an 8 times higher
-/// flow threshold (up to [`Budget::RETRIES`] times), so that a huge graph still gets a complete,
-/// coarser walk instead of one that explored its first roots and starved the rest.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    /// Most paths one walk visits (about 24 bytes each).
-    pub paths: usize,
-    /// Most caller→callee edges one walk looks at: a function with thousands of callees
-    /// (`exec`, `getattr`) visited on many paths costs far more than its paths.
-    pub edge_visits: usize,
-}
-
-impl Budget {
-    /// How often the threshold is raised before the walk keeps what it has.
-    pub const RETRIES: u32 = 6;
-}
-
-impl Default for Budget {
-    /// 2 million paths and 50 million edge visits: well under a second in release builds on
-    /// the 17,000-function sympy profiles.
-    fn default() -> Self {
-        Budget {
-            paths: 2_000_000,
-            edge_visits: 50_000_000,
-        }
-    }
-}
+mod imports;
+mod walk;
 
 /// Largest own time accepted for one function, and for the whole profile, in microseconds
 /// (2^60 µs, 36,000 years): roomy enough for a `profile.Profile(time.perf_counter_ns)` run,
@@ -146,6 +118,9 @@ struct Edge {
     calls: f64,
     /// Cumulative time along the edge, when the value was a cProfile tuple.
     ct: Option<f64>,
+    /// The callee's own time under this caller, when the value was a cProfile tuple: exact,
+    /// so the last two frames of a stack can be right to the microsecond.
+    tt: Option<f64>,
 }
 
 /// The whole call graph of one file.
@@ -166,51 +141,6 @@ pub struct CallGraph {
     pub created_missing: u64,
 }
 
-/// One frame of an inferred stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// A function, by index into [`CallGraph::funcs`].
-    Func(u32),
-    /// Frames left out between the top of a deep stack and its leaf.
-    Elided,
-    /// The synthetic root of functions no root call reaches.
-    NoRoot,
-}
-
-/// What the walk did, for diagnostics and facts.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WalkSummary {
-    /// Microseconds of functions reached by a single caller chain from a root (certain stacks).
-    pub exact_us: u64,
-    /// Microseconds of all other functions (split over inferred stacks).
-    pub apportioned_us: u64,
-    /// Functions with own time attached under a caller's heaviest stack.
-    pub attached: Vec<u64>,
-    /// Functions with own time placed under `[no root]`.
-    pub no_root: Vec<u64>,
-    /// Stacks shortened with [`Step::Elided`].
-    pub elided: u64,
-    /// True when even the last walk stopped at its [`Budget`] (later paths then attached).
-    pub budget_hit: bool,
-    /// The flow threshold (seconds) the walk used: `base_flow` unless the budget raised it.
-    pub min_flow: f64,
-    /// The threshold the walk started with: [`MIN_FLOW`], or [`RELATIVE_MIN_FLOW`] of the
-    /// profile's own time when that is larger.
-    pub base_flow: f64,
-}
-
-const NONE: u32 = u32::MAX;
-
-/// A node of the walk tree: one path, ending in `func`.
-#[derive(Clone, Copy, Debug)]
-struct PathNode {
-    parent: u32,
-    /// Index of the function, or [`NONE`] for the `[no root]` node.
-    func: u32,
-    /// Own time (seconds) the walk brought to this path.
-    own: f64,
-}
-
 impl CallGraph {
     /// Reads the top-level dict of a pstats file.
     pub fn from_value(value: &Value) -> Result<CallGraph> {
@@ -226,386 +156,10 @@ impl CallGraph {
         }
         builder.finish()
     }
-
-    /// Functions that receive root calls (FORMATS.md §2.7): more calls than their real
-    /// callers account for, or no real caller at all. A caller that was itself never called
-    /// (`('profile', 0, 'profiler')`, whose only callee is the script's code object) is not a
-    /// real caller. Returns `(function, seconds flowing in)`.
-    fn roots(&self) -> Vec<(u32, f64)> {
-        let mut roots = Vec::new();
-        for (i, f) in self.funcs.iter().enumerate() {
-            let real: Vec<&Edge> = self.real_callers(i as u32).collect();
-            if real.is_empty() {
-                roots.push((i as u32, f.ct.max(0.0)));
-                continue;
-            }
-            let from_callers: f64 = real.iter().map(|e| e.calls).sum();
-            let root_calls = f.nc as f64 - from_callers;
-            if root_calls > 0.0 {
-                // Root calls are never recursive, so each carries ct / cc (cc counts
-                // outermost calls); a sampler's ct is per sample, so nc divides.
-                let per = if !self.sampled && f.cc > 0 {
-                    f.cc
-                } else {
-                    f.nc
-                };
-                let share = (root_calls / per.max(1) as f64).min(1.0);
-                roots.push((i as u32, f.ct.max(0.0) * share));
-            }
-        }
-        roots
-    }
-
-    /// Callers that really called: not a never-called entry, and not the `profile` module's
-    /// fake `('profile', 0, 'profiler')` frame, whose callee is the script entry (a root).
-    fn real_callers(&self, f: u32) -> impl Iterator<Item = &Edge> + '_ {
-        self.callers[f as usize]
-            .iter()
-            .map(|&e| &self.edges[e as usize])
-            .filter(|e| {
-                let c = &self.funcs[e.caller as usize];
-                c.nc > 0 && !c.key.is_profiler_frame()
-            })
-    }
-
-    /// Seconds of cumulative time flowing along `edge` per unit of the caller's scale: the
-    /// edge's own `ct` when cProfile recorded one, else `ct(g)` shared by call counts. The
-    /// share's denominator is `nc(g)`, or the sum over its edges when that is larger: a
-    /// sampler counts an edge once per occurrence in a stack but `nc` once per sample.
-    fn edge_flow(&self, edge: &Edge, calls_in: f64, tuple_ct_usable: bool) -> f64 {
-        let g = &self.funcs[edge.callee as usize];
-        let per = calls_in.max(g.nc as f64);
-        let flow = match edge.ct {
-            Some(ct) if tuple_ct_usable => ct,
-            _ if per > 0.0 => g.ct * edge.calls / per,
-            _ => 0.0,
-        };
-        if flow.is_finite() { flow.max(0.0) } else { 0.0 }
-    }
-
-    /// Whether the edge tuples into `g` carry any cumulative time; when they do not (timer
-    /// too coarse), call counts share `ct(g)` instead.
-    fn tuple_ct_usable(&self, g: u32) -> bool {
-        self.callers[g as usize]
-            .iter()
-            .any(|&e| self.edges[e as usize].ct.is_some_and(|ct| ct > 0.0))
-    }
-
-    /// Infers stacks and hands each one to `emit` (frames root first, weight in µs), in a
-    /// deterministic order. `max_depth` (at least 3) bounds the frames of one stack: deeper
-    /// stacks keep their top frames, then [`Step::Elided`], then their leaf, so the leaf
-    /// function keeps its time.
-    pub fn infer(&self, max_depth: usize, emit: impl FnMut(&[Step], u64)) -> WalkSummary {
-        self.infer_within(max_depth, Budget::default(), emit)
-    }
-
-    /// [`CallGraph::infer`] with an explicit walk budget.
-    pub fn infer_within(
-        &self,
-        max_depth: usize,
-        budget: Budget,
-        mut emit: impl FnMut(&[Step], u64),
-    ) -> WalkSummary {
-        let mut summary = WalkSummary::default();
-        let own_total: f64 = self.funcs.iter().map(|f| f.own_us as f64 * 1e-6).sum();
-        let mut min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
-        summary.base_flow = min_flow;
-        let mut nodes = Vec::new();
-        for attempt in 0..=Budget::RETRIES {
-            let (walked, hit) = self.walk(min_flow, budget);
-            nodes = walked;
-            summary.min_flow = min_flow;
-            summary.budget_hit = hit;
-            if !hit || attempt == Budget::RETRIES {
-                break;
-            }
-            min_flow *= 8.0;
-        }
-        self.attach_unreached(&mut nodes, &mut summary);
-        let weights = self.apportion(&nodes);
-        self.count_exact(&mut summary);
-        let max_depth = max_depth.max(3);
-        let mut chain = Vec::new();
-        let mut steps = Vec::new();
-        for (i, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0) {
-            path_to(&nodes, i as u32, &mut chain);
-            steps.clear();
-            if chain.len() > max_depth {
-                summary.elided += 1;
-                steps.extend_from_slice(&chain[..max_depth - 2]);
-                steps.push(Step::Elided);
-                steps.extend(chain.last().copied());
-            } else {
-                steps.extend_from_slice(&chain);
-            }
-            emit(&steps, w);
-        }
-        summary
-    }
-
-    /// The depth-first walk of §2.7 from every root, in file order.
-    fn walk(&self, min_flow: f64, budget: Budget) -> (Vec<PathNode>, bool) {
-        let usable: Vec<bool> = (0..self.funcs.len() as u32)
-            .map(|g| self.tuple_ct_usable(g))
-            .collect();
-        let calls_in: Vec<f64> = (0..self.funcs.len() as u32)
-            .map(|g| {
-                self.callers[g as usize]
-                    .iter()
-                    .map(|&e| self.edges[e as usize].calls)
-                    .sum()
-            })
-            .collect();
-        let mut nodes: Vec<PathNode> = Vec::new();
-        let mut on_path = vec![false; self.funcs.len()];
-        let mut path: Vec<u32> = Vec::new();
-        // (function, parent node, depth, seconds flowing in)
-        let mut todo: Vec<(u32, u32, usize, f64)> = Vec::new();
-        for (root, flow) in self.roots().into_iter().rev() {
-            todo.push((root, NONE, 0, flow));
-        }
-        let mut edge_visits = 0usize;
-        while let Some((f, parent, depth, flow)) = todo.pop() {
-            if nodes.len() >= budget.paths || edge_visits >= budget.edge_visits {
-                return (nodes, true);
-            }
-            for g in path.drain(depth..) {
-                on_path[g as usize] = false;
-            }
-            path.push(f);
-            on_path[f as usize] = true;
-            let func = &self.funcs[f as usize];
-            let scale = if func.ct > 0.0 { flow / func.ct } else { 0.0 };
-            let own = func.tt.max(0.0) * scale;
-            nodes.push(PathNode {
-                parent,
-                func: f,
-                own: if own.is_finite() { own } else { 0.0 },
-            });
-            let me = (nodes.len() - 1) as u32;
-            let mark = todo.len();
-            edge_visits += self.callees[f as usize].len();
-            for &e in &self.callees[f as usize] {
-                let edge = &self.edges[e as usize];
-                let g = edge.callee;
-                let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
-                if t >= min_flow && !on_path[g as usize] {
-                    todo.push((g, me, depth + 1, t));
-                }
-            }
-            todo[mark..].reverse();
-        }
-        (nodes, false)
-    }
-
-    /// Places every function the walk missed: under the heaviest path of a placed caller
-    /// (breadth first, so chains of missed functions follow their callers), else under
-    /// `[no root]`, heaviest own time first.
-    fn attach_unreached(&self, nodes: &mut Vec<PathNode>, summary: &mut WalkSummary) {
-        let n = self.funcs.len();
-        let mut best: Vec<u32> = vec![NONE; n];
-        for (i, node) in nodes.iter().enumerate() {
-            let b = &mut best[node.func as usize];
-            if *b == NONE || node.own > nodes[*b as usize].own {
-                *b = i as u32;
-            }
-        }
-        let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
-            .filter(|&f| best[f as usize] != NONE)
-            .collect();
-        self.spread(nodes, &mut best, &mut queue, summary, false);
-        let mut missing: Vec<u32> = (0..n as u32)
-            .filter(|&f| best[f as usize] == NONE && self.funcs[f as usize].own_us > 0)
-            .collect();
-        missing.sort_by_key(|&f| (std::cmp::Reverse(self.funcs[f as usize].own_us), f));
-        let mut no_root = NONE;
-        for f in missing {
-            if best[f as usize] != NONE {
-                continue;
-            }
-            if no_root == NONE {
-                nodes.push(PathNode {
-                    parent: NONE,
-                    func: NONE,
-                    own: 0.0,
-                });
-                no_root = (nodes.len() - 1) as u32;
-            }
-            summary.no_root.push(self.funcs[f as usize].at);
-            nodes.push(PathNode {
-                parent: no_root,
-                func: f,
-                own: 1.0,
-            });
-            best[f as usize] = (nodes.len() - 1) as u32;
-            queue.push_back(f);
-            self.spread(nodes, &mut best, &mut queue, summary, true);
-        }
-    }
-
-    /// Breadth-first from `queue`: each unplaced callee gets a path under its caller's best.
-    fn spread(
-        &self,
-        nodes: &mut Vec<PathNode>,
-        best: &mut [u32],
-        queue: &mut std::collections::VecDeque<u32>,
-        summary: &mut WalkSummary,
-        under_no_root: bool,
-    ) {
-        while let Some(c) = queue.pop_front() {
-            for &e in &self.callees[c as usize] {
-                let g = self.edges[e as usize].callee;
-                if best[g as usize] != NONE {
-                    continue;
-                }
-                nodes.push(PathNode {
-                    parent: best[c as usize],
-                    func: g,
-                    own: 1.0,
-                });
-                best[g as usize] = (nodes.len() - 1) as u32;
-                let func = &self.funcs[g as usize];
-                if func.own_us > 0 {
-                    if under_no_root {
-                        summary.no_root.push(func.at);
-                    } else {
-                        summary.attached.push(func.at);
-                    }
-                }
-                queue.push_back(g);
-            }
-        }
-    }
-
-    /// Integer weight of every path node: each function's `own_us` split over its nodes.
-    fn apportion(&self, nodes: &[PathNode]) -> Vec<u64> {
-        let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); self.funcs.len()];
-        for (i, node) in nodes.iter().enumerate() {
-            if node.func != NONE {
-                by_func[node.func as usize].push(i as u32);
-            }
-        }
-        let mut weights = vec![0u64; nodes.len()];
-        for (f, ids) in by_func.iter().enumerate() {
-            let total = self.funcs[f].own_us;
-            let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
-            for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
-                weights[i as usize] = w;
-            }
-        }
-        weights
-    }
-
-    /// Marks functions reached by one caller chain from a root with no root calls of their
-    /// own on the way: their stacks are certain, not inferred. A function's calls to itself
-    /// do not count as another caller: the walk folds direct recursion into the outer call,
-    /// so they never put its time on a different stack.
-    fn count_exact(&self, summary: &mut WalkSummary) {
-        let n = self.funcs.len();
-        let single = |g: u32| -> bool {
-            let (mut other, mut calls) = (None, 0.0);
-            for e in self.real_callers(g) {
-                calls += e.calls;
-                if e.caller != g {
-                    if other.is_some() {
-                        return false;
-                    }
-                    other = Some(e);
-                }
-            }
-            other.is_some() && calls >= self.funcs[g as usize].nc as f64
-        };
-        let mut exact = vec![false; n];
-        // Roots whose only callers are themselves; a function called only by itself (two
-        // nested comprehensions on one line share a key) has no root call: not certain.
-        let pure_root = |g: u32| {
-            let mut calls = 0.0;
-            for e in self.real_callers(g) {
-                if e.caller != g {
-                    return false;
-                }
-                calls += e.calls;
-            }
-            calls == 0.0 || calls < self.funcs[g as usize].nc as f64
-        };
-        let mut todo: Vec<u32> = (0..n as u32).filter(|&g| pure_root(g)).collect();
-        for &g in &todo {
-            exact[g as usize] = true;
-        }
-        while let Some(c) = todo.pop() {
-            for &e in &self.callees[c as usize] {
-                let g = self.edges[e as usize].callee;
-                if !exact[g as usize] && single(g) {
-                    exact[g as usize] = true;
-                    todo.push(g);
-                }
-            }
-        }
-        for (f, is_exact) in self.funcs.iter().zip(exact) {
-            if is_exact {
-                summary.exact_us += f.own_us;
-            } else {
-                summary.apportioned_us += f.own_us;
-            }
-        }
-    }
 }
 
-/// The frames of walk node `n`, root first, into `chain`.
-fn path_to(nodes: &[PathNode], mut n: u32, chain: &mut Vec<Step>) {
-    chain.clear();
-    while n != NONE {
-        let node = nodes[n as usize];
-        chain.push(match node.func {
-            NONE => Step::NoRoot,
-            f => Step::Func(f),
-        });
-        n = node.parent;
-    }
-    chain.reverse();
-}
-
-/// Splits `total` into integers proportional to `shares` (equal split when they are all 0)
-/// that sum exactly to `total`: floors first, then one more unit to the largest remainders,
-/// earlier entries first on ties. Shares become integers (2^40 for the largest) so the
-/// arithmetic is exact and the result does not depend on float summation order.
-fn largest_remainder(total: u64, shares: &[f64]) -> Vec<u64> {
-    if shares.is_empty() {
-        return Vec::new();
-    }
-    let max = shares.iter().copied().fold(0.0f64, f64::max);
-    let ints: Vec<u128> = if max > 0.0 {
-        shares
-            .iter()
-            .map(|&s| ((s / max) * (1u64 << 40) as f64).round() as u128)
-            .collect()
-    } else {
-        vec![1; shares.len()]
-    };
-    let sum: u128 = ints.iter().sum();
-    let total = u128::from(total);
-    let mut out: Vec<u64> = ints.iter().map(|&w| (total * w / sum) as u64).collect();
-    let given: u128 = out.iter().map(|&w| u128::from(w)).sum();
-    // The `total - given` (< len) entries with the largest remainders, earlier first on ties.
-    // Each remainder is computed once and only those entries are selected: sorting all of
-    // them with the u128 key recomputed per comparison was 30% of `-f folded` on
-    // workload.prof (callgrind). The keys are distinct, so the chosen set is the same.
-    let extra = usize::try_from(total - given).map_or(ints.len(), |k| k.min(ints.len()));
-    if extra > 0 {
-        let mut keyed: Vec<(std::cmp::Reverse<u128>, usize)> = ints
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| (std::cmp::Reverse(total * w % sum), i))
-            .collect();
-        if extra < keyed.len() {
-            keyed.select_nth_unstable(extra - 1);
-        }
-        for &(_, i) in &keyed[..extra] {
-            out[i] += 1;
-        }
-    }
-    out
-}
+/// Marks "no node" / "no function" in index vectors.
+const NONE: u32 = u32::MAX;
 
 /// Builds the graph entry by entry.
 #[derive(Default)]
@@ -677,12 +231,13 @@ impl Builder {
                     self.func(caller_key, at)
                 }
             };
-            let (calls, ct) = edge_value(&value, at)?;
+            let (calls, tt, ct) = edge_value(&value, at)?;
             self.graph.edges.push(Edge {
                 caller,
                 callee,
                 calls,
                 ct,
+                tt,
             });
         }
         let mut g = self.graph;
@@ -773,26 +328,28 @@ fn seconds(v: &Value, at: u64) -> Result<f64> {
     }
 }
 
-/// A caller value: cProfile's `(nc, cc, tt, ct)` or a plain call count.
-fn edge_value(v: &Value, at: u64) -> Result<(f64, Option<f64>)> {
+/// A caller value: cProfile's `(nc, cc, tt, ct)` or a plain call count; returns the calls,
+/// the edge's own time and its cumulative time (both `None` for a plain count).
+fn edge_value(v: &Value, at: u64) -> Result<(f64, Option<f64>, Option<f64>)> {
     match v {
         Value::Tuple(t) => match &t[..] {
             [nc, cc, tt, ct] => {
                 count(cc, at)?;
-                seconds(tt, at)?;
-                Ok((count(nc, at)? as f64, Some(seconds(ct, at)?)))
+                let tt = seconds(tt, at)?;
+                Ok((count(nc, at)? as f64, Some(tt), Some(seconds(ct, at)?)))
             }
             _ => Err(
                 Error::invalid("expected a caller value (nc, cc, tt, ct) or a call count")
                     .at(Position::Byte(at)),
             ),
         },
-        other => Ok((count(other, at)? as f64, None)),
+        other => Ok((count(other, at)? as f64, None, None)),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::walk::largest_remainder;
     use super::*;
 
     fn s(x: &str) -> Value {
@@ -1066,6 +623,7 @@ mod tests {
         let small = Budget {
             paths: 300,
             edge_visits: 1_000_000,
+            frames: usize::MAX,
         };
         let mut total = 0;
         let summary = g.infer_within(100, small, |_, w| total += w);
@@ -1110,8 +668,9 @@ mod tests {
         ]);
         let g = CallGraph::from_value(&v).unwrap();
         let (lines, _) = stacks(&g, 10);
-        // a's tuple edge carries 3 µs of leaf's 6 µs cumulative; b's int edge 3 of 4 calls.
-        assert_eq!(lines, ["a 1", "a;leaf 2", "b 1", "b;leaf 4"]);
+        // a's tuple edge says leaf spent 3 µs of its own 6 µs under a; b gets the rest (its
+        // int edge says only calls).
+        assert_eq!(lines, ["a 1", "a;leaf 3", "b 1", "b;leaf 3"]);
     }
 
     #[test]
@@ -1125,6 +684,67 @@ mod tests {
         let (lines, summary) = stacks(&g, 100);
         assert_eq!(lines, ["main;f 13"]);
         assert_eq!(summary.exact_us, 13);
+    }
+
+    #[test]
+    fn a_heavy_function_whose_caller_entry_was_overwritten_becomes_a_root() {
+        // `python -m cProfile -m mod` runs `run_module` from a `<string>` body, whose entry
+        // another `<string>` body (an eval) overwrote: the caller's entry holds 0.4 µs, too
+        // little to walk, its edge into run_module 10 µs. No walked path reaches run_module,
+        // yet it is the whole program: it is walked as a root, not attached in pieces.
+        let stats = |nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(nc),
+                Value::Int(nc),
+                Value::Float(tt),
+                Value::Float(ct),
+                dict(callers),
+            ]))
+        };
+        let edge = |tt: f64, ct: f64| {
+            Value::Tuple(Rc::from(vec![
+                Value::Int(1),
+                Value::Int(1),
+                Value::Float(tt),
+                Value::Float(ct),
+            ]))
+        };
+        let v = dict(vec![
+            (key("eval"), stats(1, 0.0, 0.000_000_4, vec![])),
+            (
+                key("<string>"),
+                stats(
+                    1,
+                    0.0,
+                    0.000_000_4,
+                    vec![(key("eval"), edge(0.0, 0.000_000_4))],
+                ),
+            ),
+            (
+                key("run_module"),
+                stats(
+                    1,
+                    0.000_002,
+                    0.000_010,
+                    vec![(key("<string>"), edge(0.000_002, 0.000_010))],
+                ),
+            ),
+            (
+                key("work"),
+                stats(
+                    1,
+                    0.000_008,
+                    0.000_008,
+                    vec![(key("run_module"), edge(0.000_008, 0.000_008))],
+                ),
+            ),
+        ]);
+        let g = CallGraph::from_value(&v).unwrap();
+        let (lines, summary) = stacks(&g, 10);
+        // work runs under run_module walked as a root; run_module's own time follows its
+        // caller edge, whose own time says it ran under `<string>`.
+        assert_eq!(lines, ["eval;<string>;run_module 2", "run_module;work 8"]);
+        assert!(summary.attached.is_empty(), "{summary:?}");
     }
 
     #[test]

@@ -168,8 +168,39 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
             .diagnostics
             .note_many(OLD_CODE_LAYOUT, 1, Some(Position::Byte(0)));
     }
+    mark_exact(&graph, &summary, &frames, &mut profile);
     record(&graph, &summary, &mut profile);
     Ok(profile)
+}
+
+/// Adds to each frame's tooltip whether its time sits on exact stacks (a single caller chain
+/// from a root call) or on inferred ones; a frame shared by several functions is exact only
+/// when all of them are.
+fn mark_exact(graph: &CallGraph, summary: &WalkSummary, frames: &[FrameId], profile: &mut Profile) {
+    let mut exact: HashMap<FrameId, bool> = HashMap::new();
+    for (f, &id) in frames.iter().enumerate() {
+        if graph.funcs[f].own_us == 0 && graph.funcs[f].ct <= 0.0 {
+            continue;
+        }
+        let e = exact.entry(id).or_insert(true);
+        *e &= summary.exact.get(f).copied().unwrap_or(false);
+    }
+    let mut sorted: Vec<_> = exact.into_iter().collect();
+    sorted.sort_unstable();
+    for (id, is_exact) in sorted {
+        let detail = profile.frames.detail(id).unwrap_or_default().to_string();
+        let stack = if is_exact {
+            "time on exact stacks"
+        } else {
+            "time on inferred stacks"
+        };
+        let detail = if detail.is_empty() {
+            stack.to_string()
+        } else {
+            format!("{detail}, {stack}")
+        };
+        profile.frames.set_detail(id, detail);
+    }
 }
 
 /// Reads the marshal data and its call graph, retrying older code-object layouts when the

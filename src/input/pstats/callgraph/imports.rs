@@ -1,0 +1,729 @@
+//! Which code imported each module: module bodies placed under their importers.
+//!
+//! Every module body (`<module>`, called once, only by `exec`) ran inside one import, under
+//! `exec` under importlib under the code that imported it. pstats merges all imports into one
+//! importlib subgraph, so a walk that follows edge shares sends every body to wherever `exec`
+//! carries the most time: directly under the root `exec` of `python -m cProfile`, far from its
+//! importer. The file still holds enough to match bodies to importers:
+//!
+//! - **capacity**: a function `X` outside the import system that calls into it (an
+//!   *importer*: a module body, a function with a lazy import, pytest's assertion-rewriting
+//!   loader that `exec`s test modules) spent exactly `Σ ct(X → importlib)` in imports, and the
+//!   bodies it imported fit in that time (the rest is importlib's own work, a few percent);
+//! - **calls**: `X` entered the import system `Σ nc(X → entry)` times, and each entry loads at
+//!   most one body it can be charged with, so an importer with one call left takes a body only
+//!   when that body fills what is left of its capacity;
+//! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
+//!   sibling in `a/b/`, else by a module further up, and only then by unrelated code.
+//!
+//! Bodies are matched greedily. First the near-certain pairs: a body of at least 2% of the
+//! profile whose time an importer with one or two import entries matches to within 0.2%.
+//! Then those with a package candidate, larger first, each to the fitting candidate of the
+//! closest package tier with the least capacity left (best fit, so big importers stay free
+//! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
+//! this found the true importer for 60–86% of module time (capacity alone: about half);
+//! the rest are imports that several importers could equally have made. A body left without
+//! a fitting importer goes to one whose full capacity could have held it (closest package
+//! tier, else the most time left) rather than under the root `exec`. The match is a guess
+//! and counted as inferred time; it never moves time between functions.
+//!
+//! Each importer also gets one *chain* of import-system functions from itself to `exec`: the
+//! path whose weakest edge carries the most cumulative time (for `import x` in CPython 3.11:
+//! `_find_and_load → _find_and_load_unlocked → _load_unlocked → exec_module →
+//! _call_with_frames_removed → exec`), under which its bodies are drawn.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{CallGraph, FuncName, NONE};
+
+/// Bodies matched to importers, and the chain to draw between them.
+#[derive(Debug, Default)]
+pub(super) struct Imports {
+    /// Per function: the module bodies it imported (empty for most).
+    pub hosted: Vec<Vec<u32>>,
+    /// Per function: true for a module body matched to an importer (not drawn under any
+    /// other `exec`).
+    pub matched: Vec<bool>,
+    /// Per function: true for a module body (drawn only under its importer, or under a root
+    /// `exec` when unmatched).
+    pub body: Vec<bool>,
+    /// Per importer with bodies: the import-system functions from it down to `exec`.
+    pub chain: Vec<Vec<u32>>,
+    /// The builtin `exec`, when the file has one.
+    pub exec: Option<u32>,
+}
+
+/// Names of the functions through which code enters the import system; calls into them count
+/// as import attempts of the caller.
+const ENTRIES: [&str; 6] = [
+    "_find_and_load",
+    "_handle_fromlist",
+    "_gcd_import",
+    "import_module",
+    "<built-in method builtins.exec>",
+    "<built-in method builtins.__import__>",
+];
+
+/// Relative capacity an importer may leave unused when it takes its last body: importlib's
+/// own work per import (finding, reading, unmarshalling) is a few percent of a body's time.
+const LAST_SLACK: f64 = 0.05;
+/// And in seconds, for small imports where that work is most of the time.
+const LAST_SLACK_ABS: f64 = 0.002;
+
+/// Bodies of at least this share of the profile's own time are first matched to an importer
+/// with at most two import entries whose capacity they fill to within [`TIGHT_SLACK`].
+const TIGHT_MIN_SHARE: f64 = 0.02;
+/// Relative slack of such a near-certain match.
+const TIGHT_SLACK: f64 = 0.002;
+/// And absolute, in seconds.
+const TIGHT_SLACK_ABS: f64 = 0.0005;
+
+fn name(g: &CallGraph, f: u32) -> &str {
+    match &g.funcs[f as usize].key.name {
+        FuncName::Plain(n) => n,
+        FuncName::Code { name, .. } => name,
+    }
+}
+
+fn file(g: &CallGraph, f: u32) -> &str {
+    match &g.funcs[f as usize].key.name {
+        FuncName::Code { file, .. } => file,
+        FuncName::Plain(_) => &g.funcs[f as usize].key.file,
+    }
+}
+
+/// Whether `f` belongs to the import system: importlib's bootstrap and `import_module`, and
+/// the builtins that import and run module code.
+fn is_import_system(g: &CallGraph, f: u32) -> bool {
+    let file = file(g, f);
+    if file == "~" {
+        let n = name(g, f);
+        return n == "<built-in method builtins.exec>"
+            || n == "<built-in method builtins.__import__>"
+            || n.starts_with("<built-in method _imp.");
+    }
+    let file = file.replace('\\', "/");
+    file.starts_with("<frozen importlib._bootstrap")
+        || file.ends_with("importlib/_bootstrap.py")
+        || file.ends_with("importlib/_bootstrap_external.py")
+        || file.ends_with("importlib/__init__.py")
+}
+
+/// The directory of a path and whether the file is a package's `__init__.py`.
+fn dir_of(path: &str) -> (&str, bool) {
+    match path.rfind(['/', '\\']) {
+        Some(i) => (&path[..i], path[i + 1..].starts_with("__init__.")),
+        None => ("", path.starts_with("__init__.")),
+    }
+}
+
+/// The package a module belongs to: its directory, or for `pkg/__init__.py` the directory
+/// holding `pkg`.
+fn package_of(path: &str) -> &str {
+    let (dir, init) = dir_of(path);
+    if init { dir_of(dir).0 } else { dir }
+}
+
+/// Importer `X` as seen from a body: 0 its package's `__init__`, 1 a sibling in its package,
+/// 2 a module of an enclosing package, 3 anything else.
+fn tier(importer_path: &str, body_package: &str) -> u8 {
+    let (dir, init) = dir_of(importer_path);
+    if dir == body_package {
+        return if init { 0 } else { 1 };
+    }
+    let inside = body_package.len() > dir.len()
+        && body_package.starts_with(dir)
+        && matches!(body_package.as_bytes()[dir.len()], b'/' | b'\\');
+    if inside { 2 } else { 3 }
+}
+
+/// One importer during matching.
+struct Importer {
+    func: u32,
+    /// Seconds of import time not yet filled by matched bodies.
+    left: f64,
+    /// Import-system entries not yet charged with a body.
+    calls: f64,
+    /// Its full capacity, for the last-body slack.
+    capacity: f64,
+    /// All its import-system entries.
+    entries: f64,
+}
+
+impl Importer {
+    fn fits(&self, ct: f64) -> bool {
+        if self.left < ct * 0.999 || self.calls < 1.0 {
+            return false;
+        }
+        self.calls >= 2.0 || self.left - ct <= LAST_SLACK * self.capacity + LAST_SLACK_ABS
+    }
+}
+
+/// Matches module bodies to importers (see the module docs). Deterministic: ties go to the
+/// earlier function in the file.
+pub(super) fn match_imports(g: &CallGraph) -> Imports {
+    let n = g.funcs.len();
+    let mut out = Imports {
+        hosted: vec![Vec::new(); n],
+        matched: vec![false; n],
+        body: vec![false; n],
+        chain: vec![Vec::new(); n],
+        exec: None,
+    };
+    let exec = (0..n as u32)
+        .find(|&f| file(g, f) == "~" && name(g, f) == "<built-in method builtins.exec>");
+    let Some(exec) = exec else { return out };
+    out.exec = Some(exec);
+    let system: Vec<bool> = (0..n as u32).map(|f| is_import_system(g, f)).collect();
+    // Module bodies: run once, called only by exec.
+    let bodies: Vec<u32> = (0..n as u32)
+        .filter(|&f| {
+            let func = &g.funcs[f as usize];
+            name(g, f) == "<module>"
+                && func.cc <= 1
+                && func.nc <= 1
+                && func.ct > 0.0
+                && !g.callers[f as usize].is_empty()
+                && g.callers[f as usize]
+                    .iter()
+                    .all(|&e| g.edges[e as usize].caller == exec)
+        })
+        .collect();
+    for &b in &bodies {
+        out.body[b as usize] = true;
+    }
+    // Importers: outside the import system, calling into it.
+    let mut importers: Vec<Importer> = Vec::new();
+    for x in 0..n as u32 {
+        if system[x as usize] || g.funcs[x as usize].nc == 0 {
+            continue;
+        }
+        let (mut capacity, mut calls) = (0.0, 0.0);
+        for &e in &g.callees[x as usize] {
+            let edge = &g.edges[e as usize];
+            if !system[edge.callee as usize] {
+                continue;
+            }
+            capacity += edge.ct.unwrap_or(0.0).max(0.0);
+            if ENTRIES.contains(&name(g, edge.callee)) {
+                calls += edge.calls;
+            }
+        }
+        if capacity > 0.0 && calls > 0.0 {
+            importers.push(Importer {
+                func: x,
+                left: capacity,
+                calls,
+                capacity,
+                entries: calls,
+            });
+        }
+    }
+    if importers.is_empty() || bodies.is_empty() {
+        return out;
+    }
+    // Importers by directory, for the package tiers.
+    let mut by_dir: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, imp) in importers.iter().enumerate() {
+        by_dir
+            .entry(dir_of(file(g, imp.func)).0)
+            .or_default()
+            .push(i as u32);
+    }
+    // All importers by capacity left, for best fit among unrelated code.
+    let mut by_left: BTreeSet<(u64, u32)> = importers
+        .iter()
+        .enumerate()
+        .map(|(i, imp)| key(imp, i as u32))
+        .collect();
+
+    let importer_func: Vec<u32> = importers.iter().map(|imp| imp.func).collect();
+    // The package-tier candidates of a body: its package's directory and every enclosing one.
+    let package_candidates = |body: u32| -> Vec<(u8, u32)> {
+        let package = package_of(file(g, body));
+        let mut out = Vec::new();
+        let mut dir = package;
+        loop {
+            if let Some(list) = by_dir.get(dir) {
+                for &i in list {
+                    let f = importer_func[i as usize];
+                    if f != body {
+                        out.push((tier(file(g, f), package), i));
+                    }
+                }
+            }
+            if dir.is_empty() {
+                break;
+            }
+            dir = dir_of(dir).0;
+        }
+        out
+    };
+    let first_tier = |body: u32, importers: &[Importer]| -> u8 {
+        let ct = g.funcs[body as usize].ct;
+        package_candidates(body)
+            .into_iter()
+            .filter(|&(_, i)| importers[i as usize].fits(ct))
+            .map(|(t, _)| t)
+            .min()
+            .unwrap_or(3)
+    };
+    let mut host_of: Vec<u32> = vec![NONE; n];
+    // First the near-certain pairs: a large body whose time an importer with one or two
+    // import entries matches to within 0.2% (a coincidence that precise is unlikely).
+    let own_total: f64 = g.funcs.iter().map(|f| f.tt.max(0.0)).sum();
+    let mut by_size = bodies.clone();
+    by_size.sort_by(|a, b| {
+        g.funcs[*b as usize]
+            .ct
+            .total_cmp(&g.funcs[*a as usize].ct)
+            .then(a.cmp(b))
+    });
+    for &body in &by_size {
+        let ct = g.funcs[body as usize].ct;
+        if ct < TIGHT_MIN_SHARE * own_total {
+            break;
+        }
+        let upper = ct * (1.0 + TIGHT_SLACK) + TIGHT_SLACK_ABS;
+        let from = (ct * 0.999).to_bits();
+        let found = by_left
+            .range((from, 0)..)
+            .map(|&(_, i)| i)
+            .take_while(|&i| importers[i as usize].left <= upper)
+            .find(|&i| {
+                let imp = &importers[i as usize];
+                imp.entries <= 2.0
+                    && imp.calls >= 1.0
+                    && imp.func != body
+                    && !descends(&host_of, body, imp.func)
+            });
+        if let Some(i) = found {
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
+        }
+    }
+    let mut order: Vec<(u8, u32)> = bodies
+        .iter()
+        .filter(|&&b| !out.matched[b as usize])
+        .map(|&b| (first_tier(b, &importers), b))
+        .collect();
+    order.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(
+                g.funcs[b.1 as usize]
+                    .ct
+                    .total_cmp(&g.funcs[a.1 as usize].ct),
+            )
+            .then(a.1.cmp(&b.1))
+    });
+    for (_, body) in order {
+        let ct = g.funcs[body as usize].ct;
+        let mut best: Option<(u8, f64, u32)> = None;
+        for (t, i) in package_candidates(body) {
+            let imp = &importers[i as usize];
+            if t < 3 && imp.fits(ct) {
+                let cand = (t, imp.left, i);
+                if best.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
+                    best = Some(cand);
+                }
+            }
+        }
+        if best.is_none() {
+            // Best fit among all: the least capacity left that still holds the body; a
+            // bounded scan past importers whose last call cannot take it.
+            let from = (ct * 0.999).to_bits();
+            for &(_, i) in by_left.range((from, 0)..).take(256) {
+                let imp = &importers[i as usize];
+                if imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func) {
+                    best = Some((3, imp.left, i));
+                    break;
+                }
+            }
+        }
+        let Some((_, _, i)) = best else { continue };
+        if descends(&host_of, body, importers[i as usize].func) {
+            continue;
+        }
+        take(
+            &mut importers,
+            &mut by_left,
+            &mut out,
+            &mut host_of,
+            body,
+            i,
+            ct,
+        );
+    }
+    // Bodies still unmatched lost their importer's capacity to an earlier wrong match. Under
+    // the root `exec` they would be certainly wrong; an importer that could have held them
+    // (full capacity) is likelier right: the closest package tier, else the most time left.
+    // The script itself stays: no importer's capacity holds it.
+    for &body in &by_size {
+        if out.matched[body as usize] {
+            continue;
+        }
+        let ct = g.funcs[body as usize].ct;
+        let could = |imp: &Importer| imp.capacity >= ct * 0.999 && imp.func != body;
+        let mut best: Option<(u8, f64, u32)> = None;
+        for (t, i) in package_candidates(body) {
+            let imp = &importers[i as usize];
+            if could(imp) && !descends(&host_of, body, imp.func) {
+                let cand = (t, -imp.left, i);
+                if best.is_none_or(|b| cand < b) {
+                    best = Some(cand);
+                }
+            }
+        }
+        if best.is_none() {
+            for &(_, i) in by_left.iter().rev().take(256) {
+                let imp = &importers[i as usize];
+                if could(imp) && !descends(&host_of, body, imp.func) {
+                    best = Some((3, -imp.left, i));
+                    break;
+                }
+            }
+        }
+        if let Some((_, _, i)) = best {
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
+        }
+    }
+    chains(g, &system, exec, &mut out);
+    out
+}
+
+/// The key of an importer in the by-capacity-left index (non-negative f64 bits sort as the
+/// numbers do).
+fn key(imp: &Importer, i: u32) -> (u64, u32) {
+    (imp.left.max(0.0).to_bits(), i)
+}
+
+/// Matches `body` to importer `i`.
+fn take(
+    importers: &mut [Importer],
+    by_left: &mut BTreeSet<(u64, u32)>,
+    out: &mut Imports,
+    host_of: &mut [u32],
+    body: u32,
+    i: u32,
+    ct: f64,
+) {
+    let imp = &mut importers[i as usize];
+    by_left.remove(&key(imp, i));
+    imp.left -= ct;
+    imp.calls -= 1.0;
+    by_left.insert(key(imp, i));
+    out.hosted[imp.func as usize].push(body);
+    out.matched[body as usize] = true;
+    host_of[body as usize] = imp.func;
+}
+
+/// Whether importer `x` runs inside `body` already (matching `body` under `x` would make a
+/// cycle): follows the matched bodies' importers upward through their hosts.
+fn descends(host_of: &[u32], body: u32, x: u32) -> bool {
+    // Bodies are matched once, so each has at most one host: the walk up is a chain.
+    let mut cur = x;
+    for _ in 0..host_of.len() + 1 {
+        if cur == body {
+            return true;
+        }
+        if cur == NONE {
+            return false;
+        }
+        cur = host_of[cur as usize];
+    }
+    true
+}
+
+/// The widest path (largest smallest edge ct) from each importer through the import system
+/// to `exec`, found once for all importers by a backward search from `exec`.
+fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
+    let n = g.funcs.len();
+    // width[f]: best bottleneck from f to exec; next[f]: the step taken.
+    let mut width = vec![f64::NEG_INFINITY; n];
+    let mut next = vec![NONE; n];
+    width[exec as usize] = f64::INFINITY;
+    let mut done = vec![false; n];
+    let members: Vec<usize> = (0..n).filter(|&f| system[f]).collect();
+    loop {
+        // Dijkstra on the bottleneck; the import system is small (a few hundred functions).
+        let mut pick = NONE;
+        for &f in &members {
+            if !done[f]
+                && width[f] > f64::NEG_INFINITY
+                && (pick == NONE || width[f] > width[pick as usize])
+            {
+                pick = f as u32;
+            }
+        }
+        if pick == NONE {
+            break;
+        }
+        done[pick as usize] = true;
+        for &e in &g.callers[pick as usize] {
+            let edge = &g.edges[e as usize];
+            let c = edge.caller as usize;
+            if !system[c] || done[c] || c == pick as usize {
+                continue;
+            }
+            let w = width[pick as usize].min(edge.ct.unwrap_or(0.0));
+            if w > width[c] {
+                width[c] = w;
+                next[c] = pick;
+            }
+        }
+    }
+    for x in 0..n {
+        if out.hosted[x].is_empty() {
+            continue;
+        }
+        let mut first = (f64::NEG_INFINITY, NONE);
+        for &e in &g.callees[x] {
+            let edge = &g.edges[e as usize];
+            let c = edge.callee;
+            if system[c as usize] && width[c as usize] > f64::NEG_INFINITY {
+                let w = width[c as usize].min(edge.ct.unwrap_or(0.0));
+                if first.1 == NONE || w > first.0 {
+                    first = (w, c);
+                }
+            }
+        }
+        let mut chain = Vec::new();
+        let mut cur = first.1;
+        while cur != NONE && chain.len() < 64 {
+            chain.push(cur);
+            if cur == exec {
+                break;
+            }
+            cur = next[cur as usize];
+        }
+        if chain.last() != Some(&exec) {
+            chain = vec![exec];
+        }
+        out.chain[x] = chain;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::super::{CallGraph, Step};
+    use super::*;
+    use crate::input::pstats::marshal::{DictEntry, Value};
+
+    fn s(x: &str) -> Value {
+        Value::Str(Rc::from(x))
+    }
+
+    fn dict(pairs: Vec<(Value, Value)>) -> Value {
+        Value::Dict(Rc::from(
+            pairs
+                .into_iter()
+                .map(|(key, value)| DictEntry { key, value, at: 0 })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// `(file, name, calls, tt, ct, [(caller file, caller name, calls, ct)])` as cProfile
+    /// writes them; a function with one caller has all its own time on that edge.
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        i64,
+        f64,
+        f64,
+        &'a [(&'a str, &'a str, i64, f64)],
+    );
+
+    fn graph(rows: &[Row<'_>]) -> CallGraph {
+        let key =
+            |file: &str, name: &str| Value::Tuple(Rc::from(vec![s(file), Value::Int(1), s(name)]));
+        let pairs = rows
+            .iter()
+            .map(|(file, name, calls, tt, ct, callers)| {
+                let edge_tt = if callers.len() == 1 { *tt } else { 0.0 };
+                let callers = callers
+                    .iter()
+                    .map(|(cf, cn, n, ct)| {
+                        let v = Value::Tuple(Rc::from(vec![
+                            Value::Int(*n),
+                            Value::Int(*n),
+                            Value::Float(edge_tt),
+                            Value::Float(*ct),
+                        ]));
+                        (key(cf, cn), v)
+                    })
+                    .collect();
+                let value = Value::Tuple(Rc::from(vec![
+                    Value::Int(*calls),
+                    Value::Int(*calls),
+                    Value::Float(*tt),
+                    Value::Float(*ct),
+                    dict(callers),
+                ]));
+                (key(file, name), value)
+            })
+            .collect();
+        CallGraph::from_value(&dict(pairs)).unwrap()
+    }
+
+    const EXEC: &str = "<built-in method builtins.exec>";
+    const BOOT: &str = "<frozen importlib._bootstrap>";
+
+    fn find(g: &CallGraph, file: &str, func: &str) -> u32 {
+        (0..g.funcs.len() as u32)
+            .find(|&f| &*g.funcs[f as usize].key.file == file && name(g, f) == func)
+            .unwrap()
+    }
+
+    #[test]
+    fn package_tiers_rank_the_package_init_then_siblings_then_enclosing_packages() {
+        let package = package_of("/v/site-packages/pkg/sub/mod.py");
+        assert_eq!(package, "/v/site-packages/pkg/sub");
+        assert_eq!(package_of("/v/pkg/sub/__init__.py"), "/v/pkg");
+        assert_eq!(tier("/v/site-packages/pkg/sub/__init__.py", package), 0);
+        assert_eq!(tier("/v/site-packages/pkg/sub/other.py", package), 1);
+        assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
+        assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
+        assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+    }
+
+    /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
+    /// which imports `b.py` lazily; every body runs through one importlib chain.
+    fn imports_graph() -> CallGraph {
+        graph(&[
+            (
+                "~",
+                EXEC,
+                4,
+                0.0,
+                1.0,
+                &[(BOOT, "_call_with_frames_removed", 3, 0.7)],
+            ),
+            ("main.py", "<module>", 1, 0.29, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "f",
+                1,
+                0.001,
+                0.2,
+                &[("main.py", "<module>", 1, 0.2)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                3,
+                0.0,
+                0.7,
+                &[
+                    ("main.py", "<module>", 1, 0.5),
+                    ("/p/a/__init__.py", "<module>", 1, 0.3),
+                    ("main.py", "f", 1, 0.199),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                3,
+                0.0,
+                0.7,
+                &[(BOOT, "_find_and_load", 3, 0.7)],
+            ),
+            (
+                "/p/a/__init__.py",
+                "<module>",
+                1,
+                0.2,
+                0.5,
+                &[("~", EXEC, 1, 0.5)],
+            ),
+            (
+                "/p/a/big.py",
+                "<module>",
+                1,
+                0.3,
+                0.3,
+                &[("~", EXEC, 1, 0.3)],
+            ),
+            (
+                "/p/b.py",
+                "<module>",
+                1,
+                0.199,
+                0.199,
+                &[("~", EXEC, 1, 0.199)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn module_bodies_go_to_the_importer_whose_import_time_they_fill() {
+        let g = imports_graph();
+        let m = match_imports(&g);
+        let main = find(&g, "main.py", "<module>");
+        let f = find(&g, "main.py", "f");
+        let a = find(&g, "/p/a/__init__.py", "<module>");
+        let big = find(&g, "/p/a/big.py", "<module>");
+        let b = find(&g, "/p/b.py", "<module>");
+        assert_eq!(m.hosted[main as usize], [a]);
+        assert_eq!(m.hosted[a as usize], [big]);
+        assert_eq!(m.hosted[f as usize], [b]);
+        // The script itself is no import: it stays under the root exec.
+        assert!(m.body[main as usize] && !m.matched[main as usize]);
+        let names: Vec<&str> = m.chain[main as usize]
+            .iter()
+            .map(|&c| name(&g, c))
+            .collect();
+        assert_eq!(names, ["_find_and_load", "_call_with_frames_removed", EXEC]);
+    }
+
+    #[test]
+    fn the_walk_draws_each_body_under_its_importer_and_keeps_every_microsecond() {
+        let g = imports_graph();
+        let mut lines = Vec::new();
+        g.infer(100, |steps, w| {
+            let names: Vec<String> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Func(f) => match &*g.funcs[*f as usize].key.file {
+                        "~" => "exec".to_string(),
+                        BOOT => name(&g, *f).trim_start_matches('_').to_string(),
+                        file => format!("{file}:{}", name(&g, *f)),
+                    },
+                    _ => "?".to_string(),
+                })
+                .collect();
+            lines.push(format!("{} {w}", names.join(";")));
+        });
+        lines.sort();
+        let chain = "find_and_load;call_with_frames_removed;exec";
+        assert_eq!(
+            lines,
+            [
+                "exec;main.py:<module> 290000".to_string(),
+                format!("exec;main.py:<module>;{chain};/p/a/__init__.py:<module> 200000"),
+                format!(
+                    "exec;main.py:<module>;{chain};/p/a/__init__.py:<module>;{chain};\
+                     /p/a/big.py:<module> 300000"
+                ),
+                "exec;main.py:<module>;main.py:f 1000".to_string(),
+                format!("exec;main.py:<module>;main.py:f;{chain};/p/b.py:<module> 199000"),
+            ]
+        );
+    }
+}

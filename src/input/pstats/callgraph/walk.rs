@@ -1,0 +1,740 @@
+//! The walk from a call graph to stacks: roots, the depth-first walk with its refinements,
+//! attaching what it missed, apportioning each function's microseconds over the paths, and
+//! counting which time is exact (see the parent module for the method).
+
+use std::collections::HashMap;
+
+use super::imports::{self, Imports};
+use super::{CallGraph, Edge, NONE};
+
+/// Paths whose incoming cumulative time is below this many seconds are not walked: they would
+/// get less than half a microsecond each. Their functions still get their time (attached under
+/// a caller's heaviest stack when no other path reaches them).
+pub const MIN_FLOW: f64 = 0.5e-6;
+
+/// The walk also skips paths carrying less than this share of the profile's own time: one
+/// millionth is a thousand times narrower than the graph's default minimum width, so no
+/// drawn frame changes, while a 15,000-function profile yields half as many stacks and is
+/// drawn twice as fast. Functions only such paths reach are attached like the others above.
+pub const RELATIVE_MIN_FLOW: f64 = 1e-6;
+
+/// How the walk is bounded. When a walk would pass these, it is redone with an 8 times higher
+/// flow threshold (up to [`Budget::RETRIES`] times), so that a huge graph still gets a complete,
+/// coarser walk instead of one that explored its first roots and starved the rest.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Most paths one walk visits (about 24 bytes each).
+    pub paths: usize,
+    /// Most caller→callee edges one walk looks at: a function with thousands of callees
+    /// (`exec`, `getattr`) visited on many paths costs far more than its paths.
+    pub edge_visits: usize,
+    /// Most frames over all the paths one walk visits (each path's depth): what the stacks'
+    /// folded text and the graph cost grows with.
+    pub frames: usize,
+}
+
+impl Budget {
+    /// How often the threshold is raised before the walk keeps what it has.
+    pub const RETRIES: u32 = 6;
+}
+
+impl Default for Budget {
+    /// 2 million paths, 50 million edge visits and 3 million frames: well under a second in
+    /// release builds on the 17,000-function sympy profiles, and the folded text of the stacks
+    /// (about 40 bytes a frame) stays near 120 MB however deep the imports nest.
+    fn default() -> Self {
+        Budget {
+            paths: 2_000_000,
+            edge_visits: 50_000_000,
+            frames: 3_000_000,
+        }
+    }
+}
+
+/// One frame of an inferred stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A function, by index into [`CallGraph::funcs`].
+    Func(u32),
+    /// Frames left out between the top of a deep stack and its leaf.
+    Elided,
+    /// The synthetic root of functions no root call reaches.
+    NoRoot,
+}
+
+/// What the walk did, for diagnostics and facts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WalkSummary {
+    /// Microseconds of functions reached by a single caller chain from a root (certain stacks).
+    pub exact_us: u64,
+    /// Microseconds of all other functions (split over inferred stacks).
+    pub apportioned_us: u64,
+    /// Per function: true when its stacks are certain (counted in `exact_us`).
+    pub exact: Vec<bool>,
+    /// Functions with own time attached under a caller's heaviest stack.
+    pub attached: Vec<u64>,
+    /// Functions with own time placed under `[no root]`.
+    pub no_root: Vec<u64>,
+    /// Stacks shortened with [`Step::Elided`].
+    pub elided: u64,
+    /// True when even the last walk stopped at its [`Budget`] (later paths then attached).
+    pub budget_hit: bool,
+    /// The flow threshold (seconds) the walk used: `base_flow` unless the budget raised it.
+    pub min_flow: f64,
+    /// The threshold the walk started with: [`MIN_FLOW`], or [`RELATIVE_MIN_FLOW`] of the
+    /// profile's own time when that is larger.
+    pub base_flow: f64,
+}
+
+/// Share of the profile's time a function must carry to be walked from as a root of its own
+/// when no root reaches it (one thousandth: a visible frame).
+const ORPHAN_SHARE: f64 = 1e-3;
+
+/// A path the walk has yet to visit.
+struct Todo {
+    func: u32,
+    parent: u32,
+    depth: usize,
+    /// Seconds of cumulative time flowing in.
+    flow: f64,
+    /// Own time in this context, when the caller edge says it.
+    own: Option<f64>,
+}
+
+/// A node of the walk tree: one path, ending in `func`.
+#[derive(Clone, Copy, Debug)]
+struct PathNode {
+    parent: u32,
+    /// Index of the function, or [`NONE`] for the `[no root]` node.
+    func: u32,
+    /// Own time (seconds) the walk brought to this path.
+    own: f64,
+}
+
+impl CallGraph {
+    /// Functions that receive root calls (FORMATS.md §2.7): more calls than their real
+    /// callers account for, or no real caller at all. A caller that was itself never called
+    /// (`('profile', 0, 'profiler')`, whose only callee is the script's code object) is not a
+    /// real caller. Returns `(function, seconds flowing in)`.
+    fn roots(&self) -> Vec<(u32, f64)> {
+        let mut roots = Vec::new();
+        for (i, f) in self.funcs.iter().enumerate() {
+            let real: Vec<&Edge> = self.real_callers(i as u32).collect();
+            if real.is_empty() {
+                roots.push((i as u32, f.ct.max(0.0)));
+                continue;
+            }
+            let from_callers: f64 = real.iter().map(|e| e.calls).sum();
+            let root_calls = f.nc as f64 - from_callers;
+            if root_calls > 0.0 {
+                // Root calls are never recursive, so each carries ct / cc (cc counts
+                // outermost calls); a sampler's ct is per sample, so nc divides.
+                let per = if !self.sampled && f.cc > 0 {
+                    f.cc
+                } else {
+                    f.nc
+                };
+                let share = (root_calls / per.max(1) as f64).min(1.0);
+                roots.push((i as u32, f.ct.max(0.0) * share));
+            }
+        }
+        roots
+    }
+
+    /// Callers that really called: not a never-called entry, and not the `profile` module's
+    /// fake `('profile', 0, 'profiler')` frame, whose callee is the script entry (a root).
+    fn real_callers(&self, f: u32) -> impl Iterator<Item = &Edge> + '_ {
+        self.callers[f as usize]
+            .iter()
+            .map(|&e| &self.edges[e as usize])
+            .filter(|e| {
+                let c = &self.funcs[e.caller as usize];
+                c.nc > 0 && !c.key.is_profiler_frame()
+            })
+    }
+
+    /// Seconds of cumulative time flowing along `edge` per unit of the caller's scale: the
+    /// edge's own `ct` when cProfile recorded one, else `ct(g)` shared by call counts. The
+    /// share's denominator is `nc(g)`, or the sum over its edges when that is larger: a
+    /// sampler counts an edge once per occurrence in a stack but `nc` once per sample.
+    fn edge_flow(&self, edge: &Edge, calls_in: f64, tuple_ct_usable: bool) -> f64 {
+        let g = &self.funcs[edge.callee as usize];
+        let per = calls_in.max(g.nc as f64);
+        let flow = match edge.ct {
+            Some(ct) if tuple_ct_usable => ct,
+            _ if per > 0.0 => g.ct * edge.calls / per,
+            _ => 0.0,
+        };
+        if flow.is_finite() { flow.max(0.0) } else { 0.0 }
+    }
+
+    /// Whether the edge tuples into `g` carry any cumulative time; when they do not (timer
+    /// too coarse), call counts share `ct(g)` instead.
+    fn tuple_ct_usable(&self, g: u32) -> bool {
+        self.callers[g as usize]
+            .iter()
+            .any(|&e| self.edges[e as usize].ct.is_some_and(|ct| ct > 0.0))
+    }
+
+    /// Infers stacks and hands each one to `emit` (frames root first, weight in µs), in a
+    /// deterministic order. `max_depth` (at least 3) bounds the frames of one stack: deeper
+    /// stacks keep their top frames, then [`Step::Elided`], then their leaf, so the leaf
+    /// function keeps its time.
+    pub fn infer(&self, max_depth: usize, emit: impl FnMut(&[Step], u64)) -> WalkSummary {
+        self.infer_within(max_depth, Budget::default(), emit)
+    }
+
+    /// [`CallGraph::infer`] with an explicit walk budget.
+    pub fn infer_within(
+        &self,
+        max_depth: usize,
+        budget: Budget,
+        mut emit: impl FnMut(&[Step], u64),
+    ) -> WalkSummary {
+        let mut summary = WalkSummary::default();
+        let own_total: f64 = self.funcs.iter().map(|f| f.own_us as f64 * 1e-6).sum();
+        let mut min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
+        summary.base_flow = min_flow;
+        let mut nodes = Vec::new();
+        let imports = imports::match_imports(self);
+        for attempt in 0..=Budget::RETRIES {
+            let (walked, hit) = self.walk(min_flow, budget, &imports);
+            nodes = walked;
+            summary.min_flow = min_flow;
+            summary.budget_hit = hit;
+            if !hit || attempt == Budget::RETRIES {
+                break;
+            }
+            min_flow *= 8.0;
+        }
+        self.attach_unreached(&mut nodes, &mut summary);
+        let weights = self.apportion(&mut nodes);
+        self.count_exact(&imports, &mut summary);
+        let max_depth = max_depth.max(3);
+        let mut chain = Vec::new();
+        let mut steps = Vec::new();
+        for (i, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0) {
+            path_to(&nodes, i as u32, &mut chain);
+            steps.clear();
+            if chain.len() > max_depth {
+                summary.elided += 1;
+                steps.extend_from_slice(&chain[..max_depth - 2]);
+                steps.push(Step::Elided);
+                steps.extend(chain.last().copied());
+            } else {
+                steps.extend_from_slice(&chain);
+            }
+            emit(&steps, w);
+        }
+        summary
+    }
+
+    /// The depth-first walk of §2.7 from every root, in file order, with two refinements over
+    /// plain edge shares (see the module docs): a context's own time comes from its caller
+    /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
+    fn walk(&self, min_flow: f64, budget: Budget, imports: &Imports) -> (Vec<PathNode>, bool) {
+        let usable: Vec<bool> = (0..self.funcs.len() as u32)
+            .map(|g| self.tuple_ct_usable(g))
+            .collect();
+        let calls_in: Vec<f64> = (0..self.funcs.len() as u32)
+            .map(|g| {
+                self.callers[g as usize]
+                    .iter()
+                    .map(|&e| self.edges[e as usize].calls)
+                    .sum()
+            })
+            .collect();
+        let mut nodes: Vec<PathNode> = Vec::new();
+        let mut on_path = vec![false; self.funcs.len()];
+        let mut path: Vec<u32> = Vec::new();
+        let mut todo: Vec<Todo> = Vec::new();
+        for (root, flow) in self.roots().into_iter().rev() {
+            todo.push(Todo {
+                func: root,
+                parent: NONE,
+                depth: 0,
+                flow,
+                own: self.root_own(root),
+            });
+        }
+        let mut edge_visits = 0usize;
+        let mut frames = 0usize;
+        let mut reached = vec![false; self.funcs.len()];
+        let orphans = self.orphan_candidates();
+        let mut next_orphan = 0;
+        loop {
+            let Some(item) = todo.pop() else {
+                // A heavy function no walked path reached: its callers' entries do not lead
+                // to it from a root (cProfile keeps one entry per key, so the `<string>` body
+                // that `python -m cProfile -m mod` runs can be overwritten by another
+                // `<string>` body). It becomes a root of its own rather than being attached
+                // in pieces.
+                while next_orphan < orphans.len() && reached[orphans[next_orphan] as usize] {
+                    next_orphan += 1;
+                }
+                let Some(&g) = orphans.get(next_orphan) else {
+                    break;
+                };
+                todo.push(Todo {
+                    func: g,
+                    parent: NONE,
+                    depth: 0,
+                    flow: self.funcs[g as usize].ct,
+                    own: None,
+                });
+                continue;
+            };
+            if nodes.len() >= budget.paths
+                || edge_visits >= budget.edge_visits
+                || frames >= budget.frames
+            {
+                return (nodes, true);
+            }
+            let Todo {
+                func: f,
+                parent,
+                depth,
+                flow,
+                own,
+            } = item;
+            for g in path.drain(depth..) {
+                on_path[g as usize] = false;
+            }
+            path.push(f);
+            on_path[f as usize] = true;
+            let func = &self.funcs[f as usize];
+            let scale = if func.ct > 0.0 { flow / func.ct } else { 0.0 };
+            let own = own.unwrap_or(func.tt.max(0.0) * scale);
+            let own = if own.is_finite() { own.max(0.0) } else { 0.0 };
+            nodes.push(PathNode {
+                parent,
+                func: f,
+                own,
+            });
+            reached[f as usize] = true;
+            frames += depth + 1;
+            let me = (nodes.len() - 1) as u32;
+            let mark = todo.len();
+            edge_visits += self.callees[f as usize].len();
+            // Callees of this context by edge share. (Rescaling them to fill exactly what the
+            // context's cumulative time leaves after its own time was measured and made the
+            // large recordings worse: BENCHMARKS.md.)
+            let is_exec = imports.exec == Some(f);
+            for &e in &self.callees[f as usize] {
+                let edge = &self.edges[e as usize];
+                let g = edge.callee;
+                // Bodies run under the importer they were matched to; unmatched ones (the
+                // script itself) under a root `exec` only.
+                if is_exec
+                    && imports.body[g as usize]
+                    && (imports.matched[g as usize] || parent != NONE)
+                {
+                    continue;
+                }
+                let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
+                let t = if t.is_finite() { t } else { 0.0 };
+                if t >= min_flow && !on_path[g as usize] {
+                    todo.push(Todo {
+                        func: g,
+                        parent: me,
+                        depth: depth + 1,
+                        flow: t,
+                        own: edge.tt.map(|tt| tt.max(0.0) * scale),
+                    });
+                }
+            }
+            // Module bodies this function imported, under its chain into importlib.
+            let hosted = &imports.hosted[f as usize];
+            if !hosted.is_empty() {
+                let mut at = me;
+                for &c in &imports.chain[f as usize] {
+                    nodes.push(PathNode {
+                        parent: at,
+                        func: c,
+                        own: 0.0,
+                    });
+                    at = (nodes.len() - 1) as u32;
+                }
+                for &b in hosted {
+                    let t = self.funcs[b as usize].ct * scale;
+                    if t >= min_flow && !on_path[b as usize] {
+                        todo.push(Todo {
+                            func: b,
+                            parent: at,
+                            depth: depth + 1,
+                            flow: t,
+                            own: None,
+                        });
+                    }
+                }
+            }
+            todo[mark..].reverse();
+        }
+        (nodes, false)
+    }
+
+    /// Functions to walk from when no root reaches them, heaviest first: they carry at least
+    /// [`ORPHAN_SHARE`] of the profile's time, and a caller's edge into them holds more time
+    /// than that caller's own entry (the entry is another function's of the same key).
+    fn orphan_candidates(&self) -> Vec<u32> {
+        let own_total: f64 = self.funcs.iter().map(|f| f.tt.max(0.0)).sum();
+        let mut out: Vec<u32> = (0..self.funcs.len() as u32)
+            .filter(|&f| {
+                let func = &self.funcs[f as usize];
+                func.ct.is_finite()
+                    && func.ct >= ORPHAN_SHARE * own_total
+                    && func.ct > 0.0
+                    && self.real_callers(f).any(|e| {
+                        let caller = self.funcs[e.caller as usize].ct;
+                        e.ct.is_some_and(|ct| ct > caller * 1.01 + 1e-6)
+                    })
+            })
+            .collect();
+        out.sort_by(|&a, &b| {
+            self.funcs[b as usize]
+                .ct
+                .total_cmp(&self.funcs[a as usize].ct)
+                .then(a.cmp(&b))
+        });
+        out
+    }
+
+    /// Own time of a root call: what the caller edges' own times leave of the function's,
+    /// when they carry one.
+    fn root_own(&self, f: u32) -> Option<f64> {
+        let mut from_edges = 0.0;
+        for e in self.real_callers(f) {
+            from_edges += e.tt?;
+        }
+        Some((self.funcs[f as usize].tt - from_edges).max(0.0))
+    }
+
+    /// Places every function the walk missed: under the heaviest path of a placed caller
+    /// (breadth first, so chains of missed functions follow their callers), else under
+    /// `[no root]`, heaviest own time first.
+    fn attach_unreached(&self, nodes: &mut Vec<PathNode>, summary: &mut WalkSummary) {
+        let n = self.funcs.len();
+        let mut best: Vec<u32> = vec![NONE; n];
+        for (i, node) in nodes.iter().enumerate() {
+            let b = &mut best[node.func as usize];
+            if *b == NONE || node.own > nodes[*b as usize].own {
+                *b = i as u32;
+            }
+        }
+        let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
+            .filter(|&f| best[f as usize] != NONE)
+            .collect();
+        self.spread(nodes, &mut best, &mut queue, summary, false);
+        let mut missing: Vec<u32> = (0..n as u32)
+            .filter(|&f| best[f as usize] == NONE && self.funcs[f as usize].own_us > 0)
+            .collect();
+        missing.sort_by_key(|&f| (std::cmp::Reverse(self.funcs[f as usize].own_us), f));
+        let mut no_root = NONE;
+        for f in missing {
+            if best[f as usize] != NONE {
+                continue;
+            }
+            if no_root == NONE {
+                nodes.push(PathNode {
+                    parent: NONE,
+                    func: NONE,
+                    own: 0.0,
+                });
+                no_root = (nodes.len() - 1) as u32;
+            }
+            summary.no_root.push(self.funcs[f as usize].at);
+            nodes.push(PathNode {
+                parent: no_root,
+                func: f,
+                own: 1.0,
+            });
+            best[f as usize] = (nodes.len() - 1) as u32;
+            queue.push_back(f);
+            self.spread(nodes, &mut best, &mut queue, summary, true);
+        }
+    }
+
+    /// Breadth-first from `queue`: each unplaced callee gets a path under its caller's best.
+    fn spread(
+        &self,
+        nodes: &mut Vec<PathNode>,
+        best: &mut [u32],
+        queue: &mut std::collections::VecDeque<u32>,
+        summary: &mut WalkSummary,
+        under_no_root: bool,
+    ) {
+        while let Some(c) = queue.pop_front() {
+            for &e in &self.callees[c as usize] {
+                let g = self.edges[e as usize].callee;
+                if best[g as usize] != NONE {
+                    continue;
+                }
+                nodes.push(PathNode {
+                    parent: best[c as usize],
+                    func: g,
+                    own: 1.0,
+                });
+                best[g as usize] = (nodes.len() - 1) as u32;
+                let func = &self.funcs[g as usize];
+                if func.own_us > 0 {
+                    if under_no_root {
+                        summary.no_root.push(func.at);
+                    } else {
+                        summary.attached.push(func.at);
+                    }
+                }
+                queue.push_back(g);
+            }
+        }
+    }
+
+    /// Integer weight of every path node. Each function's `own_us` is split first over its
+    /// caller edges by their own times (`tt`; what they leave is the root calls' share), then
+    /// each edge's part over the nodes reached through that edge, by the own time the walk
+    /// brought there. An edge no walked path follows gets a node under its caller's heaviest
+    /// node, so the last two frames hold exactly what the file says. What the edges leave
+    /// (root calls, callers given as plain counts) goes to the other nodes; functions whose
+    /// caller values carry no own time at all are split over all their nodes.
+    fn apportion(&self, nodes: &mut Vec<PathNode>) -> Vec<u64> {
+        let n = self.funcs.len();
+        let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut best: Vec<u32> = vec![NONE; n];
+        for (i, node) in nodes.iter().enumerate() {
+            if node.func != NONE {
+                by_func[node.func as usize].push(i as u32);
+                let b = &mut best[node.func as usize];
+                if *b == NONE || node.own > nodes[*b as usize].own {
+                    *b = i as u32;
+                }
+            }
+        }
+        let mut weights = vec![0u64; nodes.len()];
+        let mut parts: Vec<f64> = Vec::new();
+        let mut edges: Vec<(u32, f64)> = Vec::new();
+        for (f, own_nodes) in by_func.iter().enumerate() {
+            let total = self.funcs[f].own_us;
+            if total == 0 || own_nodes.is_empty() {
+                continue;
+            }
+            edges.clear();
+            let mut from_edges = 0.0;
+            for e in self.real_callers(f as u32) {
+                if let Some(tt) = e.tt {
+                    edges.push((e.caller, tt.max(0.0)));
+                    from_edges += tt.max(0.0);
+                }
+            }
+            if from_edges <= 0.0 {
+                let ids = own_nodes;
+                let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
+                for (&i, w) in ids.iter().zip(largest_remainder(total, &shares)) {
+                    weights[i as usize] = w;
+                }
+                continue;
+            }
+            // The edges' own times, then the rest: root calls and callers whose value is a
+            // plain count (merged files can mix both).
+            parts.clear();
+            parts.extend(edges.iter().map(|&(_, tt)| tt));
+            parts.push((self.funcs[f].tt.max(0.0) - from_edges).max(0.0));
+            let amounts = largest_remainder(total, &parts);
+            let mut leftover = 0u64;
+            // Nodes of f grouped by the function of their parent node (NONE for roots).
+            let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+            for &i in own_nodes {
+                let p = nodes[i as usize].parent;
+                let pf = if p == NONE {
+                    NONE
+                } else {
+                    nodes[p as usize].func
+                };
+                groups.entry(pf).or_default().push(i);
+            }
+            for (k, &amount) in amounts.iter().enumerate() {
+                if amount == 0 {
+                    continue;
+                }
+                if k == edges.len() {
+                    let rest: Vec<u32> = groups
+                        .iter()
+                        .filter(|(pf, _)| !edges.iter().any(|(c, _)| c == *pf))
+                        .flat_map(|(_, ids)| ids.iter().copied())
+                        .collect();
+                    if rest.is_empty() {
+                        leftover += amount;
+                        continue;
+                    }
+                    let mut rest = rest;
+                    rest.sort_unstable();
+                    let shares: Vec<f64> = rest.iter().map(|&i| nodes[i as usize].own).collect();
+                    for (&i, w) in rest.iter().zip(largest_remainder(amount, &shares)) {
+                        weights[i as usize] += w;
+                    }
+                    continue;
+                }
+                let caller = edges[k].0;
+                match groups.get(&caller) {
+                    Some(ids) => {
+                        let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
+                        for (&i, w) in ids.iter().zip(largest_remainder(amount, &shares)) {
+                            weights[i as usize] += w;
+                        }
+                    }
+                    // Recursive edges too: their time is in `…;g;f` stacks, so a function
+                    // may repeat once (the walk itself never enters one twice).
+                    None if best[caller as usize] != NONE
+                        && repeats(nodes, best[caller as usize], f as u32) < 2 =>
+                    {
+                        nodes.push(PathNode {
+                            parent: best[caller as usize],
+                            func: f as u32,
+                            own: 0.0,
+                        });
+                        weights.push(amount);
+                    }
+                    None => leftover += amount,
+                }
+            }
+            if leftover > 0 {
+                let ids = own_nodes;
+                let shares: Vec<f64> = ids.iter().map(|&i| nodes[i as usize].own).collect();
+                for (&i, w) in ids.iter().zip(largest_remainder(leftover, &shares)) {
+                    weights[i as usize] += w;
+                }
+            }
+        }
+        weights
+    }
+
+    /// Marks functions reached by one caller chain from a root with no root calls of their
+    /// own on the way: their stacks are certain, not inferred. A function's calls to itself
+    /// do not count as another caller: the walk folds direct recursion into the outer call,
+    /// so they never put its time on a different stack.
+    fn count_exact(&self, imports: &Imports, summary: &mut WalkSummary) {
+        let n = self.funcs.len();
+        let single = |g: u32| -> bool {
+            let (mut other, mut calls) = (None, 0.0);
+            for e in self.real_callers(g) {
+                calls += e.calls;
+                if e.caller != g {
+                    if other.is_some() {
+                        return false;
+                    }
+                    other = Some(e);
+                }
+            }
+            other.is_some() && calls >= self.funcs[g as usize].nc as f64
+        };
+        let mut exact = vec![false; n];
+        // Roots whose only callers are themselves; a function called only by itself (two
+        // nested comprehensions on one line share a key) has no root call: not certain.
+        let pure_root = |g: u32| {
+            let mut calls = 0.0;
+            for e in self.real_callers(g) {
+                if e.caller != g {
+                    return false;
+                }
+                calls += e.calls;
+            }
+            calls == 0.0 || calls < self.funcs[g as usize].nc as f64
+        };
+        // The script's body too: a body no importer took, run by a root `exec` (as
+        // `python -m cProfile` runs the script), has the one stack `exec;<module>`.
+        let exec_is_root = imports.exec.is_some_and(|x| {
+            let calls: f64 = self.real_callers(x).map(|e| e.calls).sum();
+            calls < self.funcs[x as usize].nc as f64
+        });
+        let script =
+            |g: u32| exec_is_root && imports.body[g as usize] && !imports.matched[g as usize];
+        let mut todo: Vec<u32> = (0..n as u32)
+            .filter(|&g| pure_root(g) || script(g))
+            .collect();
+        for &g in &todo {
+            exact[g as usize] = true;
+        }
+        while let Some(c) = todo.pop() {
+            for &e in &self.callees[c as usize] {
+                let g = self.edges[e as usize].callee;
+                if !exact[g as usize] && single(g) {
+                    exact[g as usize] = true;
+                    todo.push(g);
+                }
+            }
+        }
+        for (f, &is_exact) in self.funcs.iter().zip(&exact) {
+            if is_exact {
+                summary.exact_us += f.own_us;
+            } else {
+                summary.apportioned_us += f.own_us;
+            }
+        }
+        summary.exact = exact;
+    }
+}
+
+/// How often function `f` is on the stack of walk node `n`.
+fn repeats(nodes: &[PathNode], mut n: u32, f: u32) -> usize {
+    let mut count = 0;
+    while n != NONE {
+        let node = nodes[n as usize];
+        count += usize::from(node.func == f);
+        n = node.parent;
+    }
+    count
+}
+
+/// The frames of walk node `n`, root first, into `chain`.
+fn path_to(nodes: &[PathNode], mut n: u32, chain: &mut Vec<Step>) {
+    chain.clear();
+    while n != NONE {
+        let node = nodes[n as usize];
+        chain.push(match node.func {
+            NONE => Step::NoRoot,
+            f => Step::Func(f),
+        });
+        n = node.parent;
+    }
+    chain.reverse();
+}
+
+/// Splits `total` into integers proportional to `shares` (equal split when they are all 0)
+/// that sum exactly to `total`: floors first, then one more unit to the largest remainders,
+/// earlier entries first on ties. Shares become integers (2^40 for the largest) so the
+/// arithmetic is exact and the result does not depend on float summation order.
+pub(super) fn largest_remainder(total: u64, shares: &[f64]) -> Vec<u64> {
+    if shares.is_empty() {
+        return Vec::new();
+    }
+    let max = shares.iter().copied().fold(0.0f64, f64::max);
+    let ints: Vec<u128> = if max > 0.0 {
+        shares
+            .iter()
+            .map(|&s| ((s / max) * (1u64 << 40) as f64).round() as u128)
+            .collect()
+    } else {
+        vec![1; shares.len()]
+    };
+    let sum: u128 = ints.iter().sum();
+    let total = u128::from(total);
+    let mut out: Vec<u64> = ints.iter().map(|&w| (total * w / sum) as u64).collect();
+    let given: u128 = out.iter().map(|&w| u128::from(w)).sum();
+    // The `total - given` (< len) entries with the largest remainders, earlier first on ties.
+    // Each remainder is computed once and only those entries are selected: sorting all of
+    // them with the u128 key recomputed per comparison was 30% of `-f folded` on
+    // workload.prof (callgrind). The keys are distinct, so the chosen set is the same.
+    let extra = usize::try_from(total - given).map_or(ints.len(), |k| k.min(ints.len()));
+    if extra > 0 {
+        let mut keyed: Vec<(std::cmp::Reverse<u128>, usize)> = ints
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (std::cmp::Reverse(total * w % sum), i))
+            .collect();
+        if extra < keyed.len() {
+            keyed.select_nth_unstable(extra - 1);
+        }
+        for &(_, i) in &keyed[..extra] {
+            out[i] += 1;
+        }
+    }
+    out
+}
