@@ -346,9 +346,9 @@ fn run_check(
         }
     }
     sink(config).write_with(|out| {
-        render::verdicts::write_check(&checked, config.format, out)?;
-        let inputs = names.iter().map(String::as_str).zip(&profiles);
-        render::filters::write_notes(inputs, config.format, out)
+        let inputs = || names.iter().map(String::as_str).zip(&profiles);
+        render::verdicts::write_check(&checked, inputs(), config.format, out)?;
+        render::filters::write_notes(inputs(), config.format, out)
     })?;
     written(config);
     Ok(if checked.verdicts.iter().all(|v| v.pass) {

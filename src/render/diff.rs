@@ -76,9 +76,9 @@ pub fn write(diff: &DiffOutput<'_>, format: OutputFormat, sink: &Sink) -> Result
             })
         }
         _ => sink.write_with(|out| {
-            write_report(report, diff.fail_on, format, out)?;
-            let sides = diff.inputs.iter().map(|(n, p)| (n.as_str(), p));
-            super::filters::write_notes(sides, format, out)
+            let sides = || diff.inputs.iter().map(|(n, p)| (n.as_str(), p));
+            write_report(report, diff.fail_on, sides(), format, out)?;
+            super::filters::write_notes(sides(), format, out)
         }),
     }
 }
@@ -197,16 +197,18 @@ pub fn write_summary(
     Ok(())
 }
 
-/// Writes the full change report; `fail_on` and whether it failed are shown when given.
-pub fn write_report(
+/// Writes the full change report; `fail_on` and whether it failed are shown when given. The
+/// JSON report also carries what the frame filters did to each named side (`inputs`).
+pub fn write_report<'a>(
     report: &DiffReport,
     fail_on: Option<(FailOn, bool)>,
+    inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>,
     format: OutputFormat,
     out: &mut dyn Write,
 ) -> Result<()> {
     let unit = report.unit;
     match format {
-        OutputFormat::Json => write_diff_json(report, fail_on, out),
+        OutputFormat::Json => write_diff_json(report, fail_on, inputs, out),
         OutputFormat::Markdown => {
             writeln!(out, "### importflame diff: {}", md(&headline(report)))?;
             writeln!(out)?;
@@ -334,9 +336,10 @@ fn noise_json(noise: &Noise) -> String {
     }
 }
 
-fn write_diff_json(
+fn write_diff_json<'a>(
     report: &DiffReport,
     fail_on: Option<(FailOn, bool)>,
+    inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>,
     out: &mut dyn Write,
 ) -> Result<()> {
     writeln!(out, "{{")?;
@@ -392,7 +395,13 @@ fn write_diff_json(
             )
         })
         .collect();
-    writeln!(out, "  \"moved\": [{}]", moved.join(", "))?;
+    match super::filters::json_inputs(inputs) {
+        Some(filtered) => {
+            writeln!(out, "  \"moved\": [{}],", moved.join(", "))?;
+            writeln!(out, "  {filtered}")?;
+        }
+        None => writeln!(out, "  \"moved\": [{}]", moved.join(", "))?,
+    }
     writeln!(out, "}}")?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::json::Str;
 use super::{InputSummary, OutputFormat};
 use crate::error::Result;
 use crate::filter::{Action, Applied, PatternUse};
@@ -120,8 +121,27 @@ pub fn subtitle_part(inputs: &[InputSummary], unit: Unit) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// The notes under a `check` or `diff` report in text or Markdown (JSON stays as it is, and
-/// stderr has them too): a gate measured on filtered stacks must say so where it is read.
+/// `"inputs": [{"name": "a.log", "total_before": 1250000, "filters": […]}]` for the `check` and
+/// `diff` JSON reports, the same entries the render command's `inputs[]` carry: a gate measured
+/// on filtered stacks says so, with exact numbers, where a machine reads it. `None` when no
+/// input went through a filter, so unfiltered reports keep their shape.
+pub fn json_inputs<'a>(inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>) -> Option<String> {
+    let entries: Vec<String> = inputs
+        .into_iter()
+        .filter_map(|(name, p)| {
+            let applied = p.filtered.as_ref()?;
+            Some(format!(
+                "{{\"name\": {}{}}}",
+                Str(name),
+                super::json::filters_json(applied, p.unit)
+            ))
+        })
+        .collect();
+    (!entries.is_empty()).then(|| format!("\"inputs\": [{}]", entries.join(", ")))
+}
+
+/// The notes under a `check` or `diff` report in text or Markdown (JSON has them in
+/// [`json_inputs`], and stderr has them too): a gate measured on filtered stacks must say so where it is read.
 pub fn write_notes<'a>(
     inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>,
     format: OutputFormat,

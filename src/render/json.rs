@@ -104,7 +104,7 @@ fn write_inputs(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
 
 /// `, "total_before": 1250000, "filters": [{"option": "--drop", "pattern": "test_", "frames": 3,
 /// "stacks": 12, "weight": 3400, "message": "…"}]`: what each filter removed or kept, exactly.
-fn filters_json(applied: &Applied, unit: Unit) -> String {
+pub(super) fn filters_json(applied: &Applied, unit: Unit) -> String {
     let notes = super::filters::notes(applied, unit);
     let mut notes = notes.iter();
     let entries: Vec<String> = applied

@@ -415,7 +415,8 @@ fn root_height(svg: &str) -> Option<usize> {
     tag[at..at + len].parse().ok()
 }
 
-/// What the graph shows, in one line: `Import time: 1.25 s in 842 modules (2 reports)`.
+/// What the graph shows, in one line: `Import time: 1.25 s in 842 modules (2 reports)`. Every
+/// count in it has the thousands separator (`494,000 modules (2,000 reports)`), one style.
 pub fn title(report: &Report<'_>) -> String {
     let folded = report.folded;
     if let Some(focus) = super::filters::focus_title(report.inputs, folded.unit) {
@@ -447,8 +448,9 @@ pub fn title(report: &Report<'_>) -> String {
                 })
                 .count();
             format!(
-                "Import time: {total} in {} modules ({mode} of {runs} runs)",
-                thousands(modules as u64)
+                "Import time: {total} in {} modules ({mode} of {} runs)",
+                thousands(modules as u64),
+                thousands(runs)
             )
         }
         Some(InputKind::Importtime) if kinds.iter().all(|k| *k == InputKind::Importtime) => {
@@ -456,7 +458,7 @@ pub fn title(report: &Report<'_>) -> String {
             format!(
                 "Import time: {total} in {} modules ({} report{})",
                 thousands(fact("modules")),
-                reports,
+                thousands(reports),
                 if reports == 1 { "" } else { "s" }
             )
         }

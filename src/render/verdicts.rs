@@ -7,7 +7,7 @@ use super::{OutputFormat, column_width};
 use crate::check::{Checked, Finding, Runs, Verdict};
 use crate::error::Result;
 use crate::fold::RunsMode;
-use crate::model::human;
+use crate::model::{Profile, human};
 
 /// Escapes text for Markdown. Arrows are written as `→`: an entity-escaped `-&gt;` read badly
 /// wherever the Markdown is shown raw (a terminal, a PR comment's source).
@@ -113,8 +113,14 @@ pub(super) fn runs_phrase(runs: &Runs, unit: crate::model::Unit) -> String {
     format!("{how} of {n} runs ({pick}{spread})")
 }
 
-/// Writes the verdicts of `check`, with the runs the measurements come from.
-pub fn write_check(checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+/// Writes the verdicts of `check`, with the runs the measurements come from; the JSON report
+/// also carries what the frame filters did to each of the named `inputs`.
+pub fn write_check<'a>(
+    checked: &Checked,
+    inputs: impl IntoIterator<Item = (&'a str, &'a Profile)>,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
     let verdicts = &checked.verdicts;
     let unit = verdicts
         .first()
@@ -183,7 +189,10 @@ pub fn write_check(checked: &Checked, format: OutputFormat, out: &mut dyn Write)
                     v.pass
                 )?;
             }
-            writeln!(out, "]}}")?;
+            match super::filters::json_inputs(inputs) {
+                Some(filtered) => writeln!(out, "], {filtered}}}")?,
+                None => writeln!(out, "]}}")?,
+            }
         }
         _ => {
             let w0 = column_width(worded.iter().map(|c| c.rule.as_str()), 4, usize::MAX);

@@ -453,12 +453,17 @@ fn anonymize_gives_both_sides_of_a_diff_the_same_names() {
     );
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // `inputs` echoes the input names and the pattern as given (the render command's JSON
+    // does the same); no frame name outside it may show a hidden module.
+    let inputs = doc.as_object_mut().unwrap().remove("inputs").unwrap();
+    assert_eq!(inputs[1]["filters"][0]["option"], "--anonymize");
+    let frames = doc.to_string();
     assert!(
-        !text.contains("requests.") && !text.contains("urllib3"),
-        "{text}"
+        !frames.contains("requests.") && !frames.contains("urllib3"),
+        "{frames}"
     );
     let plain = stdout(&run(&["diff", "-f", "json", before, after], Vec::new()));
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let plain: serde_json::Value = serde_json::from_str(&plain).unwrap();
     // Renaming changes no number: the same totals on both sides.
     assert_eq!(doc["before_total"], plain["before_total"]);
@@ -630,4 +635,99 @@ fn weights_past_2_pow_64_stop_with_exit_2_not_a_panic_in_the_filters() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("more than 2^64"), "{}", stderr(&out));
     }
+}
+
+/// The weight the unfiltered `-f folded` output holds through a frame matching `drop`, and
+/// its total: what a `--drop` must report having removed and started from, computed apart
+/// from it. The stack count is of the profile's stacks as read (folded lines merge stacks
+/// that fold to the same line), as `drop_removes_whole_stacks…` counts them.
+fn dropped_by_folded_output(path: &str, drop: &str) -> (u64, u64, u64) {
+    let re = Regex::new(drop).unwrap();
+    let out = run(&["-f", "folded", path], Vec::new());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut weight, mut total) = (0, 0);
+    for line in stdout(&out).lines() {
+        let (stack, w) = line.rsplit_once(' ').unwrap();
+        let w: u64 = w.parse().unwrap();
+        total += w;
+        if stack.split(';').any(|f| re.is_match(f)) {
+            weight += w;
+        }
+    }
+    let profile = load(&repo(path));
+    let stacks = profile
+        .stacks()
+        .filter(|s| {
+            s.frames
+                .iter()
+                .any(|&f| re.is_match(profile.frames.name(f)))
+        })
+        .count() as u64;
+    (weight, stacks, total)
+}
+
+/// The one `--drop` entry of a report's `inputs[]` for `name`, checked against the folded text.
+fn assert_drop_entry(doc: &serde_json::Value, name: &str, drop: &str) {
+    let (weight, stacks, total) = dropped_by_folded_output(name, drop);
+    assert!(
+        weight > 0 && weight < total,
+        "{name}: the pattern splits it"
+    );
+    let input = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {doc}"));
+    assert_eq!(input["total_before"], total, "{name}");
+    let filters = input["filters"].as_array().unwrap();
+    assert_eq!(filters.len(), 1, "{name}");
+    assert_eq!(filters[0]["option"], "--drop");
+    assert_eq!(filters[0]["pattern"], drop);
+    assert_eq!(filters[0]["weight"], weight, "{name}");
+    assert_eq!(filters[0]["stacks"], stacks, "{name}");
+    let message = filters[0]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("--drop /{drop}/ removed {stacks} stacks, ")));
+}
+
+#[test]
+fn check_and_diff_json_reports_carry_what_the_filters_removed() {
+    let before = "samples/importtime/single/py311_requests.log";
+    let after = "samples/importtime/single/py313_requests.log";
+    let drop = r"^urllib3";
+    let (dropped, _, after_total) = dropped_by_folded_output(after, drop);
+
+    let doc = json(&run(
+        &[
+            "check",
+            "-f",
+            "json",
+            "--drop",
+            drop,
+            "--budget",
+            "total=10s",
+            after,
+        ],
+        Vec::new(),
+    ));
+    assert_eq!(doc["total"], after_total - dropped);
+    assert_drop_entry(&doc, after, drop);
+    assert_eq!(doc["inputs"].as_array().unwrap().len(), 1);
+
+    let doc = json(&run(
+        &["diff", "-f", "json", "--drop", drop, before, after],
+        Vec::new(),
+    ));
+    assert_drop_entry(&doc, before, drop);
+    assert_drop_entry(&doc, after, drop);
+    assert_eq!(doc["after_total"], after_total - dropped);
+
+    // Unfiltered reports keep their shape: no `inputs` key.
+    let plain = json(&run(&["diff", "-f", "json", before, after], Vec::new()));
+    assert!(plain.get("inputs").is_none(), "{plain}");
+    let plain = json(&run(
+        &["check", "-f", "json", "--budget", "total=10s", after],
+        Vec::new(),
+    ));
+    assert!(plain.get("inputs").is_none(), "{plain}");
 }

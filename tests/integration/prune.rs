@@ -208,8 +208,14 @@ fn peak_rss_drawing(dir: &Path, text_bytes: usize) -> u64 {
     let (status, peak) = peak_rss_of(command);
     assert!(status.success());
     let svg = std::fs::read_to_string(&out).unwrap();
+    // Thousands separated, as every count in a title (2212 copies: "(2,212 reports)").
+    let counted = if copies < 1000 {
+        copies.to_string()
+    } else {
+        format!("{},{:03}", copies / 1000, copies % 1000)
+    };
     assert!(
-        svg.contains(&format!("({copies} reports)")),
+        svg.contains(&format!("({counted} reports)")),
         "the title counts every report"
     );
     peak

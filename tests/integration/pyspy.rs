@@ -22,6 +22,7 @@ const SAMPLES: &[(&str, Format)] = &[
         Format::Speedscope,
     ),
     ("pyspy/record_busy_raw.txt", Format::Folded),
+    ("pyspy/record_pytest_raw.txt", Format::Folded),
     ("pyspy/record_subprocesses_raw.txt", Format::Folded),
     ("pyspy/record_threads_raw.txt", Format::Folded),
     ("made/pyspy_dump_threads_hyperlinks.txt", Format::Pyspy),
@@ -277,19 +278,37 @@ fn raw_count_sum(data: &[u8]) -> u64 {
         .sum()
 }
 
+/// Sum of the counts of lines that hold nothing but a count (py-spy's raw line for a sample
+/// in which no Python frame was found, ` 8`).
+fn empty_stack_count_sum(data: &[u8]) -> u64 {
+    String::from_utf8_lossy(data)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .sum()
+}
+
+/// Every sample's total is the sum of its lines' counts, the empty-stack lines included: they
+/// are the `<no Python frame>` root (`pyspy/record_pytest_raw.txt` holds one, ` 8`).
 #[test]
 fn folded_counts_are_conserved() {
+    let mut empty = 0;
     for (path, format) in SAMPLES {
         if !matches!(format, Format::Folded | Format::TachyonCollapsed) {
             continue;
         }
         let data = read(path);
-        assert_eq!(
-            load(path, &ParseOptions::default()).total(),
-            raw_count_sum(&data),
-            "{path}"
-        );
+        let p = load(path, &ParseOptions::default());
+        assert_eq!(p.total(), raw_count_sum(&data), "{path}");
+        let no_frame: u64 = p
+            .folded_lines()
+            .iter()
+            .filter(|(stack, _)| stack == "<no Python frame>")
+            .map(|(_, w)| w)
+            .sum();
+        assert_eq!(no_frame, empty_stack_count_sum(&data), "{path}");
+        empty += no_frame;
     }
+    assert!(empty > 0, "some sample has an empty-stack line");
 }
 
 #[test]
@@ -557,12 +576,10 @@ fn other_inputs_are_not_claimed_by_the_sampling_readers() {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            // Other producers' files have their own tests (producers.rs); the pytest recording
-            // is read by `short_file_names_are_coloured_by_their_top_level_module`.
+            // Other producers' files have their own tests (producers.rs).
             if SAMPLES.iter().any(|(p, _)| *p == rel)
                 || rel == "tachyon/py315_jsonl.jsonl"
                 || rel.starts_with("producers/")
-                || rel == "pyspy/record_pytest_raw.txt"
             {
                 continue;
             }

@@ -95,3 +95,46 @@ fn a_small_graph_matches_its_svg_snapshot() {
     let svg = String::from_utf8(out.stdout).unwrap();
     common::with_snapshots(|| insta::assert_snapshot!("svg__three_imports", svg));
 }
+
+/// `1234` as `1,234`: the one style of count every title uses, written out here apart from
+/// the crate's own formatter.
+fn with_separator(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Titles wrote "4,936 modules (1234 reports)": modules had the thousands separator, reports
+/// and runs did not. Every count in a title has it now, in the SVG and the tables alike.
+#[test]
+fn every_count_in_a_title_has_the_thousands_separator() {
+    let reports = 1234;
+    let log = THREE_IMPORTS.repeat(reports);
+    let modules = log
+        .lines()
+        .filter(|l| l.starts_with("import time:") && !l.contains("imported package"))
+        .count();
+    assert_eq!(modules, 4 * reports);
+    let title = format!(
+        "in {} modules ({} reports)",
+        with_separator(modules),
+        with_separator(reports)
+    );
+    for args in [&[][..], &["-f", "text"], &["-f", "markdown"]] {
+        let out = run(args, log.as_bytes().to_vec());
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&title), "{args:?}: {title}");
+    }
+    // Combined runs: the drawn run's 4 modules, and the number of runs.
+    let out = run(&["-f", "text", "--runs", "median"], log.as_bytes().to_vec());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let runs = format!("in 4 modules (median of {} runs)", with_separator(reports));
+    assert!(text.lines().next().unwrap().ends_with(&runs), "{text}");
+}
