@@ -44,23 +44,25 @@ fn shared_frames(a: &str, b: &str) -> usize {
     frames.next(b)
 }
 
-/// Length of the longest common byte prefix of `a` and `b`, eight bytes at a time: the
+/// Length of the longest common byte prefix of `a` and `b`, sixteen bytes at a time: the
 /// sorted stacks of a deep profile share hundreds of bytes with their neighbour, and a
 /// byte-by-byte walk over them was most of the cut's instructions (callgrind, issue 18).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const WORD: usize = 16;
     let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n {
-        let word = |s: &[u8]| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-        let diff = word(a) ^ word(b);
+    let (a, b) = (&a[..n], &b[..n]);
+    let words = a.chunks_exact(WORD).zip(b.chunks_exact(WORD));
+    for (i, (x, y)) in words.enumerate() {
+        let word = |s: &[u8]| u128::from_le_bytes(s.try_into().expect("a whole word"));
+        let diff = word(x) ^ word(y);
         if diff != 0 {
-            return i + (diff.trailing_zeros() / 8) as usize;
+            return i * WORD + (diff.trailing_zeros() / 8) as usize;
         }
-        i += 8;
     }
-    i + a[i..n]
+    let done = n / WORD * WORD;
+    done + a[done..]
         .iter()
-        .zip(&b[i..n])
+        .zip(&b[done..])
         .take_while(|(x, y)| x == y)
         .count()
 }
@@ -277,6 +279,10 @@ mod tests {
         // Long shared prefixes (past several 8-byte words), differences inside a word and at
         // its edges, empty frames, a stack that is a prefix of the next.
         let long = "module.with.a.long.name;another.module.name;x";
+        for cut in 0..long.len() {
+            let other = format!("{}#{}", &long[..cut], &long[cut..]);
+            assert_eq!(common_prefix(long.as_bytes(), other.as_bytes()), cut);
+        }
         let stacks = [
             long.to_string(),
             format!("{long};y"),
