@@ -196,39 +196,25 @@ fn rewrite_change_titles(
 
 /// Adds the legend of the comparison graph: the colour scale and the width rule.
 fn add_change_legend(svg: &str) -> String {
-    const EXTRA: usize = 60;
-    let Some(end) = svg.rfind("</svg>") else {
-        return svg.to_string();
-    };
-    let Some(height) = root_height(svg) else {
-        return svg.to_string();
-    };
-    let y = height + 16;
-    let mut group = Group::new().set("id", "legend").set("font-size", 12);
-    let mut x = 10usize;
-    for (ratio, label) in [
-        (-1.0, "removed"),
-        (-2.0 / 3.0, "÷3"),
-        (-1.0 / 3.0, "÷1.5"),
-        (0.0, "same"),
-        (1.0 / 3.0, "×1.5"),
-        (2.0 / 3.0, "×3"),
-        (1.0, "new"),
-    ] {
-        let c = ratio_color(ratio);
-        group = group
-            .add(
-                Rectangle::new()
-                    .set("x", x)
-                    .set("y", y - 10)
-                    .set("width", 12)
-                    .set("height", 12)
-                    .set("fill", format!("rgb({},{},{})", c.r, c.g, c.b)),
-            )
-            .add(Text::new(label).set("x", x + 16).set("y", y));
-        x += 16 + label.chars().count() * 7 + 14;
-    }
-    for (i, line) in [
+    append_legend(svg, 60, |y| {
+        let mut group = Group::new().set("id", "legend").set("font-size", 12);
+        let mut x = 10usize;
+        for (ratio, label) in [
+            (-1.0, "removed"),
+            (-2.0 / 3.0, "÷3"),
+            (-1.0 / 3.0, "÷1.5"),
+            (0.0, "same"),
+            (1.0 / 3.0, "×1.5"),
+            (2.0 / 3.0, "×3"),
+            (1.0, "new"),
+        ] {
+            let c = ratio_color(ratio);
+            group = group
+                .add(swatch(x, y, format!("rgb({},{},{})", c.r, c.g, c.b)))
+                .add(Text::new(label).set("x", x + 16).set("y", y));
+            x += 16 + label.chars().count() * 7 + 14;
+        }
+        for (i, line) in [
         "colour: the change of each frame's total (cumulative) time, AFTER against BEFORE",
         "width: every stack of either side, as wide as its larger side, so removed code stays visible",
     ]
@@ -237,14 +223,8 @@ fn add_change_legend(svg: &str) -> String {
     {
         group = group.add(Text::new(line).set("x", 10).set("y", y + 20 + 16 * i));
     }
-    let new_height = height + EXTRA;
-    let head = svg[..end]
-        .replace(
-            &format!("height=\"{height}\""),
-            &format!("height=\"{new_height}\""),
-        )
-        .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
-    format!("{head}{group}\n</svg>{}", &svg[end + 6..])
+        group
+    })
 }
 
 /// What the bottom bar holds: `all imports: 1.25 s`, `all: 1,234 samples`.
@@ -341,36 +321,36 @@ fn categories(folded: &Folded) -> Vec<Category> {
 
 /// Adds a colour legend below the frames, drawn with the `svg` crate (inferno has none).
 fn add_legend(svg: &str, categories: &[Category]) -> String {
-    const EXTRA: usize = 24;
+    append_legend(svg, 24, |y| {
+        let mut group = Group::new().set("id", "legend").set("font-size", 12);
+        let mut x = 10usize;
+        for &c in categories {
+            let (r, g, b) = base_color(c);
+            let (label, meaning) = legend_entry(c);
+            // Each entry is a group with a tooltip saying what the colour stands for.
+            group = group.add(
+                Group::new()
+                    .add(::svg::node::element::Title::new(meaning))
+                    .add(swatch(x, y, format!("rgb({r},{g},{b})")))
+                    .add(Text::new(label).set("x", x + 16).set("y", y)),
+            );
+            x += 16 + label.chars().count() * 7 + 16;
+        }
+        group
+    })
+}
+
+/// Appends the legend `build` makes (given the baseline of its first row) below the frames
+/// and makes the image `extra` pixels taller; an SVG without a root height is left as it is.
+fn append_legend(svg: &str, extra: usize, build: impl FnOnce(usize) -> Group) -> String {
     let Some(end) = svg.rfind("</svg>") else {
         return svg.to_string();
     };
     let Some(height) = root_height(svg) else {
         return svg.to_string();
     };
-    let y = height + 16;
-    let mut group = Group::new().set("id", "legend").set("font-size", 12);
-    let mut x = 10usize;
-    for &c in categories {
-        let (r, g, b) = base_color(c);
-        let (label, meaning) = legend_entry(c);
-        // Each entry is a group with a tooltip saying what the colour stands for.
-        group = group.add(
-            Group::new()
-                .add(::svg::node::element::Title::new(meaning))
-                .add(
-                    Rectangle::new()
-                        .set("x", x)
-                        .set("y", y - 10)
-                        .set("width", 12)
-                        .set("height", 12)
-                        .set("fill", format!("rgb({r},{g},{b})")),
-                )
-                .add(Text::new(label).set("x", x + 16).set("y", y)),
-        );
-        x += 16 + label.chars().count() * 7 + 16;
-    }
-    let new_height = height + EXTRA;
+    let group = build(height + 16);
+    let new_height = height + extra;
     // The root element and the background rectangle both carry the old height.
     let head = svg[..end]
         .replace(
@@ -379,6 +359,16 @@ fn add_legend(svg: &str, categories: &[Category]) -> String {
         )
         .replacen(&format!(" {height}\""), &format!(" {new_height}\""), 1);
     format!("{head}{group}\n</svg>{}", &svg[end + 6..])
+}
+
+/// A legend's 12-pixel colour square, its bottom on baseline `y` + 2.
+fn swatch(x: usize, y: usize, fill: String) -> Rectangle {
+    Rectangle::new()
+        .set("x", x)
+        .set("y", y - 10)
+        .set("width", 12)
+        .set("height", 12)
+        .set("fill", fill)
 }
 
 /// A legend entry's label and its tooltip. `other` alone said nothing: it is code whose file
