@@ -357,18 +357,28 @@ fn collapse_subtrees(
         at
     };
     let tops: Vec<usize> = (0..list.len()).map(top).collect();
-    let mut below = vec![0usize; list.len()];
-    for (i, &t) in tops.iter().enumerate() {
-        if t != i {
-            below[t] += 1;
+    keep_representatives(list, &tops, |c, n| c.below += n)
+}
+
+/// Keeps the rows that represent themselves (`rep[i] == i`) and, with `absorb`, adds to each
+/// how many other rows it represents.
+fn keep_representatives(
+    list: Vec<Change>,
+    rep: &[usize],
+    absorb: impl Fn(&mut Change, usize),
+) -> Vec<Change> {
+    let mut absorbed = vec![0usize; list.len()];
+    for (i, &r) in rep.iter().enumerate() {
+        if r != i {
+            absorbed[r] += 1;
         }
     }
     list.into_iter()
         .enumerate()
-        .filter(|(i, _)| tops[*i] == *i)
-        .map(|(i, c)| Change {
-            below: c.below + below[i],
-            ..c
+        .filter(|(i, _)| rep[*i] == *i)
+        .map(|(i, mut c)| {
+            absorb(&mut c, absorbed[i]);
+            c
         })
         .collect()
 }
@@ -432,20 +442,7 @@ fn carry_chains(list: Vec<Change>, sides: &[&Folded]) -> Vec<Change> {
         at
     };
     let ends: Vec<usize> = (0..list.len()).map(end).collect();
-    let mut callers = vec![0usize; list.len()];
-    for (start, &e) in ends.iter().enumerate() {
-        if e != start {
-            callers[e] += 1;
-        }
-    }
-    list.into_iter()
-        .enumerate()
-        .filter(|(i, _)| ends[*i] == *i)
-        .map(|(i, c)| Change {
-            callers: c.callers + callers[i],
-            ..c
-        })
-        .collect()
+    keep_representatives(list, &ends, |c, n| c.callers += n)
 }
 
 /// The stacks of both sides, `(stack, before, after)`, sorted: every stack of either side,
