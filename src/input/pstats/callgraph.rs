@@ -352,7 +352,7 @@ mod tests {
     use super::walk::largest_remainder;
     use super::*;
 
-    fn s(x: &str) -> Value {
+    pub(super) fn s(x: &str) -> Value {
         Value::Str(Rc::from(x))
     }
 
@@ -360,13 +360,24 @@ mod tests {
         Value::Tuple(Rc::from(vec![s("m.py"), Value::Int(1), s(name)]))
     }
 
-    fn dict(pairs: Vec<(Value, Value)>) -> Value {
+    pub(super) fn dict(pairs: Vec<(Value, Value)>) -> Value {
         Value::Dict(Rc::from(
             pairs
                 .into_iter()
                 .map(|(key, value)| DictEntry { key, value, at: 0 })
                 .collect::<Vec<_>>(),
         ))
+    }
+
+    /// A cProfile entry `(nc, nc, tt, ct, {caller: value})`.
+    fn stats(nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>) -> Value {
+        Value::Tuple(Rc::from(vec![
+            Value::Int(nc),
+            Value::Int(nc),
+            Value::Float(tt),
+            Value::Float(ct),
+            dict(callers),
+        ]))
     }
 
     /// `(name, cc, nc, tt, ct, [(caller, calls)])` with `profile`-style int caller values.
@@ -636,15 +647,6 @@ mod tests {
     #[test]
     fn tuple_and_int_caller_values_mix_in_one_file() {
         // FORMATS.md §2.3: merged files may hold both kinds; each edge is read on its own.
-        let stats = |nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>| {
-            Value::Tuple(Rc::from(vec![
-                Value::Int(nc),
-                Value::Int(nc),
-                Value::Float(tt),
-                Value::Float(ct),
-                dict(callers),
-            ]))
-        };
         let tuple = |nc: i64, ct: f64| {
             Value::Tuple(Rc::from(vec![
                 Value::Int(nc),
@@ -692,15 +694,6 @@ mod tests {
         // another `<string>` body (an eval) overwrote: the caller's entry holds 0.4 µs, too
         // little to walk, its edge into run_module 10 µs. No walked path reaches run_module,
         // yet it is the whole program: it is walked as a root, not attached in pieces.
-        let stats = |nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>| {
-            Value::Tuple(Rc::from(vec![
-                Value::Int(nc),
-                Value::Int(nc),
-                Value::Float(tt),
-                Value::Float(ct),
-                dict(callers),
-            ]))
-        };
         let edge = |tt: f64, ct: f64| {
             Value::Tuple(Rc::from(vec![
                 Value::Int(1),

@@ -522,22 +522,10 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
 mod tests {
     use std::rc::Rc;
 
+    use super::super::tests::{dict, s};
     use super::super::{CallGraph, Step};
     use super::*;
-    use crate::input::pstats::marshal::{DictEntry, Value};
-
-    fn s(x: &str) -> Value {
-        Value::Str(Rc::from(x))
-    }
-
-    fn dict(pairs: Vec<(Value, Value)>) -> Value {
-        Value::Dict(Rc::from(
-            pairs
-                .into_iter()
-                .map(|(key, value)| DictEntry { key, value, at: 0 })
-                .collect::<Vec<_>>(),
-        ))
-    }
+    use crate::input::pstats::marshal::Value;
 
     /// `(file, name, calls, tt, ct, [(caller file, caller name, calls, ct)])` as cProfile
     /// writes them; a function with one caller has all its own time on that edge.
