@@ -90,6 +90,17 @@ pub fn focus_title(inputs: &[InputSummary], unit: Unit) -> Option<String> {
 
 /// The short form for the SVG subtitle: `dropped /test_/ (3.4 ms) · excluded /x/ ·
 /// import system hidden · names anonymized`; `None` when no filter changed anything.
+/// Whether `--focus` or `--drop` removed part of some input from the picture, so that counts
+/// taken over the whole input (diagnostics) are not the drawn part's.
+pub fn drew_part(inputs: &[InputSummary]) -> bool {
+    inputs
+        .iter()
+        .filter_map(|i| i.filtered.as_ref())
+        .flat_map(|a| a.uses.iter())
+        .any(|u| matches!(u.action, Action::Focus | Action::Drop) && u.frames > 0)
+}
+
+/// The subtitle's words for the filters that changed the picture (focus is in the title).
 pub fn subtitle_part(inputs: &[InputSummary], unit: Unit) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     let uses = inputs

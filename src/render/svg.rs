@@ -525,7 +525,14 @@ fn subtitle(report: &Report<'_>) -> Option<String> {
         line += &format!(" · {share:.1}% of the time on exact stacks, the rest inferred");
     }
     if notes > 0 {
-        line += &format!(" · {notes} skipped, repaired or guessed (see stderr or -f json)");
+        // Diagnostics are counted per input, not per stack: once --focus or --drop keeps
+        // only part of the input, say that the count is the whole input's.
+        let whole = if super::filters::drew_part(report.inputs) {
+            " in the whole input"
+        } else {
+            ""
+        };
+        line += &format!(" · {notes} skipped, repaired or guessed{whole} (see stderr or -f json)");
     }
     Some(line)
 }

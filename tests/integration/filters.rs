@@ -731,3 +731,24 @@ fn check_and_diff_json_reports_carry_what_the_filters_removed() {
     ));
     assert!(plain.get("inputs").is_none(), "{plain}");
 }
+
+#[test]
+fn the_focused_subtitle_says_its_repair_count_is_the_whole_inputs() {
+    // pytest_combined.log has rows repaired across the whole log; a --focus graph shows only
+    // part of it, so its subtitle must not present the count as the focused part's.
+    let path = "samples/importtime/pytest/pytest_combined.log";
+    let whole = stdout(&run(&[path], Vec::new()));
+    let count_line = |svg: &str| -> Option<String> {
+        let at = svg.find(" skipped, repaired or guessed")?;
+        let start = svg[..at].rfind(" · ")? + " · ".len();
+        let end = at + svg[at..].find(" (see stderr")?;
+        Some(svg[start..end].to_string())
+    };
+    let plain = count_line(&whole).expect("the log has repairs");
+    assert!(!plain.contains("whole input"), "{plain}");
+    let focused = stdout(&run(&["--focus", "^pytest$", path], Vec::new()));
+    assert_eq!(
+        count_line(&focused),
+        Some(format!("{plain} in the whole input"))
+    );
+}
