@@ -313,6 +313,56 @@ fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
     assert!(fewer > 10, "only {fewer} samples had lines to cut");
 }
 
+/// The fold's cut on rank lists (what an SVG is drawn from) must hand inferno exactly the
+/// lines the renderer's cut of the whole folded text gives, in the same order, for every
+/// sample, at several widths and thread counts; where it cannot (labels that sort lines
+/// apart from stacks), it leaves every line to the renderer.
+#[test]
+fn the_folds_cut_gives_the_renderers_lines_for_every_sample() {
+    let mut paths = files_under(&repo("samples"));
+    paths.sort();
+    let (mut cut, mut left) = (0, 0);
+    for path in paths {
+        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
+        else {
+            continue;
+        };
+        let named = [Named {
+            name: "x".into(),
+            profile: &profile,
+        }];
+        let all = fold::fold(&named, &FoldOptions::default()).unwrap();
+        if all.total() == 0 {
+            continue;
+        }
+        for (min_width, jobs) in [(0.1, 1), (0.1, 2), (1.0, 2), (0.01, 1)] {
+            let opts = FoldOptions {
+                jobs,
+                drawable: Some(min_width),
+                ..FoldOptions::default()
+            };
+            let folded = fold::fold(&named, &opts).unwrap();
+            assert_eq!(folded.total(), all.total(), "{}", path.display());
+            if folded.drawn_at.is_none() {
+                assert_eq!(folded.lines, all.lines, "{}", path.display());
+                left += 1;
+                continue;
+            }
+            assert_eq!(folded.drawn_at, Some(min_width));
+            let expected: Vec<String> =
+                render::prune::drawable(all.lines.lines_with_weights(), min_width)
+                    .into_iter()
+                    .map(|l| l.into_owned())
+                    .collect();
+            let got: Vec<&str> = folded.lines.lines_with_weights().collect();
+            assert_eq!(got, expected, "{} at {min_width}%", path.display());
+            cut += 1;
+        }
+    }
+    assert!(cut > 150, "{cut} cuts compared");
+    assert!(left > 0, "no sample left its cut to the renderer");
+}
+
 /// `-f json` of the 15,000-function pstats file was 54 MB of tree: bounded like the SVG, it
 /// says what it merged, and every total still adds up.
 #[test]
