@@ -393,7 +393,7 @@ impl CallGraph {
                         parent: me,
                         depth: depth + 1,
                         flow: t,
-                        own: (hop.tt >= 0.0).then(|| hop.tt * scale),
+                        own: (hop.tt >= 0.0).then_some(hop.tt * scale),
                     });
                 }
             }
