@@ -649,6 +649,7 @@ fn build(
             jobs: r.jobs.unwrap_or(0),
             merge: r.merge,
             keep_order: flamechart,
+            drawable: None,
         },
         format,
         output,

@@ -217,6 +217,7 @@ fn relabel(folded: &Folded, rename: &HashMap<String, String>) -> Folded {
         unit: folded.unit,
         lines: lines.into_iter().collect(),
         frames,
+        drawn_at: None,
     }
 }
 
@@ -482,6 +483,7 @@ mod tests {
             unit: Unit::Microseconds,
             lines: lines.iter().map(|(s, w)| (s.to_string(), *w)).collect(),
             frames: Default::default(),
+            drawn_at: None,
         }
     }
 

@@ -24,6 +24,10 @@ pub struct Folded {
     pub lines: Lines,
     /// Category and detail per frame label.
     pub frames: HashMap<String, FrameInfo>,
+    /// `Some(min_width)` when the fold kept only the lines an SVG drawn at that
+    /// `--min-width` needs ([`crate::fold::FoldOptions::drawable`]): [`Folded::total`] is
+    /// still the whole total, but per-frame sums of narrow frames are not.
+    pub drawn_at: Option<f64>,
 }
 
 impl Folded {

@@ -141,7 +141,7 @@ fn sink(config: &Config) -> Sink {
     }
 }
 
-fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded::Folded> {
+fn fold_named(profiles: &[(String, Profile)], opts: &fold::FoldOptions) -> Result<folded::Folded> {
     let named: Vec<Named<'_>> = profiles
         .iter()
         .map(|(name, profile)| Named {
@@ -149,7 +149,28 @@ fn fold_named(profiles: &[(String, Profile)], config: &Config) -> Result<folded:
             profile,
         })
         .collect();
-    fold::fold(&named, &config.fold)
+    fold::fold(&named, opts)
+}
+
+/// The fold options of a render: a sorted flame graph (SVG or HTML, no `--flamechart`, no
+/// `--reverse`) reads nothing but the lines it draws, so the fold writes only those
+/// ([`fold::FoldOptions::drawable`]). Not with `--runs`: the title of combined runs counts
+/// the modules of every line.
+fn render_fold_options(config: &Config) -> fold::FoldOptions {
+    let mut opts = config.fold.clone();
+    let sorted_svg = matches!(config.format, OutputFormat::Svg | OutputFormat::Html)
+        && !config.svg.flamechart
+        && !config.svg.reverse
+        && config.fold.runs.is_none();
+    if sorted_svg {
+        opts.drawable = Some(
+            config
+                .svg
+                .min_width
+                .unwrap_or(render::svg::DEFAULT_MIN_WIDTH),
+        );
+    }
+    opts
 }
 
 /// The render command: read, fold, write.
@@ -167,7 +188,7 @@ pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>)
         print_diagnostics(&profiles);
     }
     warn_unmatched(config, profiles.iter().map(|(_, p)| p));
-    let folded = fold_named(&profiles, config)?;
+    let folded = fold_named(&profiles, &render_fold_options(config))?;
     let mut inputs = summaries(&profiles);
     if let Some(mode) = config.fold.runs {
         // The title counts what is drawn: one combined run of N, not N reports (issue 15).
@@ -229,8 +250,8 @@ fn run_diff(config: &Config, fail_on: Option<limits::FailOn>) -> Result<Outcome>
             after.1.kind.a_name()
         )));
     }
-    let folded_before = fold_named(std::slice::from_ref(before), config)?;
-    let folded_after = fold_named(std::slice::from_ref(after), config)?;
+    let folded_before = fold_named(std::slice::from_ref(before), &config.fold)?;
+    let folded_after = fold_named(std::slice::from_ref(after), &config.fold)?;
     let mode = config.fold.runs.unwrap_or(fold::RunsMode::Sum);
     let runs = (
         check::Runs::of(&[&before.1], mode),

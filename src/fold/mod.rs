@@ -4,6 +4,7 @@
 //! are sorted before they leave, so the output is byte-identical for every `--jobs`. The flame
 //! chart keeps input (import) order instead and runs sequentially.
 
+mod cut;
 mod runs;
 mod sort;
 
@@ -28,6 +29,10 @@ pub struct FoldOptions {
     pub merge: bool,
     /// Keep stacks in input order, merging only neighbours (`--flamechart`).
     pub keep_order: bool,
+    /// For a sorted SVG drawn at this `--min-width` percent: write only the lines it draws
+    /// from (`render::prune`'s cut, done on the stacks before their text exists), not all of
+    /// them. Ignored with `keep_order`.
+    pub drawable: Option<f64>,
 }
 
 /// One input to fold, with the name used as its root when several are combined.
@@ -79,6 +84,7 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
     for (input, prefix) in inputs.iter().zip(&prefixes) {
         collect_frame_info(&mut frames, input, prefix);
     }
+    let mut drawn_at = None;
     let lines = if opts.keep_order {
         let mut lines: Vec<(String, u64)> = Vec::new();
         for (input, prefix) in inputs.iter().zip(&prefixes) {
@@ -115,12 +121,15 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
                 sorter.add(input.profile, prefix, stacks);
             }
         }
-        pool.install(|| sorter.into_lines())
+        let (lines, was_cut) = pool.install(|| sorter.into_lines(opts.drawable));
+        drawn_at = opts.drawable.filter(|_| was_cut);
+        lines
     };
     Ok(Folded {
         unit,
         lines,
         frames,
+        drawn_at,
     })
 }
 
@@ -299,6 +308,53 @@ mod tests {
                 p.folded_lines()
             );
         }
+    }
+
+    #[test]
+    fn the_drawable_cut_is_left_to_the_renderer_when_lines_sort_apart_from_stacks() {
+        // `a 5` sorts after `a (failed) 3` as a line but before it as a stack.
+        let mut p = Profile::new(InputKind::Importtime, Unit::Microseconds);
+        let a = p.frames.intern("a", Category::Stdlib);
+        let failed = p.frames.intern("a (failed)", Category::Stdlib);
+        let b = p.frames.intern("b", Category::Stdlib);
+        p.push_stack(&[a], 5, 0);
+        p.push_stack(&[failed], 3, 0);
+        p.push_stack(&[b], 10_000, 0);
+        p.push_stack(&[b, a], 1, 0);
+        let named = [Named {
+            name: "x.log".into(),
+            profile: &p,
+        }];
+        let opts = FoldOptions {
+            drawable: Some(0.1),
+            ..FoldOptions::default()
+        };
+        let folded = fold(&named, &opts).unwrap();
+        assert_eq!(folded.drawn_at, None);
+        assert_eq!(folded.lines.len(), 4);
+        // Without such labels the narrow stacks are cut: b;a (1 of 10,009) is not drawn.
+        let mut q = Profile::new(InputKind::Importtime, Unit::Microseconds);
+        let a = q.frames.intern("a", Category::Stdlib);
+        let b = q.frames.intern("b", Category::Stdlib);
+        let c = q.frames.intern("c", Category::Stdlib);
+        q.push_stack(&[b], 10_000, 0);
+        q.push_stack(&[b, a], 1, 0);
+        q.push_stack(&[b, a, c], 1, 0);
+        q.push_stack(&[b, a, c, b], 1, 0);
+        let named = [Named {
+            name: "x.log".into(),
+            profile: &q,
+        }];
+        let folded = fold(&named, &opts).unwrap();
+        assert_eq!(folded.drawn_at, Some(0.1));
+        assert_eq!(
+            folded.lines.to_vec(),
+            [
+                ("b".to_string(), 10_000),
+                ("b;a".to_string(), 1),
+                ("b;a;c".to_string(), 2)
+            ]
+        );
     }
 
     #[test]

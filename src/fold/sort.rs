@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
-use super::StackKey;
+use super::{StackKey, cut};
 use crate::folded::{Lines, Span};
 use crate::model::{FrameId, Profile};
 
@@ -70,8 +70,10 @@ impl<'a> Sorter<'a> {
         }
     }
 
-    /// Sorted, merged lines. Runs inside the fold's thread pool.
-    pub(super) fn into_lines(mut self) -> Lines {
+    /// Sorted, merged lines. Runs inside the fold's thread pool. With `drawable` (inferno's
+    /// `--min-width` percent), only the lines an SVG drawn at that width needs are written
+    /// (see `cut.rs`); the flag returned says whether they were cut.
+    pub(super) fn into_lines(mut self, drawable: Option<f64>) -> (Lines, bool) {
         // rank[code] for both forms of every element, and the element of each rank.
         let mut order: Vec<u32> = (0..2 * self.names.len() as u32).collect();
         let names = &self.names;
@@ -102,6 +104,13 @@ impl<'a> Sorter<'a> {
                 false
             }
         });
+        let mut was_cut = false;
+        if let Some(kept) = drawable.and_then(|min_width| self.drawable(&order, min_width)) {
+            self.stacks = kept;
+            was_cut = true;
+        }
+        let codes = &self.codes;
+        let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
         let element = |r: u32| names[(order[r as usize] / 2) as usize];
         // Each line's length first, then its place in one buffer, then the text, written in
         // parallel into disjoint pieces of that buffer.
@@ -177,7 +186,30 @@ impl<'a> Sorter<'a> {
             }
         });
         let text = String::from_utf8(buffer).expect("labels are UTF-8");
-        Lines::from_parts(text, spans)
+        (Lines::from_parts(text, spans), was_cut)
+    }
+
+    /// The stacks an SVG at `min_width` percent draws from, cut on their ranks (`order`: the
+    /// code of each rank), or `None` when the cut must be left to the renderer: nothing is
+    /// cut at 0, a total of 0 draws nothing, an empty stack is a frame of its own there, and
+    /// some labels sort lines apart from stacks ([`cut::order_matches`]).
+    fn drawable(&self, order: &[u32], min_width: f64) -> Option<Vec<cut::Stack>> {
+        let total = self.stacks.iter().fold(0u64, |t, s| t.saturating_add(s.2));
+        if min_width <= 0.0 || total == 0 || self.stacks.iter().any(|s| s.1 == 0) {
+            return None;
+        }
+        let sorted_names: Vec<&str> = order
+            .iter()
+            .filter(|&&code| code % 2 == 1)
+            .map(|&code| self.names[(code / 2) as usize])
+            .collect();
+        if !cut::order_matches(&sorted_names) {
+            return None;
+        }
+        let element: Vec<u32> = order.iter().map(|&code| code / 2).collect();
+        // inferno's threshold, computed as it does: `min_width / (100 / total)`.
+        let min_time = min_width / (100.0 / total as f64);
+        Some(cut::drawable(&self.stacks, &self.codes, &element, min_time))
     }
 }
 

@@ -371,6 +371,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             frames: Default::default(),
+            drawn_at: None,
         };
         let (nodes, leaves) = tree(&folded);
         let b = bound(&nodes, folded.total(), 1.0);
@@ -403,6 +404,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             frames: Default::default(),
+            drawn_at: None,
         };
         let (nodes, _) = tree(&folded);
         let summary: Vec<(&str, Option<usize>, u64, u64)> = nodes

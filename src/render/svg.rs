@@ -18,6 +18,10 @@ use crate::folded::Folded;
 use crate::model::{Category, InputKind, Unit, unprintable};
 use crate::model::{human, thousands};
 
+/// inferno's `--min-width` when [`SvgOptions::min_width`](super::SvgOptions) is `None`, in
+/// percent.
+pub const DEFAULT_MIN_WIDTH: f64 = inferno::flamegraph::defaults::MIN_WIDTH;
+
 /// Writes the SVG of `report`.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let folded = report.folded;
@@ -51,6 +55,13 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
             lines.reverse();
         }
         lines
+    } else if folded.drawn_at == Some(opts.min_width) {
+        // The fold already kept only what will be drawn (see `fold::FoldOptions::drawable`).
+        folded
+            .lines
+            .lines_with_weights()
+            .map(Cow::Borrowed)
+            .collect()
     } else {
         // Only what will be drawn, the same picture (see `prune`).
         prune::drawable(folded.lines.lines_with_weights(), opts.min_width)

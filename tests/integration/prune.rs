@@ -173,6 +173,43 @@ fn peak_rss_of(mut command: std::process::Command) -> (std::process::ExitStatus,
     }
 }
 
+/// pytest-profiling's merged `combined.prof` (issue 14): 310 KB whose call graph infers 35 MB
+/// of folded stacks, of which the SVG draws about a thousand frames. The SVG must cost what
+/// it draws: it never holds the folded text (its peak is below `-f folded`'s by more than
+/// half that text), stays under the issue's 256 MB, and its size is that of the frames drawn.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pytest_profiling_combined_file_is_drawn_without_its_folded_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = repo("samples/pstats/pytest_profiling_combined.prof");
+    let peak_of = |format: &str, out: &Path| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_importflame"));
+        command.args(["-q", "-j", "1", "-f", format]);
+        command.arg(&prof).arg("-o").arg(out);
+        let (status, peak) = peak_rss_of(command);
+        assert!(status.success(), "-f {format}");
+        peak
+    };
+    let folded_path = dir.path().join("combined.folded");
+    let folded_peak = peak_of("folded", &folded_path);
+    let folded_len = std::fs::metadata(&folded_path).unwrap().len();
+    assert!(folded_len > 20 << 20, "{folded_len} bytes of folded stacks");
+    let svg_path = dir.path().join("combined.svg");
+    let svg_peak = peak_of("svg", &svg_path);
+    assert!(
+        svg_peak + folded_len / 2 < folded_peak,
+        "SVG peak {} KiB, -f folded peak {} KiB for {} KiB of text",
+        svg_peak >> 10,
+        folded_peak >> 10,
+        folded_len >> 10
+    );
+    assert!(svg_peak < 256 << 20, "SVG peak {} KiB", svg_peak >> 10);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let frames = svg.matches("<title>").count();
+    assert!((200..5000).contains(&frames), "{frames} frames drawn");
+    assert!(svg.len() < 2 << 20, "{} bytes of SVG", svg.len());
+}
+
 /// A real report repeated to `text_bytes` of log, gzipped (one gzip member written many
 /// times, as `cat a.gz a.gz` makes: gzip readers join members); returns the report count.
 fn long_gzip_log(path: &Path, text_bytes: usize) -> usize {
@@ -311,6 +348,56 @@ fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
     }
     assert!(drawn > 40, "{drawn} samples drawn");
     assert!(fewer > 10, "only {fewer} samples had lines to cut");
+}
+
+/// The fold's cut on rank lists (what an SVG is drawn from) must hand inferno exactly the
+/// lines the renderer's cut of the whole folded text gives, in the same order, for every
+/// sample, at several widths and thread counts; where it cannot (labels that sort lines
+/// apart from stacks), it leaves every line to the renderer.
+#[test]
+fn the_folds_cut_gives_the_renderers_lines_for_every_sample() {
+    let mut paths = files_under(&repo("samples"));
+    paths.sort();
+    let (mut cut, mut left) = (0, 0);
+    for path in paths {
+        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
+        else {
+            continue;
+        };
+        let named = [Named {
+            name: "x".into(),
+            profile: &profile,
+        }];
+        let all = fold::fold(&named, &FoldOptions::default()).unwrap();
+        if all.total() == 0 {
+            continue;
+        }
+        for (min_width, jobs) in [(0.1, 1), (0.1, 2), (1.0, 2), (0.01, 1)] {
+            let opts = FoldOptions {
+                jobs,
+                drawable: Some(min_width),
+                ..FoldOptions::default()
+            };
+            let folded = fold::fold(&named, &opts).unwrap();
+            assert_eq!(folded.total(), all.total(), "{}", path.display());
+            if folded.drawn_at.is_none() {
+                assert_eq!(folded.lines, all.lines, "{}", path.display());
+                left += 1;
+                continue;
+            }
+            assert_eq!(folded.drawn_at, Some(min_width));
+            let expected: Vec<String> =
+                render::prune::drawable(all.lines.lines_with_weights(), min_width)
+                    .into_iter()
+                    .map(|l| l.into_owned())
+                    .collect();
+            let got: Vec<&str> = folded.lines.lines_with_weights().collect();
+            assert_eq!(got, expected, "{} at {min_width}%", path.display());
+            cut += 1;
+        }
+    }
+    assert!(cut > 150, "{cut} cuts compared");
+    assert!(left > 0, "no sample left its cut to the renderer");
 }
 
 /// `-f json` of the 15,000-function pstats file was 54 MB of tree: bounded like the SVG, it

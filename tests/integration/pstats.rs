@@ -21,6 +21,7 @@ const WITH_TRUTH: &[&str] = &[
     "samples/pstats/py315_tachyon_workload.prof",
     "samples/pstats/recursion_cprofile.prof",
     "samples/pstats/recursion_profile.prof",
+    "samples/pstats/pytest_profiling_combined.prof",
 ];
 
 fn parse_with(path: &Path, opts: &ParseOptions) -> Profile {

