@@ -245,7 +245,9 @@ fn tier(importer_path: &str, body_package: &str) -> u8 {
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    let inside = body_package.len() > dir.len()
+    // A relative path (`script.py`, `<string>`) has no directory: it encloses nothing.
+    let inside = !dir.is_empty()
+        && body_package.len() > dir.len()
         && body_package.starts_with(dir)
         && matches!(body_package.as_bytes()[dir.len()], b'/' | b'\\');
     if inside { 2 } else { 3 }
@@ -770,6 +772,9 @@ mod tests {
         assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
         assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
         assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+        // `python -m cProfile script.py` names the script as typed: relative, no package.
+        assert_eq!(tier("script.py", package), 3);
+        assert_eq!(tier("<string>", "/v/site-packages/numpy"), 3);
     }
 
     /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
