@@ -14,15 +14,25 @@
 //!   most one body it can be charged with, so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module further up, and only then by unrelated code.
+//!   sibling in `a/b/`, else by a module further up (a relative path such as the script's
+//!   or `<string>` is in no package), and only then by unrelated code.
 //!
-//! Bodies are matched greedily. First the near-certain pairs: a body of at least 2% of the
+//! `exec` counts as an import only for a *loader* (a function importlib calls, such as
+//! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
+//! (`dataclasses`, `namedtuple`, sympy's `parse_expr`), whose `<string>` frames are no bodies,
+//! and the walk draws those under that caller's own `exec` (see [`Imports::exec_string_factor`]).
+//!
+//! Bodies are matched greedily. First a loader's: its `exec` ran the bodies it loaded with
+//! nothing in between, so the test modules and `conftest.py` files whose times sum to that
+//! `exec` time (to 10⁻⁵) are its. Then the near-certain pairs: a body of at least 2% of the
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
 //! Then those with a package candidate, larger first, each to the fitting candidate of the
 //! closest package tier with the least capacity left (best fit, so big importers stay free
 //! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
 //! this found the true importer for 60–86% of module time (capacity alone: about half);
-//! the rest are imports that several importers could equally have made. A body left without
+//! the rest are imports that several importers could equally have made (BENCHMARKS.md
+//! measures how much: on a pytest run, three quarters of the `<module>`-chain time sits under
+//! a body another importer could hold with every other body in its true place). A body left without
 //! a fitting importer goes to one whose full capacity could have held it (closest package
 //! tier, else the most time left) rather than under the root `exec`. The match is a guess
 //! and counted as inferred time; it never moves time between functions.
