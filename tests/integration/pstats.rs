@@ -485,6 +485,10 @@ const RECORDED: &[(&str, [f64; 4])] = &[
         "samples/pstats/truth/py311_imports",
         [0.25, 0.83, 0.99, 0.43],
     ),
+    (
+        "samples/pstats/truth/py311_pytest",
+        [0.09, 0.88, 0.99, 0.49],
+    ),
 ];
 
 /// A pstats key `file:line:name` back from a `--full-paths` frame label `name (file:line)`;

@@ -14,15 +14,25 @@
 //!   most one body it can be charged with, so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module further up, and only then by unrelated code.
+//!   sibling in `a/b/`, else by a module further up (a relative path such as the script's
+//!   or `<string>` is in no package), and only then by unrelated code.
 //!
-//! Bodies are matched greedily. First the near-certain pairs: a body of at least 2% of the
+//! `exec` counts as an import only for a *loader* (a function importlib calls, such as
+//! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
+//! (`dataclasses`, `namedtuple`, sympy's `parse_expr`), whose `<string>` frames are no bodies,
+//! and the walk draws those under that caller's own `exec` (see [`Imports::exec_string_factor`]).
+//!
+//! Bodies are matched greedily. First a loader's: its `exec` ran the bodies it loaded with
+//! nothing in between, so the test modules and `conftest.py` files whose times sum to that
+//! `exec` time (to 10⁻⁵) are its. Then the near-certain pairs: a body of at least 2% of the
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
 //! Then those with a package candidate, larger first, each to the fitting candidate of the
 //! closest package tier with the least capacity left (best fit, so big importers stay free
 //! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
 //! this found the true importer for 60–86% of module time (capacity alone: about half);
-//! the rest are imports that several importers could equally have made. A body left without
+//! the rest are imports that several importers could equally have made (BENCHMARKS.md
+//! measures how much: on a pytest run, three quarters of the `<module>`-chain time sits under
+//! a body another importer could hold with every other body in its true place). A body left without
 //! a fitting importer goes to one whose full capacity could have held it (closest package
 //! tier, else the most time left) rather than under the root `exec`. The match is a guess
 //! and counted as inferred time; it never moves time between functions.
@@ -51,6 +61,48 @@ pub(super) struct Imports {
     pub chain: Vec<Vec<u32>>,
     /// The builtin `exec`, when the file has one.
     pub exec: Option<u32>,
+    /// Per function: true for the import system and for loaders (their `exec` runs only the
+    /// bodies they load, drawn under their importers, never code strings).
+    pub runs_bodies: Vec<bool>,
+    /// Time `exec` spent for callers that run code strings (neither the import system nor a
+    /// loader): the non-body callees of `exec` (`<string>` frames) belong under those.
+    pub exec_strings_ct: f64,
+    /// Time of `exec`'s non-body callees, and of the bodies no importer took (the script).
+    pub exec_nonbody_ct: f64,
+    pub exec_unmatched_ct: f64,
+}
+
+impl Imports {
+    /// Whether `f`'s calls of `exec` run code strings: it is neither the import system nor a
+    /// loader (and not `exec` itself).
+    pub(super) fn runs_strings(&self, f: u32) -> bool {
+        self.exec != Some(f) && !self.runs_bodies.get(f as usize).copied().unwrap_or(true)
+    }
+
+    /// The factor on the walk's scale for the non-body callees (`<string>` code) of an `exec`
+    /// context: none under importlib or a loader (that `exec` ran one body); under code that
+    /// runs strings, that code's share of the strings' time (`flow / exec_strings_ct` instead
+    /// of the context's share of all of `exec`, most of which is imports); at a root, what
+    /// the root call leaves after the script's body.
+    pub(super) fn exec_string_factor(
+        &self,
+        parent: Option<u32>,
+        exec_ct: f64,
+        flow: f64,
+        own: f64,
+        scale: f64,
+    ) -> f64 {
+        match parent {
+            Some(p) if self.runs_bodies[p as usize] => 0.0,
+            Some(_) if self.exec_strings_ct > 0.0 => exec_ct / self.exec_strings_ct,
+            Some(_) => 1.0,
+            None if self.exec_nonbody_ct > 0.0 && scale > 0.0 => {
+                let left = flow - own - self.exec_unmatched_ct * scale;
+                (left / (self.exec_nonbody_ct * scale)).clamp(0.0, 1.0)
+            }
+            None => 1.0,
+        }
+    }
 }
 
 /// Names of the functions through which code enters the import system; calls into them count
@@ -77,6 +129,15 @@ const TIGHT_MIN_SHARE: f64 = 0.02;
 const TIGHT_SLACK: f64 = 0.002;
 /// And absolute, in seconds.
 const TIGHT_SLACK_ABS: f64 = 0.0005;
+
+/// A loader's `exec` ran the bodies it loaded with nothing in between: their times sum to
+/// its edge's time to within float rounding of the profiler's clock.
+const EXEC_SLACK: f64 = 1e-5;
+/// And in seconds.
+const EXEC_SLACK_ABS: f64 = 2e-6;
+/// Most bodies one loader's subset search considers, and most steps it takes.
+const MAX_LOADER_BODIES: usize = 64;
+const MAX_SUBSET_STEPS: usize = 100_000;
 
 fn name(g: &CallGraph, f: u32) -> &str {
     match &g.funcs[f as usize].key.name {
@@ -109,6 +170,69 @@ fn is_import_system(g: &CallGraph, f: u32) -> bool {
         || file.ends_with("importlib/__init__.py")
 }
 
+/// Whether `x` runs module code for the import system (a loader's `exec_module`, called by
+/// importlib): only then do its calls of `exec` run module bodies. Ordinary code that calls
+/// `exec` runs code strings (`dataclasses`, `namedtuple`, `sympify`), whose `<string>`
+/// frames are no module bodies; counting those calls as imports would make such a function
+/// look like an importer with spare capacity for bodies it never loaded.
+/// (`exec` itself does not count: it calls every module body.)
+fn is_loader(g: &CallGraph, system: &[bool], exec: u32, x: u32) -> bool {
+    g.callers[x as usize].iter().any(|&e| {
+        let caller = g.edges[e as usize].caller;
+        system[caller as usize] && caller != exec
+    })
+}
+
+/// Whether a file is one pytest's assertion-rewriting loader runs: a test module or a
+/// `conftest.py` (pytest rewrites only those, plus plugins it is told about).
+fn is_test_module(path: &str) -> bool {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    base == "conftest.py"
+        || (base.starts_with("test_") && base.ends_with(".py"))
+        || base.ends_with("_test.py")
+}
+
+/// The first set (largest bodies first, depth first, at most `slots` bodies and
+/// [`MAX_SUBSET_STEPS`] steps) of `candidates` (sorted largest first) whose times sum to
+/// `target` within [`EXEC_SLACK`].
+fn exact_subset(
+    candidates: &[u32],
+    ct: impl Fn(u32) -> f64,
+    target: f64,
+    slots: usize,
+) -> Option<Vec<u32>> {
+    let tol = target * EXEC_SLACK + EXEC_SLACK_ABS;
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut sum = 0.0;
+    let mut steps = 0;
+    // Iterative depth-first search: `next` is the candidate to try at the current depth.
+    let mut next = 0;
+    loop {
+        if (sum - target).abs() <= tol && !chosen.is_empty() {
+            return Some(chosen.iter().map(|&i| candidates[i]).collect());
+        }
+        steps += 1;
+        if steps > MAX_SUBSET_STEPS {
+            return None;
+        }
+        let room = chosen.len() < slots;
+        let pick =
+            (next..candidates.len()).find(|&j| room && sum + ct(candidates[j]) <= target + tol);
+        match pick {
+            Some(j) => {
+                chosen.push(j);
+                sum += ct(candidates[j]);
+                next = j + 1;
+            }
+            None => {
+                let j = chosen.pop()?;
+                sum -= ct(candidates[j]);
+                next = j + 1;
+            }
+        }
+    }
+}
+
 /// The directory of a path and whether the file is a package's `__init__.py`.
 fn dir_of(path: &str) -> (&str, bool) {
     match path.rfind(['/', '\\']) {
@@ -131,7 +255,9 @@ fn tier(importer_path: &str, body_package: &str) -> u8 {
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    let inside = body_package.len() > dir.len()
+    // A relative path (`script.py`, `<string>`) has no directory: it encloses nothing.
+    let inside = !dir.is_empty()
+        && body_package.len() > dir.len()
         && body_package.starts_with(dir)
         && matches!(body_package.as_bytes()[dir.len()], b'/' | b'\\');
     if inside { 2 } else { 3 }
@@ -148,6 +274,10 @@ struct Importer {
     capacity: f64,
     /// All its import-system entries.
     entries: f64,
+    /// For a loader: the time its `exec` calls spent in the code they ran (edge `ct` minus
+    /// `exec`'s own time there), and how many calls.
+    exec_time: f64,
+    exec_calls: f64,
 }
 
 impl Importer {
@@ -168,13 +298,22 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         matched: vec![false; n],
         body: vec![false; n],
         chain: vec![Vec::new(); n],
-        exec: None,
+        ..Imports::default()
     };
     let exec = (0..n as u32)
         .find(|&f| file(g, f) == "~" && name(g, f) == "<built-in method builtins.exec>");
     let Some(exec) = exec else { return out };
     out.exec = Some(exec);
     let system: Vec<bool> = (0..n as u32).map(|f| is_import_system(g, f)).collect();
+    out.runs_bodies = (0..n as u32)
+        .map(|f| system[f as usize] || is_loader(g, &system, exec, f))
+        .collect();
+    for &e in &g.callers[exec as usize] {
+        let edge = &g.edges[e as usize];
+        if !out.runs_bodies[edge.caller as usize] {
+            out.exec_strings_ct += edge.ct.unwrap_or(0.0).max(0.0);
+        }
+    }
     // Module bodies: run once, called only by exec.
     let bodies: Vec<u32> = (0..n as u32)
         .filter(|&f| {
@@ -198,15 +337,20 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         if system[x as usize] || g.funcs[x as usize].nc == 0 {
             continue;
         }
-        let (mut capacity, mut calls) = (0.0, 0.0);
+        let (mut capacity, mut calls, mut exec_time, mut exec_calls) = (0.0, 0.0, 0.0, 0.0);
+        let loader = out.runs_bodies[x as usize];
         for &e in &g.callees[x as usize] {
             let edge = &g.edges[e as usize];
-            if !system[edge.callee as usize] {
+            if !system[edge.callee as usize] || (edge.callee == exec && !loader) {
                 continue;
             }
             capacity += edge.ct.unwrap_or(0.0).max(0.0);
             if ENTRIES.contains(&name(g, edge.callee)) {
                 calls += edge.calls;
+            }
+            if edge.callee == exec {
+                exec_time += (edge.ct.unwrap_or(0.0) - edge.tt.unwrap_or(0.0)).max(0.0);
+                exec_calls += edge.calls;
             }
         }
         if capacity > 0.0 && calls > 0.0 {
@@ -216,6 +360,8 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
                 calls,
                 capacity,
                 entries: calls,
+                exec_time,
+                exec_calls,
             });
         }
     }
@@ -269,8 +415,6 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .unwrap_or(3)
     };
     let mut host_of: Vec<u32> = vec![NONE; n];
-    // First the near-certain pairs: a large body whose time an importer with one or two
-    // import entries matches to within 0.2% (a coincidence that precise is unlikely).
     let own_total: f64 = g.funcs.iter().map(|f| f.tt.max(0.0)).sum();
     let mut by_size = bodies.clone();
     by_size.sort_by(|a, b| {
@@ -279,10 +423,50 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .total_cmp(&g.funcs[*a as usize].ct)
             .then(a.cmp(b))
     });
+    // First the loaders' bodies: what a loader's `exec` ran is exactly the bodies' time (no
+    // importlib work in between), so a set of test modules that sums to it is theirs.
+    for i in 0..importers.len() {
+        let imp = &importers[i];
+        if imp.exec_calls < 1.0 || imp.exec_time <= 0.0 {
+            continue;
+        }
+        let target = imp.exec_time;
+        let slots = imp.exec_calls.min(MAX_LOADER_BODIES as f64) as usize;
+        let candidates: Vec<u32> = by_size
+            .iter()
+            .copied()
+            .filter(|&b| {
+                !out.matched[b as usize]
+                    && is_test_module(file(g, b))
+                    && g.funcs[b as usize].ct <= target * (1.0 + EXEC_SLACK) + EXEC_SLACK_ABS
+            })
+            .collect();
+        let ct = |b: u32| g.funcs[b as usize].ct;
+        if let Some(set) = exact_subset(&candidates, ct, target, slots) {
+            for b in set {
+                if !descends(&host_of, b, importers[i].func) {
+                    take(
+                        &mut importers,
+                        &mut by_left,
+                        &mut out,
+                        &mut host_of,
+                        b,
+                        i as u32,
+                        ct(b),
+                    );
+                }
+            }
+        }
+    }
+    // Then the near-certain pairs: a large body whose time an importer with one or two
+    // import entries matches to within 0.2% (a coincidence that precise is unlikely).
     for &body in &by_size {
         let ct = g.funcs[body as usize].ct;
         if ct < TIGHT_MIN_SHARE * own_total {
             break;
+        }
+        if out.matched[body as usize] {
+            continue;
         }
         let upper = ct * (1.0 + TIGHT_SLACK) + TIGHT_SLACK_ABS;
         let from = (ct * 0.999).to_bits();
@@ -400,6 +584,15 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
                 i,
                 ct,
             );
+        }
+    }
+    for &e in &g.callees[exec as usize] {
+        let edge = &g.edges[e as usize];
+        let b = edge.callee as usize;
+        if !out.body[b] {
+            out.exec_nonbody_ct += edge.ct.unwrap_or(0.0).max(0.0);
+        } else if !out.matched[b] {
+            out.exec_unmatched_ct += g.funcs[b].ct;
         }
     }
     chains(g, &system, exec, &mut out);
@@ -589,6 +782,9 @@ mod tests {
         assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
         assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
         assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+        // `python -m cProfile script.py` names the script as typed: relative, no package.
+        assert_eq!(tier("script.py", package), 3);
+        assert_eq!(tier("<string>", "/v/site-packages/numpy"), 3);
     }
 
     /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
@@ -712,6 +908,242 @@ mod tests {
                 "exec;main.py:<module>;main.py:f 1000".to_string(),
                 format!("exec;main.py:<module>;main.py:f;{chain};/p/b.py:<module> 199000"),
             ]
+        );
+    }
+
+    /// The script collects two test modules (pytest's `import_path` → importlib → the
+    /// assertion-rewriting loader's `exec`) and lazily imports `lib.py`, whose time is close to
+    /// the larger test module's: capacity alone (best fit) would give `test_a` to `lazy`.
+    fn loader_graph() -> CallGraph {
+        const RW: &str = "/p/_pytest/rewrite.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                4,
+                0.0,
+                1.0,
+                &[
+                    (BOOT, "_call_with_frames_removed", 1, 0.29),
+                    (RW, "exec_module", 2, 0.5),
+                ],
+            ),
+            ("main.py", "<module>", 1, 0.15, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "collect",
+                1,
+                0.0,
+                0.55,
+                &[("main.py", "<module>", 1, 0.55)],
+            ),
+            (
+                "main.py",
+                "lazy",
+                1,
+                0.0,
+                0.3,
+                &[("main.py", "<module>", 1, 0.3)],
+            ),
+            (
+                BOOT,
+                "_gcd_import",
+                2,
+                0.05,
+                0.55,
+                &[("main.py", "collect", 2, 0.55)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                1,
+                0.0,
+                0.3,
+                &[("main.py", "lazy", 1, 0.3)],
+            ),
+            (
+                BOOT,
+                "_load_unlocked",
+                3,
+                0.01,
+                0.8,
+                &[
+                    (BOOT, "_gcd_import", 2, 0.5),
+                    (BOOT, "_find_and_load", 1, 0.3),
+                ],
+            ),
+            (
+                RW,
+                "exec_module",
+                2,
+                0.0,
+                0.5,
+                &[(BOOT, "_load_unlocked", 2, 0.5)],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                1,
+                0.0,
+                0.29,
+                &[(BOOT, "_load_unlocked", 1, 0.29)],
+            ),
+            (
+                "/t/test_a.py",
+                "<module>",
+                1,
+                0.3,
+                0.3,
+                &[("~", EXEC, 1, 0.3)],
+            ),
+            (
+                "/t/test_b.py",
+                "<module>",
+                1,
+                0.2,
+                0.2,
+                &[("~", EXEC, 1, 0.2)],
+            ),
+            (
+                "/p/lib.py",
+                "<module>",
+                1,
+                0.29,
+                0.29,
+                &[("~", EXEC, 1, 0.29)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_loaders_exec_holds_the_test_modules_whose_times_sum_to_what_it_ran() {
+        let g = loader_graph();
+        let m = match_imports(&g);
+        let loader = find(&g, "/p/_pytest/rewrite.py", "exec_module");
+        let lazy = find(&g, "main.py", "lazy");
+        let a = find(&g, "/t/test_a.py", "<module>");
+        let b = find(&g, "/t/test_b.py", "<module>");
+        let lib = find(&g, "/p/lib.py", "<module>");
+        assert_eq!(m.hosted[loader as usize], [a, b]);
+        assert_eq!(m.hosted[lazy as usize], [lib]);
+        // A loader runs module code for importlib: its `exec` is drawn with bodies only.
+        assert!(m.runs_bodies[loader as usize] && !m.runs_bodies[lazy as usize]);
+        assert_eq!(m.chain[loader as usize], [m.exec.unwrap()]);
+    }
+
+    #[test]
+    fn the_subset_search_finds_the_bodies_that_sum_to_the_target_and_no_other() {
+        let times = [0.5, 0.3, 0.25, 0.2, 0.05];
+        let ct = |i: u32| times[i as usize];
+        let all: Vec<u32> = (0..5).collect();
+        // 0.3 + 0.25 is the only pair; 0.5 + 0.05 also sums to 0.55 but comes second
+        // largest-first only when 0.5 is tried first: it is, so that set wins.
+        assert_eq!(exact_subset(&all, ct, 0.55, 2), Some(vec![0, 4]));
+        assert_eq!(exact_subset(&all, ct, 0.75, 2), Some(vec![0, 2]));
+        assert_eq!(exact_subset(&all, ct, 0.75, 1), None);
+        assert_eq!(
+            exact_subset(&all, ct, 0.3 + 0.25 + 0.2, 3),
+            Some(vec![0, 2])
+        );
+        assert_eq!(exact_subset(&all, ct, 0.31, 5), None);
+        assert!(is_test_module("/r/tests/test_models.py") && is_test_module("C:\\r\\conftest.py"));
+        assert!(is_test_module("/r/models_test.py") && !is_test_module("/r/testing.py"));
+    }
+
+    /// The script imports `x.py` and calls `mk`, which `exec`s five code strings (as
+    /// `dataclasses` does): `mk`'s `exec` time is no import capacity, though it fits `x.py`
+    /// more tightly than the script's import does.
+    fn strings_graph() -> CallGraph {
+        graph(&[
+            (
+                "~",
+                EXEC,
+                7,
+                0.0,
+                1.0,
+                &[
+                    (BOOT, "_call_with_frames_removed", 1, 0.19),
+                    ("main.py", "mk", 5, 0.195),
+                ],
+            ),
+            ("main.py", "<module>", 1, 0.6, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "mk",
+                1,
+                0.005,
+                0.2,
+                &[("main.py", "<module>", 1, 0.2)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                1,
+                0.0,
+                0.2,
+                &[("main.py", "<module>", 1, 0.2)],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                1,
+                0.01,
+                0.2,
+                &[(BOOT, "_find_and_load", 1, 0.2)],
+            ),
+            (
+                "/p/x.py",
+                "<module>",
+                1,
+                0.19,
+                0.19,
+                &[("~", EXEC, 1, 0.19)],
+            ),
+            (
+                "<string>",
+                "<module>",
+                5,
+                0.195,
+                0.195,
+                &[("~", EXEC, 5, 0.195)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn exec_of_code_strings_is_no_import_and_its_strings_stay_under_their_caller() {
+        let g = strings_graph();
+        let m = match_imports(&g);
+        let main = find(&g, "main.py", "<module>");
+        let mk = find(&g, "main.py", "mk");
+        let x = find(&g, "/p/x.py", "<module>");
+        assert_eq!(m.hosted[main as usize], [x]);
+        assert!(m.hosted[mk as usize].is_empty() && m.runs_strings(mk));
+        let mut strings = Vec::new();
+        g.infer(100, |steps, w| {
+            let names: Vec<&str> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Func(f) => Some(name(&g, *f)),
+                    _ => None,
+                })
+                .collect();
+            if file(
+                &g,
+                match steps.last() {
+                    Some(Step::Func(f)) => *f,
+                    _ => return,
+                },
+            ) == "<string>"
+            {
+                strings.push((names.join(";"), w));
+            }
+        });
+        // All of its 195 ms under `mk`'s own `exec`, none under the root `exec` that ran
+        // the script.
+        assert_eq!(
+            strings,
+            [(format!("{EXEC};<module>;mk;{EXEC};<module>"), 195_000)]
         );
     }
 }

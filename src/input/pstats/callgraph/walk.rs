@@ -375,6 +375,12 @@ impl CallGraph {
             // context's cumulative time leaves after its own time was measured and made the
             // large recordings worse: BENCHMARKS.md.)
             let is_exec = imports.exec == Some(f);
+            let string_scale = if is_exec {
+                let parent = (parent != NONE).then(|| nodes[parent as usize].func);
+                scale * imports.exec_string_factor(parent, func.ct, flow, own, scale)
+            } else {
+                scale
+            };
             for hop in out {
                 let g = hop.callee;
                 // Bodies run under the importer they were matched to; unmatched ones (the
@@ -385,9 +391,18 @@ impl CallGraph {
                 {
                     continue;
                 }
+                // `exec` runs code strings only for code outside the import system.
+                let scale = if is_exec && !imports.body[g as usize] {
+                    string_scale
+                } else {
+                    scale
+                };
                 let t = hop.flow * scale;
                 let t = if t.is_finite() { t } else { 0.0 };
-                if t >= min_flow && !on_path[g as usize] {
+                // `exec` called by code that runs strings is no recursion of the root `exec`
+                // that ran the script: it runs other code, drawn under that caller.
+                let again = imports.exec == Some(g) && imports.runs_strings(f);
+                if t >= min_flow && (!on_path[g as usize] || again) {
                     todo.push(Todo {
                         func: g,
                         parent: me,
