@@ -8,10 +8,13 @@ pub mod decode;
 pub mod detect;
 pub mod folded;
 pub mod importtime;
+pub mod lenient;
 pub mod pstats;
 pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
+pub mod stream;
+mod streaming;
 pub mod tachyon;
 pub mod tee;
 pub mod text;
@@ -86,6 +89,10 @@ pub struct ParseOptions {
     /// importtime log then cuts each closed report's subtrees that can never be drawn down to
     /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
     pub prune_below: Option<f64>,
+    /// Set when the stacks' order is drawn (`--flamechart`): readers of sampled stacks then
+    /// push every stack as read, instead of adding a stack met again to its first entry
+    /// (which keeps memory to the distinct stacks, and changes nothing a sorted fold shows).
+    pub keep_order: bool,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -106,6 +113,7 @@ impl Default for ParseOptions {
             keep_lines: false,
             max_depth: DEFAULT_MAX_DEPTH,
             prune_below: None,
+            keep_order: false,
         }
     }
 }
@@ -161,14 +169,13 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 /// failure message printed after its report would need (see [`importtime::Streamed`]).
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
     let name = source.name();
-    let data = match source {
-        Source::Path(_) if matches!(from, None | Some(Format::Importtime)) => {
-            match load_streaming(source, from, opts).map_err(|e| e.in_input(&name))? {
-                Loaded::Parsed(profile) => return Ok(*profile),
-                Loaded::Whole(data) => data,
-            }
-        }
-        _ => read_all(source, opts.max_input_bytes)?,
+    let loaded = match source {
+        Source::Path(_) => load_streaming(source, from, opts),
+        Source::Stdin => streaming::stdin(from, opts),
+    };
+    let data = match loaded.map_err(|e| e.in_input(&name))? {
+        Loaded::Parsed(profile) => return Ok(*profile),
+        Loaded::Whole(data) => data,
     };
     if data.is_empty() {
         return Err(Error::no_data(
@@ -207,8 +214,7 @@ fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) ->
         }
         && !importtime::looks_wrapped(&head);
     if !streams {
-        reader.read_to_end(&mut head).map_err(decode::error)?;
-        return Ok(Loaded::Whole(head));
+        return streaming::other(head, reader, from, opts);
     }
     let chunk = importtime::CHUNK;
     let mut stream = io::Cursor::new(head).chain(reader);

@@ -62,6 +62,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
             }
         },
         false,
+        opts,
     )?;
     profile.diagnostics.note_many(super::RAW_FRAME, raw, None);
     Ok(profile)

@@ -1,0 +1,176 @@
+//! Inputs other than importtime files read as a stream once their head has said what they
+//! are: folded stacks (py-spy's raw recordings), py-spy text dumps and speedscope JSON, from a
+//! file or from standard input; and importtime logs on standard input, which a file's
+//! second read ([`super::importtime::Streamed::Again`]) would find gone: they are read
+//! through a [`Spool`], a temporary file of the raw bytes (compressed, when they are), read
+//! again only in that rare case. The other formats are read whole, as before.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, Write};
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+
+use super::speedscope;
+use super::stream::rejoin;
+use super::{Format, HEAD, Loaded, ParseOptions, decode, detect, folded, importtime, pyspy};
+
+/// How much of a folded input its sniffer may look at ([`folded::sniff`]), plus one byte to
+/// know whether more follows: when the first MiB does not settle it, this much is read first.
+const FOLDED_HEAD: usize = 16 << 20;
+
+/// Reads an input whose first bytes, `head` (the whole input when shorter than [`HEAD`]), are
+/// read already and `rest` follows: parsed as a stream when its format allows, else read whole
+/// and handed back. The format is the one [`detect::detect`] gives the whole input.
+pub(super) fn other(
+    mut head: Vec<u8>,
+    mut rest: impl Read,
+    from: Option<Format>,
+    opts: &ParseOptions,
+) -> Result<Loaded> {
+    let whole = |mut head: Vec<u8>, mut rest: Box<dyn Read + '_>| -> Result<Loaded> {
+        rest.read_to_end(&mut head).map_err(decode::error)?;
+        Ok(Loaded::Whole(head))
+    };
+    if head.len() < HEAD {
+        return whole(head, Box::new(rest));
+    }
+    let format = match from {
+        Some(f) => f,
+        None => match detect::detect_head(&head) {
+            Some(Ok(f)) => f,
+            Some(Err(_)) => return whole(head, Box::new(rest)),
+            None => {
+                let more = (FOLDED_HEAD + 1 - head.len()) as u64;
+                (&mut rest)
+                    .take(more)
+                    .read_to_end(&mut head)
+                    .map_err(decode::error)?;
+                match detect::detect(&head) {
+                    Ok(f) if head.len() > FOLDED_HEAD => f,
+                    _ => return whole(head, Box::new(rest)),
+                }
+            }
+        },
+    };
+    let reader = rejoin(head, rest);
+    let profile = match format {
+        Format::Folded => folded::parse_reader(reader, opts)?,
+        Format::Pyspy => match pyspy::stream_kind(&reader.get_ref().0.get_ref()[..]) {
+            pyspy::StreamKind::Dump => pyspy::parse_text_reader(reader, opts)?,
+            pyspy::StreamKind::Folded => folded::parse_reader(reader, opts)?,
+            pyspy::StreamKind::Speedscope => speedscope::parse_reader(reader, opts)?,
+            pyspy::StreamKind::Whole => {
+                let (head, rest) = reader.into_inner();
+                return whole(head.into_inner(), Box::new(rest));
+            }
+        },
+        Format::Speedscope => speedscope::parse_reader(reader, opts)?,
+        _ => {
+            let (head, rest) = reader.into_inner();
+            return whole(head.into_inner(), Box::new(rest));
+        }
+    };
+    Ok(Loaded::Parsed(Box::new(profile)))
+}
+
+/// Reads standard input: an importtime log (the first MiB says so, or `--from importtime`) as
+/// a file is read ([`importtime::parse_stream`]), with a [`Spool`] for the rare second read;
+/// every other format through [`other`].
+pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
+    let spool = Spool::new(io::stdin().lock())?;
+    let copy = Rc::clone(&spool.copy);
+    let mut reader = decode::decode(spool, opts.max_input_bytes)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(decode::error)?;
+    let importtime = head.len() == HEAD
+        && match from {
+            Some(f) => f == Format::Importtime,
+            None => {
+                detect::detect_head(&head).is_some_and(|f| f.is_ok_and(|f| f == Format::Importtime))
+            }
+        }
+        && !importtime::looks_wrapped(&head);
+    if !importtime {
+        // No second read: stop copying.
+        copy.borrow_mut().take();
+        return other(head, reader, from, opts);
+    }
+    let mut stream = rejoin(head, reader);
+    let known = match importtime::parse_stream(&mut stream, opts, importtime::CHUNK)? {
+        importtime::Streamed::Done(profile) => return Ok(Loaded::Parsed(profile)),
+        importtime::Streamed::Again(known) => known,
+    };
+    // The first read went to the end; the copy holds the whole input.
+    io::copy(&mut stream, &mut io::sink()).map_err(decode::error)?;
+    drop(stream);
+    let copied = copy
+        .borrow_mut()
+        .take()
+        .ok_or_else(|| Error::invalid("standard input was not kept for its second read"))?;
+    let mut file = copied
+        .into_inner()
+        .map_err(|e| Error::from(e.into_error()))?;
+    file.rewind()?;
+    let mut again = decode::decode(file, opts.max_input_bytes)?;
+    importtime::parse_stream_knowing(&mut again, opts, known, importtime::CHUNK)
+        .map(|p| Loaded::Parsed(Box::new(p)))
+}
+
+/// A reader that copies every byte it reads into an unnamed temporary file (removed when
+/// closed), until its copy is taken away: standard input cannot be read twice.
+struct Spool<R> {
+    inner: R,
+    copy: Rc<RefCell<Option<BufWriter<File>>>>,
+}
+
+impl<R: Read> Spool<R> {
+    fn new(inner: R) -> Result<Self> {
+        let file = tempfile::tempfile().map_err(|e| {
+            Error::invalid(format!(
+                "cannot make a temporary file to keep standard input in ({e})"
+            ))
+        })?;
+        Ok(Spool {
+            inner,
+            copy: Rc::new(RefCell::new(Some(BufWriter::with_capacity(1 << 16, file)))),
+        })
+    }
+}
+
+impl<R: Read> Read for Spool<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(copy) = self.copy.borrow_mut().as_mut() {
+            copy.write_all(&buf[..n])?;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spool_keeps_what_was_read_until_its_copy_is_taken() {
+        let mut spool = Spool::new(&b"abcdef"[..]).unwrap();
+        let mut got = [0u8; 4];
+        spool.read_exact(&mut got).unwrap();
+        let copy = spool.copy.borrow_mut().take().unwrap();
+        let mut rest = Vec::new();
+        spool.read_to_end(&mut rest).unwrap();
+        let mut file = copy.into_inner().unwrap();
+        file.rewind().unwrap();
+        let mut kept = Vec::new();
+        file.read_to_end(&mut kept).unwrap();
+        assert_eq!(
+            (&got[..], &rest[..], &kept[..]),
+            (&b"abcd"[..], &b"ef"[..], &b"abcd"[..])
+        );
+    }
+}
