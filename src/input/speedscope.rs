@@ -207,7 +207,15 @@ fn from_doc(doc: serde_json::Result<Doc>, len: usize, opts: &ParseOptions) -> Re
                     pseudo: &pseudo,
                 };
                 let merge = !opts.keep_order;
-                sampled(p, &doc.stacks.list, &roots, &frames, weighing, merge, &mut profile)?;
+                sampled(
+                    p,
+                    &doc.stacks.list,
+                    &roots,
+                    &frames,
+                    weighing,
+                    merge,
+                    &mut profile,
+                )?;
             }
             Some("evented") => {
                 if scale.is_none() {
