@@ -18,7 +18,9 @@ pub enum Scalar {
     I64(i64),
     /// A number with a fraction or an exponent.
     F64(f64),
-    /// Anything else: `null`, a boolean, an array, an object.
+    /// `null`.
+    Null,
+    /// Anything else: a boolean, an array, an object.
     #[default]
     Other,
 }
@@ -105,10 +107,10 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Str(v))
     }
     fn visit_unit<E>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+        Ok(Scalar::Null)
     }
     fn visit_none<E>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+        Ok(Scalar::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}

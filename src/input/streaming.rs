@@ -12,9 +12,9 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 
-use super::speedscope;
 use super::stream::rejoin;
 use super::{Format, HEAD, Loaded, ParseOptions, decode, detect, folded, importtime, pyspy};
+use super::{speedscope, tachyon};
 
 /// How much of a folded input its sniffer may look at ([`folded::sniff`]), plus one byte to
 /// know whether more follows: when the first MiB does not settle it, this much is read first.
@@ -67,6 +67,7 @@ pub(super) fn other(
             }
         },
         Format::Speedscope => speedscope::parse_reader(reader, opts)?,
+        Format::Gecko => tachyon::gecko::parse_reader(reader, opts)?,
         _ => {
             let (head, rest) = reader.into_inner();
             return whole(head.into_inner(), Box::new(rest));

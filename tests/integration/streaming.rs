@@ -131,6 +131,30 @@ fn assert_streamed_as_whole(dir: &Path, name: &str, data: &[u8], opts: &ParseOpt
     }
 }
 
+/// CPython 3.15's `--gecko` sample with its samples repeated past 1 MiB, a `null` and an
+/// out-of-range stack among them.
+fn long_gecko() -> Vec<u8> {
+    let text = fs::read(repo("samples/tachyon/py315_gecko.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    for thread in doc["threads"].as_array_mut().unwrap() {
+        let samples = &mut thread["samples"];
+        let stacks = samples["stack"].as_array().unwrap().clone();
+        let bytes = serde_json::to_vec(&stacks).unwrap().len().max(1);
+        let mut long = Vec::new();
+        for _ in 0..=(3 << 20) / 2 / bytes {
+            long.extend(stacks.iter().cloned());
+        }
+        long.push(serde_json::Value::Null);
+        long.push(serde_json::json!(1_000_000));
+        if samples.get("time").is_some() {
+            samples["time"] = serde_json::json!(null);
+        }
+        samples["length"] = serde_json::json!(long.len());
+        samples["stack"] = serde_json::Value::Array(long);
+    }
+    serde_json::to_vec(&doc).unwrap()
+}
+
 #[test]
 fn long_folded_dump_and_speedscope_files_parse_as_read_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,6 +169,7 @@ fn long_folded_dump_and_speedscope_files_parse_as_read_whole() {
     };
     assert_streamed_as_whole(dir.path(), "dumps-idle", &dumps, &idle);
     assert_streamed_as_whole(dir.path(), "speedscope", &speedscope_file(40_000), &opts);
+    assert_streamed_as_whole(dir.path(), "gecko", &long_gecko(), &opts);
     // The notes of the recording: their first lines are the whole text's.
     let p = input::parse_bytes(&recording, None, &opts).unwrap();
     let last = recording.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -223,6 +248,7 @@ fn long_standard_input_is_read_as_the_same_file_is() {
         ("recording", long_recording()),
         ("dumps", long_dumps()),
         ("speedscope", speedscope_file(40_000)),
+        ("gecko", long_gecko()),
         ("importtime", repeated(&log, 3 << 19)),
     ];
     for (name, data) in cases {
