@@ -162,11 +162,12 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 
 /// Reads and parses one input; errors name it.
 ///
-/// A file larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
+/// An input larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
 /// `--from importtime` names one) is parsed as it is read ([`importtime::parse_stream`]), so
-/// memory does not grow with the log. Every other input is read whole first: the binary and
-/// JSON formats need all of it, and standard input cannot be read a second time, which a
-/// failure message printed after its report would need (see [`importtime::Streamed`]).
+/// memory does not grow with the log; so are folded stacks, py-spy text dumps, speedscope and
+/// Gecko JSON (`streaming::other`). Standard input goes the same way (`streaming::stdin`
+/// keeps a copy of an importtime log for the rare second read). The other formats are read
+/// whole: they need all of it.
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
     let name = source.name();
     let loaded = match source {
@@ -196,9 +197,9 @@ enum Loaded {
     Whole(Vec<u8>),
 }
 
-/// Reads [`HEAD`] bytes of `source`: a smaller file, or one that is not an importtime log, is
-/// read whole; a large log is parsed chunk by chunk (read twice in the rare case that a
-/// failure message follows its closed report).
+/// Reads [`HEAD`] bytes of `source`: a large importtime log is parsed chunk by chunk (read
+/// twice in the rare case that a failure message follows its closed report); any other file
+/// goes on to [`streaming::other`], which streams the formats it can and reads the rest whole.
 fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
     let limit = opts.max_input_bytes;
     let mut reader = read_ahead(source, limit)?;
@@ -214,7 +215,11 @@ fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) ->
         }
         && !importtime::looks_wrapped(&head);
     if !streams {
-        return streaming::other(head, reader, from, opts);
+        let size_hint = match source {
+            Source::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Source::Stdin => 0,
+        };
+        return streaming::other(head, reader, from, opts, size_hint);
     }
     let chunk = importtime::CHUNK;
     let mut stream = io::Cursor::new(head).chain(reader);

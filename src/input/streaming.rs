@@ -22,14 +22,22 @@ const FOLDED_HEAD: usize = 16 << 20;
 
 /// Reads an input whose first bytes, `head` (the whole input when shorter than [`HEAD`]), are
 /// read already and `rest` follows: parsed as a stream when its format allows, else read whole
-/// and handed back. The format is the one [`detect::detect`] gives the whole input.
+/// (into a buffer sized once from `size_hint`, the file's length) and handed back. The format
+/// is the one [`detect::detect`] gives the whole input.
 pub(super) fn other(
     mut head: Vec<u8>,
     mut rest: impl Read,
     from: Option<Format>,
     opts: &ParseOptions,
+    size_hint: u64,
 ) -> Result<Loaded> {
     let whole = |mut head: Vec<u8>, mut rest: Box<dyn Read + '_>| -> Result<Loaded> {
+        // Growing a 31 MB buffer by doubling copied it twice over (see `read_all`).
+        let room = size_hint.min(opts.max_input_bytes).saturating_add(1);
+        let room = usize::try_from(room)
+            .unwrap_or(0)
+            .saturating_sub(head.len());
+        head.reserve(room);
         rest.read_to_end(&mut head).map_err(decode::error)?;
         Ok(Loaded::Whole(head))
     };
@@ -99,7 +107,7 @@ pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded>
     if !importtime {
         // No second read: stop copying.
         copy.borrow_mut().take();
-        return other(head, reader, from, opts);
+        return other(head, reader, from, opts, 0);
     }
     let mut stream = rejoin(head, reader);
     let known = match importtime::parse_stream(&mut stream, opts, importtime::CHUNK)? {
