@@ -13,7 +13,9 @@ use std::rc::Rc;
 use crate::error::{Error, Result};
 
 use super::stream::rejoin;
-use super::{Format, HEAD, Loaded, ParseOptions, decode, detect, folded, importtime, pyspy};
+use super::{
+    Format, HEAD, Loaded, ParseOptions, austin, decode, detect, folded, importtime, pyspy,
+};
 use super::{speedscope, tachyon};
 
 /// How much of a folded input its sniffer may look at ([`folded::sniff`]), plus one byte to
@@ -62,6 +64,13 @@ pub(super) fn other(
             }
         },
     };
+    if format == Format::Austin {
+        let Some(header) = austin::head_header(&head) else {
+            return whole(head, Box::new(rest));
+        };
+        let profile = austin::parse_reader(header, rejoin(head, rest), opts)?;
+        return Ok(Loaded::Parsed(Box::new(profile)));
+    }
     let reader = rejoin(head, rest);
     let profile = match format {
         Format::Folded => folded::parse_reader(reader, opts)?,

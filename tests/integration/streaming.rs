@@ -1,5 +1,5 @@
 //! Inputs over 1 MiB are parsed as they are read (issue 18): folded stacks, py-spy text
-//! dumps and speedscope JSON from a file or from standard input, and importtime logs from
+//! dumps, Austin, speedscope and Gecko JSON from a file or from standard input, and importtime logs from
 //! standard input. Each must give what the whole-buffer parse gives, diagnostics and line
 //! numbers included, and speedscope must not take memory in proportion to a JSON tree.
 
@@ -155,6 +155,23 @@ fn long_gecko() -> Vec<u8> {
     serde_json::to_vec(&doc).unwrap()
 }
 
+/// Austin 4 output (a sample line per sample) with its samples repeated past 1 MiB, a frame in
+/// no known form and a line that is no sample among them.
+fn long_austin() -> Vec<u8> {
+    let text = fs::read(repo("samples/producers/austin-python_austin4_head.austin")).unwrap();
+    let body: Vec<u8> = text
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|l| !l.starts_with(b"#"))
+        .flatten()
+        .copied()
+        .collect();
+    let mut out = text.clone();
+    out.extend(b"P1;T0:1;no frame form 5\njunk\n");
+    out.extend(repeated(&body, 3 << 19));
+    out.extend(b"P1;T0:1;no frame form 7\n");
+    out
+}
+
 #[test]
 fn long_folded_dump_and_speedscope_files_parse_as_read_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,6 +187,7 @@ fn long_folded_dump_and_speedscope_files_parse_as_read_whole() {
     assert_streamed_as_whole(dir.path(), "dumps-idle", &dumps, &idle);
     assert_streamed_as_whole(dir.path(), "speedscope", &speedscope_file(40_000), &opts);
     assert_streamed_as_whole(dir.path(), "gecko", &long_gecko(), &opts);
+    assert_streamed_as_whole(dir.path(), "austin", &long_austin(), &opts);
     // The notes of the recording: their first lines are the whole text's.
     let p = input::parse_bytes(&recording, None, &opts).unwrap();
     let last = recording.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -249,6 +267,7 @@ fn long_standard_input_is_read_as_the_same_file_is() {
         ("dumps", long_dumps()),
         ("speedscope", speedscope_file(40_000)),
         ("gecko", long_gecko()),
+        ("austin", long_austin()),
         ("importtime", repeated(&log, 3 << 19)),
     ];
     for (name, data) in cases {
