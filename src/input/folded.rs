@@ -222,24 +222,9 @@ fn process_prefix_len(frame: &str) -> Option<usize> {
 /// Turns a frame's text (and its index from the root) into a label and a category.
 pub(crate) type FrameMapper<'f> = dyn FnMut(&str, usize) -> (Cow<'_, str>, Category) + 'f;
 
-/// Reads folded lines into `profile`, turning each frame text into a label and category with
-/// `frame` (called with the frame and its index from the root). Shared with CPython 3.15's
-/// `--collapsed` reader, which renames its frames.
-pub(crate) fn parse_into(
-    profile: &mut Profile,
-    data: &[u8],
-    frame: &mut FrameMapper<'_>,
-    pure: bool,
-    opts: &ParseOptions,
-) -> Result<()> {
-    let mut folder = Folder::new(frame, pure, opts);
-    for (number, line) in text::lines(data) {
-        folder.line(profile, number, &line)?;
-    }
-    folder.finish(profile)
-}
-
-/// Folded lines read one at a time into a profile, whole text or stream alike.
+/// Folded lines read one at a time into a profile, whole text or stream alike, each frame
+/// text turned into a label and category by `frame` (called with the frame and its index from
+/// the root). Shared with CPython 3.15's `--collapsed` reader, which renames its frames.
 ///
 /// With `pure` (the mapper depends on its arguments only), a stack text met again reuses the
 /// frames found the first time: a py-spy recording repeats its stacks thousands of times, and

@@ -85,6 +85,7 @@ pub(super) fn other(
         },
         Format::Speedscope => speedscope::parse_reader(reader, opts)?,
         Format::Gecko => tachyon::gecko::parse_reader(reader, opts)?,
+        Format::TachyonCollapsed => tachyon::collapsed::parse_reader(reader, opts)?,
         _ => {
             let (head, rest) = reader.into_inner();
             return whole(head.into_inner(), Box::new(rest));

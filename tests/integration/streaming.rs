@@ -188,6 +188,9 @@ fn long_folded_dump_and_speedscope_files_parse_as_read_whole() {
     assert_streamed_as_whole(dir.path(), "speedscope", &speedscope_file(40_000), &opts);
     assert_streamed_as_whole(dir.path(), "gecko", &long_gecko(), &opts);
     assert_streamed_as_whole(dir.path(), "austin", &long_austin(), &opts);
+    let collapsed = fs::read(repo("samples/tachyon/py315_collapsed_threads.txt")).unwrap();
+    let collapsed = repeated(&collapsed, 3 << 19);
+    assert_streamed_as_whole(dir.path(), "collapsed", &collapsed, &opts);
     // The notes of the recording: their first lines are the whole text's.
     let p = input::parse_bytes(&recording, None, &opts).unwrap();
     let last = recording.iter().filter(|&&b| b == b'\n').count() as u64;
