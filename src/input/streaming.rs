@@ -98,7 +98,7 @@ pub(super) fn other(
 /// a file is read ([`importtime::parse_stream`]), with a [`Spool`] for the rare second read;
 /// every other format through [`other`].
 pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
-    let spool = Spool::new(io::stdin().lock())?;
+    let spool = Spool::new(io::stdin().lock());
     let copy = Rc::clone(&spool.copy);
     let mut reader = decode::decode(spool, opts.max_input_bytes)?;
     let mut head = Vec::with_capacity(HEAD);
@@ -127,37 +127,78 @@ pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded>
     // The first read went to the end; the copy holds the whole input.
     io::copy(&mut stream, &mut io::sink()).map_err(decode::error)?;
     drop(stream);
-    let copied = copy
-        .borrow_mut()
-        .take()
-        .ok_or_else(|| Error::invalid("standard input was not kept for its second read"))?;
-    let mut file = copied
-        .into_inner()
-        .map_err(|e| Error::from(e.into_error()))?;
-    file.rewind()?;
-    let mut again = decode::decode(file, opts.max_input_bytes)?;
+    let kept = copy.borrow_mut().take();
+    let kept = kept
+        .ok_or_else(|| Error::invalid("standard input was not kept for its second read"))?
+        .reread()?;
+    let mut again = decode::decode(kept, opts.max_input_bytes)?;
     importtime::parse_stream_knowing(&mut again, opts, known, importtime::CHUNK)
         .map(|p| Loaded::Parsed(Box::new(p)))
 }
 
-/// A reader that copies every byte it reads into an unnamed temporary file (removed when
-/// closed), until its copy is taken away: standard input cannot be read twice.
+/// A reader that copies every byte it reads into a [`Kept`] copy, until the copy is taken
+/// away: standard input cannot be read twice.
 struct Spool<R> {
     inner: R,
-    copy: Rc<RefCell<Option<BufWriter<File>>>>,
+    copy: Rc<RefCell<Option<Kept>>>,
+}
+
+/// The copy of what a [`Spool`] read: an unnamed temporary file (removed when closed), or,
+/// where none can be made (a read-only system), memory; a copy whose file could not be
+/// written is lost, which matters only if it is read again.
+enum Kept {
+    File(BufWriter<File>),
+    Memory(Vec<u8>),
+    Lost(io::Error),
+}
+
+impl Kept {
+    fn new() -> Kept {
+        match tempfile::tempfile() {
+            Ok(file) => Kept::File(BufWriter::with_capacity(1 << 16, file)),
+            Err(_) => Kept::Memory(Vec::new()),
+        }
+    }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        let written = match self {
+            Kept::File(file) => file.write_all(bytes),
+            Kept::Memory(data) => {
+                data.extend_from_slice(bytes);
+                Ok(())
+            }
+            Kept::Lost(_) => Ok(()),
+        };
+        if let Err(e) = written {
+            *self = Kept::Lost(e);
+        }
+    }
+
+    /// The copy, from its start.
+    fn reread(self) -> Result<Box<dyn Read>> {
+        let lost = |e: io::Error| {
+            Error::invalid(format!(
+                "the temporary copy of standard input for its second read failed ({e})"
+            ))
+        };
+        match self {
+            Kept::File(file) => {
+                let mut file = file.into_inner().map_err(|e| lost(e.into_error()))?;
+                file.rewind().map_err(lost)?;
+                Ok(Box::new(file))
+            }
+            Kept::Memory(data) => Ok(Box::new(io::Cursor::new(data))),
+            Kept::Lost(e) => Err(lost(e)),
+        }
+    }
 }
 
 impl<R: Read> Spool<R> {
-    fn new(inner: R) -> Result<Self> {
-        let file = tempfile::tempfile().map_err(|e| {
-            Error::invalid(format!(
-                "cannot make a temporary file to keep standard input in ({e})"
-            ))
-        })?;
-        Ok(Spool {
+    fn new(inner: R) -> Self {
+        Spool {
             inner,
-            copy: Rc::new(RefCell::new(Some(BufWriter::with_capacity(1 << 16, file)))),
-        })
+            copy: Rc::new(RefCell::new(Some(Kept::new()))),
+        }
     }
 }
 
@@ -165,7 +206,7 @@ impl<R: Read> Read for Spool<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(copy) = self.copy.borrow_mut().as_mut() {
-            copy.write_all(&buf[..n])?;
+            copy.keep(&buf[..n]);
         }
         Ok(n)
     }
@@ -177,16 +218,14 @@ mod tests {
 
     #[test]
     fn a_spool_keeps_what_was_read_until_its_copy_is_taken() {
-        let mut spool = Spool::new(&b"abcdef"[..]).unwrap();
+        let mut spool = Spool::new(&b"abcdef"[..]);
         let mut got = [0u8; 4];
         spool.read_exact(&mut got).unwrap();
         let copy = spool.copy.borrow_mut().take().unwrap();
         let mut rest = Vec::new();
         spool.read_to_end(&mut rest).unwrap();
-        let mut file = copy.into_inner().unwrap();
-        file.rewind().unwrap();
         let mut kept = Vec::new();
-        file.read_to_end(&mut kept).unwrap();
+        copy.reread().unwrap().read_to_end(&mut kept).unwrap();
         assert_eq!(
             (&got[..], &rest[..], &kept[..]),
             (&b"abcd"[..], &b"ef"[..], &b"abcd"[..])
