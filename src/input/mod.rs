@@ -164,8 +164,8 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 ///
 /// An input larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
 /// `--from importtime` names one) is parsed as it is read ([`importtime::parse_stream`]), so
-/// memory does not grow with the log; so are folded stacks, py-spy text dumps, speedscope and
-/// Gecko JSON (`streaming::other`). Standard input goes the same way (`streaming::stdin`
+/// memory does not grow with the log; so are folded stacks (3.15's `--collapsed` too), py-spy
+/// text dumps, Austin, speedscope and Gecko JSON (`streaming::other`). Standard input goes the same way (`streaming::stdin`
 /// keeps a copy of an importtime log for the rare second read). The other formats are read
 /// whole: they need all of it.
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {

@@ -1,9 +1,10 @@
 //! Inputs other than importtime files read as a stream once their head has said what they
-//! are: folded stacks (py-spy's raw recordings), py-spy text dumps and speedscope JSON, from a
-//! file or from standard input; and importtime logs on standard input, which a file's
-//! second read ([`super::importtime::Streamed::Again`]) would find gone: they are read
-//! through a [`Spool`], a temporary file of the raw bytes (compressed, when they are), read
-//! again only in that rare case. The other formats are read whole, as before.
+//! are: folded stacks (py-spy's raw recordings, 3.15's `--collapsed`), py-spy text dumps,
+//! Austin, speedscope and Gecko JSON, from a file or from standard input; and importtime logs
+//! on standard input, which a file's second read ([`super::importtime::Streamed::Again`])
+//! would find gone: they are read through a [`Spool`], a copy of the raw bytes (compressed,
+//! when they are) in a temporary file, read again only in that rare case. The other formats
+//! are read whole, as before.
 
 use std::cell::RefCell;
 use std::fs::File;
