@@ -428,6 +428,15 @@ impl Profile {
         });
     }
 
+    /// Adds `weight` to the `i`th stack pushed, for a parser that meets a stack again and
+    /// keeps one entry per distinct stack (memory for what is drawn, not for what is read);
+    /// `None` when its weight would pass 2^64.
+    pub fn add_weight(&mut self, i: usize, weight: u64) -> Option<()> {
+        let entry = &mut self.stacks[i];
+        entry.weight = entry.weight.checked_add(weight)?;
+        Some(())
+    }
+
     /// Number of stacks pushed.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()

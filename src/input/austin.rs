@@ -119,63 +119,166 @@ impl Mode {
 
 /// Parses Austin's collapsed output.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
-    let mut mode = Mode::Wall;
-    // The mode comes in the header, before any sample; look for it first so the unit is known.
+    let Header(mode, profile) = header(data, true).unwrap_or_else(Header::wall);
+    let mut reader = Reader::new(mode, profile, opts);
+    for (number, line) in text::lines(data) {
+        reader.line(number, &line)?;
+    }
+    reader.finish()
+}
+
+/// What an input's header says: its mode, and the profile to read into (with the note of an
+/// unknown mode).
+pub struct Header(Mode, Profile);
+
+impl Header {
+    /// No `# mode:` line: wall time.
+    fn wall() -> Header {
+        Header(
+            Mode::Wall,
+            Profile::new(InputKind::Austin, Mode::Wall.unit()),
+        )
+    }
+}
+
+/// The header of an input that starts with `head` and goes on; `None` when the head's lines
+/// do not settle it (then the input is read whole).
+pub fn head_header(head: &[u8]) -> Option<Header> {
+    header(head, false)
+}
+
+/// [`parse`] of the text `reader` yields (the whole input, its head again first), read a
+/// chunk at a time, with the `header` its head gave.
+pub fn parse_reader(
+    header: Header,
+    reader: impl std::io::Read,
+    opts: &ParseOptions,
+) -> Result<Profile> {
+    let Header(mode, profile) = header;
+    let mut austin = Reader::new(mode, profile, opts);
+    super::stream::each_line(reader, |number, line| austin.line(number, line))?;
+    austin.finish()
+}
+
+/// The mode (and so the unit) from the `# mode:` line, which comes in the header before any
+/// sample: looked for in the first 200 lines. With `complete` false, `data` is only the start
+/// of the input, and `None` says its lines ran out before the header was settled.
+fn header(data: &[u8], complete: bool) -> Option<Header> {
+    let mut taken = 0;
     for (number, line) in text::lines(data).take(200) {
+        if !complete && line.as_ptr_range().end == data.as_ptr_range().end {
+            return None; // cut by the head's end
+        }
+        taken += 1;
         let line = String::from_utf8_lossy(&line);
         if let Some(name) = line.trim().strip_prefix("# mode: ") {
-            match Mode::from_name(name.trim()) {
-                Some(m) => mode = m,
+            return Some(match Mode::from_name(name.trim()) {
+                Some(m) => Header(m, Profile::new(InputKind::Austin, m.unit())),
                 None => {
                     let mut p = Profile::new(InputKind::Austin, Unit::Microseconds);
                     p.diagnostics.note(UNKNOWN_MODE, Position::Line(number));
-                    return read(data, Mode::Wall, p, opts);
+                    Header(Mode::Wall, p)
                 }
-            }
-            break;
+            });
         }
     }
-    read(
-        data,
-        mode,
-        Profile::new(InputKind::Austin, mode.unit()),
-        opts,
-    )
+    if !complete && taken < 200 {
+        return None;
+    }
+    Some(Header::wall())
 }
 
-fn read(data: &[u8], mode: Mode, mut profile: Profile, opts: &ParseOptions) -> Result<Profile> {
-    let mut ids: Vec<FrameId> = Vec::new();
-    let mut samples = 0u64;
-    for (number, line) in text::lines(data) {
+/// Austin's lines read one at a time. A line's stack (all but its metric) met again reuses
+/// the frames found the first time and, unless the order is drawn
+/// ([`ParseOptions::keep_order`]), adds its weight to the first entry: Austin writes a line
+/// per sample, so memory then holds the distinct stacks, not the samples.
+struct Reader<'o> {
+    mode: Mode,
+    profile: Profile,
+    opts: &'o ParseOptions,
+    samples: u64,
+    ids: Vec<FrameId>,
+    seen: ahash::HashMap<Box<str>, Seen>,
+    seen_ids: Vec<FrameId>,
+    merge: bool,
+}
+
+/// A stack taken apart: where its frames are, how many raw frames it noted, and its entry.
+struct Seen {
+    start: usize,
+    len: usize,
+    raw: u64,
+    entry: Option<usize>,
+}
+
+impl<'o> Reader<'o> {
+    fn new(mode: Mode, profile: Profile, opts: &'o ParseOptions) -> Self {
+        Reader {
+            mode,
+            profile,
+            opts,
+            samples: 0,
+            ids: Vec::new(),
+            seen: ahash::HashMap::default(),
+            seen_ids: Vec::new(),
+            merge: !opts.keep_order,
+        }
+    }
+
+    fn line(&mut self, number: u64, line: &[u8]) -> Result<()> {
+        let (mode, opts) = (self.mode, self.opts);
+        let profile = &mut self.profile;
         let at = Position::Line(number);
-        let line = String::from_utf8_lossy(&line);
+        let line = String::from_utf8_lossy(line);
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
-            continue;
+            return Ok(());
         }
         let Some(sample) = parse_sample(line) else {
             profile.diagnostics.note(MALFORMED, at);
-            continue;
+            return Ok(());
         };
-        samples += 1;
+        self.samples += 1;
         let weight = match (mode, sample.metric) {
             (Mode::Full, Metric::Full { time, .. }) => time,
             (Mode::Memory, Metric::One(m)) if m < 0 => {
                 profile.diagnostics.note(RELEASED, at);
-                continue;
+                return Ok(());
             }
             (Mode::Memory, Metric::Full { memory, .. }) if memory < 0 => {
                 profile.diagnostics.note(RELEASED, at);
-                continue;
+                return Ok(());
             }
             (Mode::Memory, Metric::Full { memory, .. }) => memory.unsigned_abs(),
             (_, Metric::One(m)) if m < 0 => {
                 profile.diagnostics.note(MALFORMED, at);
-                continue;
+                return Ok(());
             }
             (_, Metric::One(m)) => m.unsigned_abs(),
             (_, Metric::Full { time, .. }) => time,
         };
+        let key = line.rsplit_once(' ').map_or(line, |(stack, _)| stack);
+        if let Some(seen) = self.seen.get_mut(key) {
+            profile.diagnostics.note_many(RAW_FRAME, seen.raw, Some(at));
+            if weight == 0 {
+                return Ok(());
+            }
+            match seen.entry {
+                Some(entry) => {
+                    profile.add_weight(entry, weight).ok_or_else(too_many)?;
+                }
+                None => {
+                    let ids = &self.seen_ids[seen.start..seen.start + seen.len];
+                    profile.push_stack(ids, weight, 0);
+                    if self.merge {
+                        seen.entry = Some(profile.stack_count() - 1);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let ids = &mut self.ids;
+        let mut raw = 0u64;
         ids.clear();
         ids.push(profile.frames.intern(
             &pyframe::process_label(sample.pid, None),
@@ -210,31 +313,55 @@ fn read(data: &[u8], mode: Mode, mut profile: Profile, opts: &ParseOptions) -> R
                         .intern_with(&label, || pyframe::category_of_label(piece, opts))
                 }
                 None => {
-                    profile.diagnostics.note(RAW_FRAME, at);
+                    raw += 1;
                     profile.frames.intern(piece, Category::Other)
                 }
             };
             ids.push(id);
         }
+        profile.diagnostics.note_many(RAW_FRAME, raw, Some(at));
+        let mut entry = None;
         if weight > 0 {
-            profile.push_stack(&ids, weight, 0);
+            profile.push_stack(ids, weight, 0);
+            if self.merge {
+                entry = Some(profile.stack_count() - 1);
+            }
         }
+        let start = self.seen_ids.len();
+        self.seen_ids.extend_from_slice(ids);
+        let seen = Seen {
+            start,
+            len: ids.len(),
+            raw,
+            entry,
+        };
+        self.seen.insert(key.into(), seen);
+        Ok(())
     }
-    if profile.stack_count() == 0 {
-        return Err(Error::no_data(
-            "Austin output without samples (expected lines of `P<pid>;T<tid>;path:function:line \
-             METRIC` after the `# austin:` header)",
-        ));
+
+    fn finish(self) -> Result<Profile> {
+        let (mode, mut profile, samples) = (self.mode, self.profile, self.samples);
+        if profile.stack_count() == 0 {
+            return Err(Error::no_data(
+                "Austin output without samples (expected lines of `P<pid>;T<tid>;path:function:line \
+                 METRIC` after the `# austin:` header)",
+            ));
+        }
+        let total = folded::checked_total(&profile)?;
+        let key = if mode == Mode::Memory {
+            "bytes"
+        } else {
+            "exact_us"
+        };
+        profile.facts.insert(key, total);
+        profile.facts.insert("samples", samples);
+        Ok(profile)
     }
-    let total = folded::checked_total(&profile)?;
-    let key = if mode == Mode::Memory {
-        "bytes"
-    } else {
-        "exact_us"
-    };
-    profile.facts.insert(key, total);
-    profile.facts.insert("samples", samples);
-    Ok(profile)
+}
+
+/// The error of weights that do not fit in 64 bits.
+fn too_many() -> Error {
+    Error::invalid("sample counts add up to more than 2^64")
 }
 
 /// A sample's metric: one number, or full mode's `time,idle,memory`.

@@ -112,13 +112,35 @@ pub fn detect(data: &[u8]) -> Result<Format> {
             return Ok(format);
         }
     }
+    Err(unknown(data))
+}
+
+/// [`detect`] of an input that starts with `head` and goes on, for reading the rest as a
+/// stream: every sniffer but the folded one looks at less than its first MiB, so sees what
+/// it would see of the whole input; `None` when the folded sniffer's lines run to the head's
+/// end, and a longer head is needed ([`folded::sniff_head`]).
+pub fn detect_head(head: &[u8]) -> Option<Result<Format>> {
+    for (format, _) in Format::ALL {
+        let hit = match format {
+            Format::Folded => folded::sniff_head(head)?,
+            _ => format.sniff(head),
+        };
+        if hit {
+            return Some(Ok(format));
+        }
+    }
+    Some(Err(unknown(head)))
+}
+
+/// The error for data of no known format.
+fn unknown(data: &[u8]) -> Error {
     let tried: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
-    Err(Error::no_data(format!(
+    Error::no_data(format!(
         "no \"import time:\" rows, pstats or py-spy data found (the input looks like {}; \
          tried {})",
         describe(data),
         tried.join(", ")
-    )))
+    ))
 }
 
 /// A few words on what unrecognised input looks like, naming the formats of other tools that

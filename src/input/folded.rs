@@ -26,12 +26,13 @@
 //!   stays one frame (its `;` then become `:` in the label, see [`crate::model::clean_label`]).
 
 use std::borrow::Cow;
+use std::io::Read;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
 use crate::model::{Category, FrameId, InputKind, Profile, Unit};
 
-use super::{ParseOptions, pyframe, text};
+use super::{ParseOptions, pyframe, stream, text};
 
 /// A line that does not end in a count.
 pub const MALFORMED: IssueKind = IssueKind {
@@ -96,19 +97,38 @@ const SNIFF_LINES: usize = 50;
 /// count is: a 200,000-frame stack is one line of megabytes, and cutting it at a fixed head
 /// size would hide its count.
 pub fn sniff(data: &[u8]) -> bool {
+    judge(data, false).0
+}
+
+/// [`sniff`] of an input of which `head` is the start and more follows, or `None` when its
+/// verdict could change with what follows (the lines it judges run to the head's end).
+pub fn sniff_head(head: &[u8]) -> Option<bool> {
+    match judge(head, true) {
+        (verdict, true) => Some(verdict),
+        (_, false) => None,
+    }
+}
+
+/// The verdict of [`sniff`], and whether it was reached before the end of the lines in view
+/// (with `more`, `data` is only the start of the input).
+fn judge(data: &[u8], more: bool) -> (bool, bool) {
     const HEAD: usize = 16 << 20;
     const TAIL: usize = 4 << 10;
     let head = &data[..data.len().min(HEAD)];
     // Binary files (a gperftools profile) can hold a "line" ending in digits.
     if super::detect::looks_binary(&head[..head.len().min(4096)]) {
-        return false;
+        return (false, true);
     }
+    let cut = more || data.len() > head.len();
     let mut good = 0;
     let mut seen = 0;
+    let mut taken = 0;
+    let mut decided = false;
     for (_, line) in text::lines(head).take(SNIFF_LINES * 4) {
-        if data.len() > head.len() && line.as_ptr_range().end == head.as_ptr_range().end {
+        if cut && line.as_ptr_range().end == head.as_ptr_range().end {
             break; // cut by the head limit: its count is not in view
         }
+        taken += 1;
         let line = String::from_utf8_lossy(&line[line.len().saturating_sub(TAIL)..]);
         if line.trim().is_empty() {
             continue;
@@ -121,12 +141,14 @@ pub fn sniff(data: &[u8]) -> bool {
             good += 1;
         }
         if seen == SNIFF_LINES {
+            decided = true;
             break;
         }
     }
+    decided |= taken == SNIFF_LINES * 4 && seen < SNIFF_LINES;
     // Most, not all: inferno's and speedscope's own fixtures hold a bad line or two, which
     // the reader skips and reports.
-    good > 0 && good * 3 >= seen * 2
+    (good > 0 && good * 3 >= seen * 2, decided)
 }
 
 /// `# …` and `// …` lines: comments in speedscope's and Austin's folded files, invalid lines
@@ -146,21 +168,39 @@ fn empty_stack_count(line: &str) -> Option<u64> {
 /// Parses folded stacks; frames get py-spy's categories when they look like py-spy frames.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let mut profile = Profile::new(InputKind::Folded, Unit::Samples);
-    parse_into(
-        &mut profile,
-        data,
-        &mut |frame, _| {
-            let category = if is_root_frame(frame) {
-                Category::Synthetic
-            } else {
-                pyframe::category_of_label(frame, opts)
-            };
-            // py-spy's raw frames carry the executing line; one function is one frame.
-            (pyframe::merge_line(frame, opts), category)
-        },
-        true,
-    )?;
+    let mut mapper = pyspy_frames(opts);
+    let mut folder = Folder::new(&mut mapper, true, opts);
+    for (number, line) in text::lines(data) {
+        folder.line(&mut profile, number, &line)?;
+    }
+    folder.finish(&mut profile)?;
     Ok(profile)
+}
+
+/// [`parse`] of the text `reader` yields, a chunk at a time ([`stream::each_line`]): memory
+/// holds the distinct stacks, not the lines.
+pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
+    let mut profile = Profile::new(InputKind::Folded, Unit::Samples);
+    let mut mapper = pyspy_frames(opts);
+    let mut folder = Folder::new(&mut mapper, true, opts);
+    stream::each_line(reader, |number, line| {
+        folder.line(&mut profile, number, line)
+    })?;
+    folder.finish(&mut profile)?;
+    Ok(profile)
+}
+
+/// The frame mapper of plain folded stacks: py-spy's categories and root frames.
+fn pyspy_frames(opts: &ParseOptions) -> impl FnMut(&str, usize) -> (Cow<'_, str>, Category) + '_ {
+    move |frame, _| {
+        let category = if is_root_frame(frame) {
+            Category::Synthetic
+        } else {
+            pyframe::category_of_label(frame, opts)
+        };
+        // py-spy's raw frames carry the executing line; one function is one frame.
+        (pyframe::merge_line(frame, opts), category)
+    }
 }
 
 /// py-spy's pseudo-frames: `process PID:"CMDLINE"` and `thread (TID): NAME`.
@@ -182,27 +222,62 @@ fn process_prefix_len(frame: &str) -> Option<usize> {
 /// Turns a frame's text (and its index from the root) into a label and a category.
 pub(crate) type FrameMapper<'f> = dyn FnMut(&str, usize) -> (Cow<'_, str>, Category) + 'f;
 
-/// Reads folded lines into `profile`, turning each frame text into a label and category with
-/// `frame` (called with the frame and its index from the root). Shared with CPython 3.15's
-/// `--collapsed` reader, which renames its frames.
+/// Folded lines read one at a time into a profile, whole text or stream alike, each frame
+/// text turned into a label and category by `frame` (called with the frame and its index from
+/// the root). Shared with CPython 3.15's `--collapsed` reader, which renames its frames.
 ///
-/// With `pure` (`frame` depends on its arguments only), a stack text met again reuses the
+/// With `pure` (the mapper depends on its arguments only), a stack text met again reuses the
 /// frames found the first time: a py-spy recording repeats its stacks thousands of times, and
-/// taking each line apart again was most of the parse.
-pub(crate) fn parse_into(
-    profile: &mut Profile,
-    data: &[u8],
-    frame: &mut FrameMapper<'_>,
-    pure: bool,
-) -> Result<()> {
-    let mut ids: Vec<FrameId> = Vec::new();
-    let mut repeats: Option<ahash::HashMap<Box<str>, Seen>> = pure.then(Default::default);
-    let mut repeat_ids: Vec<FrameId> = Vec::new();
-    for (number, line) in text::lines(data) {
+/// taking each line apart again was most of the parse. Unless the order is drawn
+/// ([`ParseOptions::keep_order`]), its weight is also added to the stack's first entry, so
+/// memory holds one entry per distinct stack text, not one per line.
+pub(crate) struct Folder<'m, 'f> {
+    frame: &'m mut FrameMapper<'f>,
+    ids: Vec<FrameId>,
+    repeats: Option<ahash::HashMap<Box<str>, Seen>>,
+    repeat_ids: Vec<FrameId>,
+    merge: bool,
+    /// The entry of the empty-stack line (` 23`), when merged.
+    no_frame: Option<usize>,
+}
+
+impl<'m, 'f> Folder<'m, 'f> {
+    pub(crate) fn new(frame: &'m mut FrameMapper<'f>, pure: bool, opts: &ParseOptions) -> Self {
+        Folder {
+            frame,
+            ids: Vec::new(),
+            repeats: pure.then(Default::default),
+            repeat_ids: Vec::new(),
+            merge: pure && !opts.keep_order,
+            no_frame: None,
+        }
+    }
+
+    /// Pushes `ids` with `count`, or adds `count` to the entry `merged` when there is one.
+    fn push(
+        profile: &mut Profile,
+        merged: Option<usize>,
+        ids: &[FrameId],
+        count: u64,
+    ) -> Result<usize> {
+        match merged {
+            Some(i) => {
+                profile.add_weight(i, count).ok_or_else(too_many)?;
+                Ok(i)
+            }
+            None => {
+                profile.push_stack(ids, count, 0);
+                Ok(profile.stack_count() - 1)
+            }
+        }
+    }
+
+    /// Reads line `number` (cleaned as [`text::lines`] cleans it).
+    pub(crate) fn line(&mut self, profile: &mut Profile, number: u64, line: &[u8]) -> Result<()> {
         let at = Position::Line(number);
-        let line = String::from_utf8_lossy(&line);
+        let line = String::from_utf8_lossy(line);
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
         }
         let Some(parsed) = split_count(&line) else {
             if is_comment(&line) {
@@ -210,12 +285,15 @@ pub(crate) fn parse_into(
             } else if let Some(count) = empty_stack_count(&line) {
                 let id = profile.frames.intern(NO_PYTHON_FRAME, Category::Synthetic);
                 if count > 0 {
-                    profile.push_stack(&[id], count, 0);
+                    let entry = Self::push(profile, self.no_frame, &[id], count)?;
+                    if self.merge {
+                        self.no_frame = Some(entry);
+                    }
                 }
             } else {
                 profile.diagnostics.note(MALFORMED, at);
             }
-            continue;
+            return Ok(());
         };
         if parsed.differential {
             profile.diagnostics.note(DIFFERENTIAL, at);
@@ -224,45 +302,57 @@ pub(crate) fn parse_into(
             profile.diagnostics.note(FRACTION, at);
         }
         if parsed.count == 0 {
-            continue;
+            return Ok(());
         }
-        if let Some(known) = repeats.as_ref().and_then(|r| r.get(parsed.stack)) {
+        if let Some(known) = self.repeats.as_ref().and_then(|r| r.get(parsed.stack)) {
             // A stack seen before: its frames and notes again, without taking it apart.
             known.note(&mut profile.diagnostics, at);
-            let frames = &repeat_ids[known.start..known.start + known.len];
-            profile.push_stack(frames, parsed.count, 0);
-            continue;
+            let frames = &self.repeat_ids[known.start..known.start + known.len];
+            Self::push(profile, known.entry, frames, parsed.count)?;
+            return Ok(());
         }
         let mut pieces: Vec<Cow<'_, str>> = Vec::new();
         let mut seen = Seen {
-            start: repeat_ids.len(),
+            start: self.repeat_ids.len(),
             len: 0,
             unclosed: !split_frames(parsed.stack, &mut pieces),
             joined: join_thread_name(&mut pieces),
             empty: 0,
+            entry: None,
         };
-        ids.clear();
+        self.ids.clear();
         for (i, piece) in pieces.iter().enumerate() {
-            let (label, category) = frame(piece, i);
+            let (label, category) = (self.frame)(piece, i);
             seen.empty += u32::from(label.is_empty());
-            ids.push(profile.frames.intern(&label, category));
+            self.ids.push(profile.frames.intern(&label, category));
         }
         seen.note(&mut profile.diagnostics, at);
-        profile.push_stack(&ids, parsed.count, 0);
-        if let Some(repeats) = repeats.as_mut() {
-            seen.len = ids.len();
-            repeat_ids.extend_from_slice(&ids);
+        profile.push_stack(&self.ids, parsed.count, 0);
+        if let Some(repeats) = self.repeats.as_mut() {
+            seen.len = self.ids.len();
+            seen.entry = self.merge.then(|| profile.stack_count() - 1);
+            self.repeat_ids.extend_from_slice(&self.ids);
             repeats.insert(parsed.stack.into(), seen);
         }
+        Ok(())
     }
-    if profile.stack_count() == 0 {
-        return Err(Error::no_data(
-            "no folded stacks found (expected lines of `frame;frame;frame COUNT`)",
-        ));
+
+    /// Ends the input: an error when it held no stack; else the `samples` fact.
+    pub(crate) fn finish(self, profile: &mut Profile) -> Result<()> {
+        if profile.stack_count() == 0 {
+            return Err(Error::no_data(
+                "no folded stacks found (expected lines of `frame;frame;frame COUNT`)",
+            ));
+        }
+        let total = checked_total(profile)?;
+        profile.facts.insert("samples", total);
+        Ok(())
     }
-    let total = checked_total(profile)?;
-    profile.facts.insert("samples", total);
-    Ok(())
+}
+
+/// The error of weights that do not fit in 64 bits.
+fn too_many() -> Error {
+    Error::invalid("sample counts add up to more than 2^64")
 }
 
 /// A stack text already taken apart: where its frames are, and what it noted.
@@ -272,6 +362,8 @@ struct Seen {
     unclosed: bool,
     joined: bool,
     empty: u32,
+    /// Its entry in the profile, when stacks met again are merged into it.
+    entry: Option<usize>,
 }
 
 impl Seen {
@@ -294,7 +386,7 @@ pub(crate) fn checked_total(profile: &Profile) -> Result<u64> {
     profile
         .stacks()
         .try_fold(0u64, |t, s| t.checked_add(s.weight))
-        .ok_or_else(|| Error::invalid("sample counts add up to more than 2^64"))
+        .ok_or_else(too_many)
 }
 
 /// A line taken apart.

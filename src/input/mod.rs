@@ -8,10 +8,13 @@ pub mod decode;
 pub mod detect;
 pub mod folded;
 pub mod importtime;
+pub mod lenient;
 pub mod pstats;
 pub mod pyframe;
 pub mod pyspy;
 pub mod speedscope;
+pub mod stream;
+mod streaming;
 pub mod tachyon;
 pub mod tee;
 pub mod text;
@@ -86,6 +89,10 @@ pub struct ParseOptions {
     /// importtime log then cuts each closed report's subtrees that can never be drawn down to
     /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
     pub prune_below: Option<f64>,
+    /// Set when the stacks' order is drawn (`--flamechart`): readers of sampled stacks then
+    /// push every stack as read, instead of adding a stack met again to its first entry
+    /// (which keeps memory to the distinct stacks, and changes nothing a sorted fold shows).
+    pub keep_order: bool,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -106,6 +113,7 @@ impl Default for ParseOptions {
             keep_lines: false,
             max_depth: DEFAULT_MAX_DEPTH,
             prune_below: None,
+            keep_order: false,
         }
     }
 }
@@ -154,21 +162,21 @@ pub fn parse_bytes(data: &[u8], from: Option<Format>, opts: &ParseOptions) -> Re
 
 /// Reads and parses one input; errors name it.
 ///
-/// A file larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
+/// An input larger than [`HEAD`] whose first [`HEAD`] bytes are an importtime log (or that
 /// `--from importtime` names one) is parsed as it is read ([`importtime::parse_stream`]), so
-/// memory does not grow with the log. Every other input is read whole first: the binary and
-/// JSON formats need all of it, and standard input cannot be read a second time, which a
-/// failure message printed after its report would need (see [`importtime::Streamed`]).
+/// memory does not grow with the log; so are folded stacks (3.15's `--collapsed` too), py-spy
+/// text dumps, Austin, speedscope and Gecko JSON (`streaming::other`). Standard input goes the same way (`streaming::stdin`
+/// keeps a copy of an importtime log for the rare second read). The other formats are read
+/// whole: they need all of it.
 pub fn load(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Profile> {
     let name = source.name();
-    let data = match source {
-        Source::Path(_) if matches!(from, None | Some(Format::Importtime)) => {
-            match load_streaming(source, from, opts).map_err(|e| e.in_input(&name))? {
-                Loaded::Parsed(profile) => return Ok(*profile),
-                Loaded::Whole(data) => data,
-            }
-        }
-        _ => read_all(source, opts.max_input_bytes)?,
+    let loaded = match source {
+        Source::Path(_) => load_streaming(source, from, opts),
+        Source::Stdin => streaming::stdin(from, opts),
+    };
+    let data = match loaded.map_err(|e| e.in_input(&name))? {
+        Loaded::Parsed(profile) => return Ok(*profile),
+        Loaded::Whole(data) => data,
     };
     if data.is_empty() {
         return Err(Error::no_data(
@@ -189,9 +197,9 @@ enum Loaded {
     Whole(Vec<u8>),
 }
 
-/// Reads [`HEAD`] bytes of `source`: a smaller file, or one that is not an importtime log, is
-/// read whole; a large log is parsed chunk by chunk (read twice in the rare case that a
-/// failure message follows its closed report).
+/// Reads [`HEAD`] bytes of `source`: a large importtime log is parsed chunk by chunk (read
+/// twice in the rare case that a failure message follows its closed report); any other file
+/// goes on to [`streaming::other`], which streams the formats it can and reads the rest whole.
 fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
     let limit = opts.max_input_bytes;
     let mut reader = read_ahead(source, limit)?;
@@ -207,8 +215,11 @@ fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) ->
         }
         && !importtime::looks_wrapped(&head);
     if !streams {
-        reader.read_to_end(&mut head).map_err(decode::error)?;
-        return Ok(Loaded::Whole(head));
+        let size_hint = match source {
+            Source::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Source::Stdin => 0,
+        };
+        return streaming::other(head, reader, from, opts, size_hint);
     }
     let chunk = importtime::CHUNK;
     let mut stream = io::Cursor::new(head).chain(reader);

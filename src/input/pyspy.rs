@@ -140,21 +140,139 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
             return super::folded::parse(data, opts);
         }
     }
-    let mut samples = Vec::new();
     let mut profile = Profile::new(InputKind::PySpyDump, Unit::Samples);
+    let mut samples = Samples::new(opts);
     if sniff_json(data) {
         read_json(data, opts, &mut samples, &mut profile)?;
     } else {
-        read_text(data, &mut samples, &mut profile);
+        let mut reader = TextReader::default();
+        for (number, line) in text::lines(data) {
+            reader.line(number, &line, &mut samples, &mut profile);
+        }
+        reader.finish(&mut samples);
     }
-    if samples.is_empty() {
+    finish(samples, opts, profile)
+}
+
+/// Which reader `--from pyspy` takes for an input that starts with `head` and goes on, as
+/// [`parse`] would choose from the whole input.
+pub enum StreamKind {
+    /// A text dump: [`parse_text_reader`].
+    Dump,
+    /// `record -f raw`: folded stacks.
+    Folded,
+    /// `record -f speedscope`.
+    Speedscope,
+    /// A JSON dump, or a head that does not settle it: read whole.
+    Whole,
+}
+
+/// The reader [`parse`] would take for an input starting with `head` (more following).
+pub fn stream_kind(head: &[u8]) -> StreamKind {
+    if !sniff(head) {
+        if super::speedscope::sniff(head) {
+            return StreamKind::Speedscope;
+        }
+        return match super::folded::sniff_head(head) {
+            Some(true) => StreamKind::Folded,
+            Some(false) => StreamKind::Dump,
+            None => StreamKind::Whole,
+        };
+    }
+    if sniff_json(head) {
+        StreamKind::Whole
+    } else {
+        StreamKind::Dump
+    }
+}
+
+/// [`parse`] of a text dump read a chunk at a time from `reader`: memory holds each distinct
+/// thread sample once, with its count.
+pub fn parse_text_reader(reader: impl std::io::Read, opts: &ParseOptions) -> Result<Profile> {
+    let mut profile = Profile::new(InputKind::PySpyDump, Unit::Samples);
+    let mut samples = Samples::new(opts);
+    let mut text_reader = TextReader::default();
+    super::stream::each_line(reader, |number, line| {
+        text_reader.line(number, line, &mut samples, &mut profile);
+        Ok(())
+    })?;
+    text_reader.finish(&mut samples);
+    finish(samples, opts, profile)
+}
+
+/// The end of every dump read: no thread is an error; else the stacks.
+fn finish(samples: Samples, opts: &ParseOptions, mut profile: Profile) -> Result<Profile> {
+    if samples.list.is_empty() {
         return Err(Error::no_data(
             "no py-spy dump threads found (expected `Thread TID (STATUS)` lines with frames, or \
              py-spy dump --json output)",
         ));
     }
-    emit(samples, opts, &mut profile);
+    emit(samples.list, opts, &mut profile);
     Ok(profile)
+}
+
+/// The thread samples read so far, each distinct one once (in the order first seen) with how
+/// often it was seen, unless the order is drawn ([`ParseOptions::keep_order`]).
+struct Samples {
+    list: Vec<(ThreadSample, u64)>,
+    index: Option<ahash::HashMap<SampleKey, usize>>,
+}
+
+/// What makes two thread samples the same: all but the line they were read at.
+#[derive(Hash, PartialEq, Eq)]
+struct SampleKey {
+    process: String,
+    tid: String,
+    name: Option<String>,
+    status: String,
+    frames: Vec<String>,
+}
+
+impl Samples {
+    fn new(opts: &ParseOptions) -> Self {
+        Samples {
+            list: Vec::new(),
+            index: (!opts.keep_order).then(Default::default),
+        }
+    }
+
+    fn push(&mut self, s: ThreadSample) {
+        let Some(index) = self.index.as_mut() else {
+            self.list.push((s, 1));
+            return;
+        };
+        let key = SampleKey {
+            process: s.process,
+            tid: s.tid,
+            name: s.name,
+            status: s.status,
+            frames: s.frames,
+        };
+        if let Some(&i) = index.get(&key) {
+            self.list[i].1 += 1;
+            return;
+        }
+        let sample = ThreadSample {
+            process: key.process.clone(),
+            tid: key.tid.clone(),
+            name: key.name.clone(),
+            status: key.status.clone(),
+            idle: s.idle,
+            frames: key.frames.clone(),
+            line: s.line,
+        };
+        index.insert(key, self.list.len());
+        self.list.push((sample, 1));
+    }
+}
+
+impl Extend<ThreadSample> for Samples {
+    fn extend<I: IntoIterator<Item = ThreadSample>>(&mut self, iter: I) {
+        for s in iter {
+            self.push(s);
+        }
+    }
 }
 
 /// One thread of one dump.
@@ -172,35 +290,40 @@ struct ThreadSample {
     line: Position,
 }
 
-/// Turns the collected thread samples into stacks, applying the idle rule.
-fn emit(samples: Vec<ThreadSample>, opts: &ParseOptions, profile: &mut Profile) {
-    let all_idle = samples.iter().all(|s| s.idle);
+/// Turns the collected thread samples (each with how often it was seen) into stacks,
+/// applying the idle rule.
+fn emit(samples: Vec<(ThreadSample, u64)>, opts: &ParseOptions, profile: &mut Profile) {
+    let all_idle = samples.iter().all(|(s, _)| s.idle);
     let keep_idle = opts.idle || all_idle;
     let mut statuses: BTreeMap<FrameId, BTreeMap<String, u64>> = BTreeMap::new();
     // Threads are keyed by process and id: a thread has no name in one dump (not started
     // through `threading`, or before it was named) and a name in the next, and is still one
     // thread. Its root takes the first name seen.
     let mut names: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for s in &samples {
+    for (s, _) in &samples {
         if let Some(name) = s.name.as_deref().filter(|n| !n.is_empty()) {
             names.entry((&s.process, &s.tid)).or_insert(name);
         }
     }
     let labels: Vec<String> = samples
         .iter()
-        .map(|s| {
+        .map(|(s, _)| {
             let name = names.get(&(s.process.as_str(), s.tid.as_str())).copied();
             pyframe::thread_label(&s.tid, name)
         })
         .collect();
     let mut ids = Vec::new();
-    for (s, label) in samples.into_iter().zip(labels) {
+    for ((s, count), label) in samples.into_iter().zip(labels) {
+        // Each distinct sample comes at the first line it was seen: the first noted line of
+        // each kind is the one a sample-by-sample pass notes first.
         if s.idle && !keep_idle {
-            profile.diagnostics.note(IDLE_SKIPPED, s.line);
+            profile
+                .diagnostics
+                .note_many(IDLE_SKIPPED, count, Some(s.line));
             continue;
         }
         if s.idle && !opts.idle {
-            profile.diagnostics.note(ALL_IDLE, s.line);
+            profile.diagnostics.note_many(ALL_IDLE, count, Some(s.line));
         }
         ids.clear();
         ids.push(profile.frames.intern(&s.process, Category::Synthetic));
@@ -210,13 +333,13 @@ fn emit(samples: Vec<ThreadSample>, opts: &ParseOptions, profile: &mut Profile) 
             .entry(thread)
             .or_default()
             .entry(s.status)
-            .or_default() += 1;
+            .or_default() += count;
         for f in s.frames.iter().rev() {
             let f = pyframe::merge_line(f, opts);
             let category = pyframe::category_of_label(&f, opts);
             ids.push(profile.frames.intern(&f, category));
         }
-        profile.push_stack(&ids, 1, 0);
+        profile.push_stack(&ids, count, 0);
     }
     for (thread, counts) in statuses {
         let detail: Vec<String> = counts.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
@@ -259,42 +382,51 @@ fn parse_thread(line: &str) -> Option<(&str, &str, Option<&str>)> {
     Some((tid, status, name))
 }
 
-fn read_text(data: &[u8], samples: &mut Vec<ThreadSample>, profile: &mut Profile) {
-    let mut process = pyframe::process_label("?", None);
-    let mut current: Option<ThreadSample> = None;
-    let mut in_locals = false;
-    for (number, line) in text::lines(data) {
+/// A text dump read line by line.
+#[derive(Default)]
+struct TextReader {
+    /// The root of the dump's process, once a `Process` line named it.
+    process: Option<String>,
+    current: Option<ThreadSample>,
+    in_locals: bool,
+}
+
+impl TextReader {
+    fn line(&mut self, number: u64, line: &[u8], samples: &mut Samples, profile: &mut Profile) {
         let at = Position::Line(number);
-        let line = String::from_utf8_lossy(&line);
+        let line = String::from_utf8_lossy(line);
         let line = line.as_ref();
         if let Some(frame) = line.strip_prefix("    ")
             && !frame.starts_with(' ')
             && !frame.is_empty()
         {
-            in_locals = false;
-            match current.as_mut() {
+            self.in_locals = false;
+            match self.current.as_mut() {
                 Some(t) => t.frames.push(frame.trim_end().to_string()),
                 None => profile.diagnostics.note(ORPHAN_FRAME, at),
             }
-            continue;
+            return;
         }
         if line.starts_with("        ") {
             let body = line.trim();
             if body == "Arguments:" || body == "Locals:" {
-                if !in_locals {
+                if !self.in_locals {
                     profile.diagnostics.note(LOCALS_SKIPPED, at);
                 }
-                in_locals = true;
-            } else if !in_locals {
+                self.in_locals = true;
+            } else if !self.in_locals {
                 profile.diagnostics.note(UNKNOWN_LINE, at);
             }
-            continue;
+            return;
         }
-        in_locals = false;
+        self.in_locals = false;
         if let Some((tid, status, name)) = parse_thread(line) {
-            samples.extend(current.take());
-            current = Some(ThreadSample {
-                process: process.clone(),
+            samples.extend(self.current.take());
+            self.current = Some(ThreadSample {
+                process: self
+                    .process
+                    .clone()
+                    .unwrap_or_else(|| pyframe::process_label("?", None)),
                 tid: tid.to_string(),
                 name: name.map(str::to_string),
                 status: status.to_string(),
@@ -302,12 +434,12 @@ fn read_text(data: &[u8], samples: &mut Vec<ThreadSample>, profile: &mut Profile
                 frames: Vec::new(),
                 line: at,
             });
-            continue;
+            return;
         }
         if let Some((pid, cmd)) = parse_process(line) {
-            samples.extend(current.take());
-            process = pyframe::process_label(pid, Some(cmd));
-            continue;
+            samples.extend(self.current.take());
+            self.process = Some(pyframe::process_label(pid, Some(cmd)));
+            return;
         }
         let trimmed = line.trim();
         let known = trimmed.is_empty()
@@ -318,13 +450,17 @@ fn read_text(data: &[u8], samples: &mut Vec<ThreadSample>, profile: &mut Profile
             profile.diagnostics.note(UNKNOWN_LINE, at);
         }
     }
-    samples.extend(current);
+
+    /// The end of the input: the last thread is complete.
+    fn finish(&mut self, samples: &mut Samples) {
+        samples.extend(self.current.take());
+    }
 }
 
 fn read_json(
     data: &[u8],
     opts: &ParseOptions,
-    samples: &mut Vec<ThreadSample>,
+    samples: &mut Samples,
     profile: &mut Profile,
 ) -> Result<()> {
     let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<Value>();

@@ -27,9 +27,12 @@
 //!   file's (a `none` profile in a timed file, `bytes` next to `none`) has its values taken as
 //!   they are, and that is reported.
 
-use std::collections::HashMap;
+mod doc;
 
-use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufReader, Read};
+
+use doc::{Doc, ProfileDoc};
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
@@ -108,30 +111,48 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// Parses a speedscope file.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
-    let doc: Value = serde_json::from_slice(data)
-        .map_err(|e| Error::invalid(format!("speedscope JSON: {e}")))?;
+    let mut de = serde_json::Deserializer::from_slice(data);
+    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    from_doc(doc, data.len(), opts)
+}
+
+/// [`parse`] of the text `reader` yields, read as it comes: memory holds what the profile
+/// uses (each distinct sample stack once), not the text nor a JSON tree of it.
+pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
+    let mut counted = super::lenient::Counted {
+        inner: BufReader::with_capacity(1 << 16, reader),
+        count: 0,
+    };
+    let mut de = serde_json::Deserializer::from_reader(&mut counted);
+    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    drop(de);
+    let len = usize::try_from(counted.count).unwrap_or(usize::MAX);
+    from_doc(doc, len, opts)
+}
+
+/// The profile of a file read into `doc`, `len` bytes long.
+fn from_doc(doc: serde_json::Result<Doc>, len: usize, opts: &ParseOptions) -> Result<Profile> {
+    let doc = doc.map_err(|e| match e.io_error_kind() {
+        // A read error of the input (its size limit, a broken gzip stream) keeps its message.
+        Some(_) => super::decode::error(std::io::Error::from(e)),
+        None => Error::invalid(format!("speedscope JSON: {e}")),
+    })?;
     let profiles = doc
-        .get("profiles")
-        .and_then(Value::as_array)
+        .profiles
+        .as_deref()
         .ok_or_else(|| Error::invalid("speedscope JSON without a `profiles` list"))?;
-    let shared = doc
-        .pointer("/shared/frames")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    let evented = profiles
-        .iter()
-        .any(|p| p.get("type").and_then(Value::as_str) == Some("evented"));
+    let shared = doc.frames.as_deref().unwrap_or(&[]);
+    let evented = profiles.iter().any(|p| p.kind.as_str() == Some("evented"));
     let py_spy = doc
-        .get("exporter")
-        .and_then(Value::as_str)
+        .exporter
+        .as_str()
         .is_some_and(|e| e.starts_with("py-spy"));
     // A file with any timed profile is timed (counts cannot be made times, times rounded to
     // counts could vanish); else the first sampled profile's measure decides.
     let sampled_measures: Vec<Measure> = profiles
         .iter()
-        .filter(|p| p.get("type").and_then(Value::as_str) == Some("sampled"))
-        .map(|p| measure(p.get("unit").and_then(Value::as_str)))
+        .filter(|p| p.kind.as_str() == Some("sampled"))
+        .map(|p| measure(p.unit.as_str()))
         .collect();
     let first_measure = if sampled_measures.contains(&Measure::Time) {
         Measure::Time
@@ -151,17 +172,17 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         Weighing::Weights(file_measure)
     };
     let mut profile = Profile::new(InputKind::Speedscope, unit);
-    let mut budget = ExpansionBudget::for_input(data.len());
+    let mut budget = ExpansionBudget::for_input(len);
     let mut pseudo: Vec<FrameId> = Vec::new();
     let frames: Vec<FrameId> = shared
         .iter()
         .map(|f| {
-            let name = f.get("name").and_then(Value::as_str).unwrap_or("<unknown>");
+            let name = f.name.as_str().unwrap_or("<unknown>");
             // The category is read from the whole path, as every other reader does: the short
             // form has lost where the file lives.
-            let path = f.get("file").and_then(Value::as_str);
+            let path = f.file.as_str();
             let file = path.map(|p| pyframe::short_path(p, opts));
-            let line = f.get("line").and_then(Value::as_i64);
+            let line = f.line.as_i64();
             let label = pyframe::sampled_label(name, file, line, opts);
             if folded::is_root_frame(&label) {
                 let id = profile.frames.intern(&label, Category::Synthetic);
@@ -178,17 +199,23 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     pseudo.dedup();
     for (index, p) in profiles.iter().enumerate() {
         let roots = roots(p, index, &mut profile);
-        let scale = p
-            .get("unit")
-            .and_then(Value::as_str)
-            .and_then(micros_per_unit);
-        match p.get("type").and_then(Value::as_str) {
+        let scale = p.unit.as_str().and_then(micros_per_unit);
+        match p.kind.as_str() {
             Some("sampled") => {
                 let frames = Frames {
                     ids: &frames,
                     pseudo: &pseudo,
                 };
-                sampled(p, &roots, &frames, weighing, &mut profile);
+                let merge = !opts.keep_order;
+                sampled(
+                    p,
+                    &doc.stacks.list,
+                    &roots,
+                    &frames,
+                    weighing,
+                    merge,
+                    &mut profile,
+                )?;
             }
             Some("evented") => {
                 if scale.is_none() {
@@ -225,8 +252,8 @@ fn micros_per_unit(unit: &str) -> Option<f64> {
 }
 
 /// The root frames of a profile, from its name.
-fn roots(p: &Value, index: usize, profile: &mut Profile) -> Vec<FrameId> {
-    let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+fn roots(p: &ProfileDoc, index: usize, profile: &mut Profile) -> Vec<FrameId> {
+    let name = p.name.as_str().unwrap_or("");
     root_labels(name, index)
         .iter()
         .map(|l| profile.frames.intern(l, Category::Synthetic))
@@ -278,21 +305,16 @@ enum Weighing {
 /// A sample that starts with py-spy's own process or thread frames gets no root from the
 /// profile's name: it already says where it belongs, with the command line.
 fn sampled(
-    p: &Value,
+    p: &ProfileDoc,
+    stacks: &[Box<[u64]>],
     roots: &[FrameId],
     frames: &Frames<'_>,
     weighing: Weighing,
+    merge: bool,
     profile: &mut Profile,
-) {
-    let samples = p
-        .get("samples")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    let weights = p
-        .get("weights")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    let unit = p.get("unit").and_then(Value::as_str);
+) -> Result<()> {
+    let mut weights = p.weights();
+    let unit = p.unit.as_str();
     // Microseconds per unit when the file is timed; 1 (values as they are) otherwise.
     let scale = match weighing {
         Weighing::Weights(file) if measure(unit) != file => {
@@ -309,24 +331,39 @@ fn sampled(
     };
     let mut clock = Clock::default();
     let mut ids = Vec::new();
-    'samples: for (i, s) in samples.iter().enumerate() {
+    // What each distinct stack became in this profile: a stack naming an unknown frame
+    // (`None`), or its entry, to which its later samples add (memory for the distinct stacks).
+    let mut entries: HashMap<u32, Option<usize>> = HashMap::new();
+    'samples: for &s in &p.samples {
+        let raw = weights.next().unwrap_or(1.0);
         let weight = match weighing {
             Weighing::CountSamples => 1,
-            Weighing::Weights(_) => {
-                let raw = weights
-                    .get(i)
-                    .and_then(Value::as_f64)
-                    .unwrap_or(1.0)
-                    .max(0.0);
-                clock.advance(raw * scale)
-            }
+            Weighing::Weights(_) => clock.advance(raw.max(0.0) * scale),
         };
+        match entries.get(&s) {
+            Some(None) => {
+                profile.diagnostics.note_many(BAD_FRAME, 1, None);
+                continue;
+            }
+            Some(&Some(entry)) => {
+                if weight > 0 {
+                    profile
+                        .add_weight(entry, weight)
+                        .ok_or_else(|| Error::invalid("sample counts add up to more than 2^64"))?;
+                }
+                continue;
+            }
+            None => {}
+        }
         ids.clear();
-        for f in s.as_array().map_or(&[][..], Vec::as_slice) {
-            match f.as_u64().and_then(|f| frames.ids.get(f as usize)) {
+        for &f in stacks[s as usize].iter() {
+            match usize::try_from(f).ok().and_then(|f| frames.ids.get(f)) {
                 Some(&id) => ids.push(id),
                 None => {
                     profile.diagnostics.note_many(BAD_FRAME, 1, None);
+                    if merge {
+                        entries.insert(s, None);
+                    }
                     continue 'samples;
                 }
             }
@@ -339,24 +376,25 @@ fn sampled(
         }
         if weight > 0 {
             profile.push_stack(&ids, weight, 0);
+            if merge {
+                entries.insert(s, Some(profile.stack_count() - 1));
+            }
         }
     }
+    Ok(())
 }
 
 /// An evented profile: `O` opens a frame, `C` closes it; the time between events goes to the
 /// open stack.
 fn evented_profile(
-    p: &Value,
+    p: &ProfileDoc,
     roots: &[FrameId],
     frames: &[FrameId],
     scale: f64,
     budget: &mut ExpansionBudget,
     profile: &mut Profile,
 ) -> Result<()> {
-    let events = p
-        .get("events")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+    let events = &p.events;
     let mut open: Vec<FrameId> = roots.to_vec();
     let base = roots.len();
     // How many times each frame is open above `base`.
@@ -364,17 +402,15 @@ fn evented_profile(
     let mut clock = Clock::default();
     let mut last: Option<f64> = None;
     for e in events {
-        let (Some(kind), Some(at)) = (
-            e.get("type").and_then(Value::as_str),
-            e.get("at").and_then(Value::as_f64),
-        ) else {
+        let (Some(kind), Some(at)) = (e.kind.as_str(), e.at.as_f64()) else {
             profile.diagnostics.note_many(BAD_FRAME, 1, None);
             continue;
         };
         let Some(&frame) = e
-            .get("frame")
-            .and_then(Value::as_u64)
-            .and_then(|f| frames.get(f as usize))
+            .frame
+            .as_u64()
+            .and_then(|f| usize::try_from(f).ok())
+            .and_then(|f| frames.get(f))
         else {
             profile.diagnostics.note_many(BAD_FRAME, 1, None);
             continue;
@@ -418,7 +454,7 @@ fn evented_profile(
         profile
             .diagnostics
             .note_many(UNCLOSED, (open.len() - base) as u64, None);
-        let end = p.get("endValue").and_then(Value::as_f64);
+        let end = p.end_value.as_f64();
         if let (Some(end), Some(prev)) = (end, last) {
             let weight = clock.advance((end - prev).max(0.0) * scale);
             if weight > 0 {

@@ -133,3 +133,29 @@ pub fn with_snapshots(f: impl FnOnce()) {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(f);
 }
+
+/// Peak resident memory of a child: its `VmHWM`, read every few milliseconds until it exits.
+/// (`wait4`'s `ru_maxrss` would not do: Linux carries the spawning process's peak across
+/// `exec`, and this test process is far larger than the child.)
+#[cfg(target_os = "linux")]
+pub fn peak_rss_of(mut command: Command) -> (std::process::ExitStatus, u64) {
+    let mut child = command.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, peak);
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib * 1024);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

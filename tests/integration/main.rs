@@ -24,5 +24,6 @@ mod pstats;
 mod pyspy;
 mod recipe;
 mod run;
+mod streaming;
 mod svg;
 mod wheel;

@@ -9,9 +9,10 @@
 //! `qualname (basename:line)`. Counts are kept as they are.
 
 use std::borrow::Cow;
+use std::io::Read;
 
 use crate::error::Result;
-use crate::input::{ParseOptions, folded, pyframe, text};
+use crate::input::{ParseOptions, folded, pyframe, stream, text};
 use crate::model::{Category, InputKind, Profile, Unit};
 
 /// The first non-empty line starts with `tid:DIGITS;` (or is `tid:N COUNT`).
@@ -29,40 +30,58 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// Parses `--collapsed` output.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
+    read(opts, |profile, folder| {
+        for (number, line) in text::lines(data) {
+            folder.line(profile, number, &line)?;
+        }
+        Ok(())
+    })
+}
+
+/// [`parse`] of the text `reader` yields, read a chunk at a time.
+pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
+    read(opts, |profile, folder| {
+        stream::each_line(reader, |number, line| folder.line(profile, number, line))
+    })
+}
+
+/// Reads the lines `feed` gives a [`folded::Folder`] that renames 3.15's frames.
+fn read(
+    opts: &ParseOptions,
+    feed: impl FnOnce(&mut Profile, &mut folded::Folder<'_, '_>) -> Result<()>,
+) -> Result<Profile> {
     let mut profile = Profile::new(InputKind::Tachyon, Unit::Samples);
     let mut raw = 0u64;
-    folded::parse_into(
-        &mut profile,
-        data,
-        &mut |frame, index| {
-            if index == 0
-                && let Some(tid) = frame.strip_prefix("tid:")
-                && !tid.is_empty()
-                && tid.bytes().all(|b| b.is_ascii_digit())
-            {
-                return (
-                    Cow::Owned(pyframe::thread_label(tid, None)),
-                    Category::Synthetic,
-                );
+    let mapper: &mut folded::FrameMapper<'_> = &mut |frame, index| {
+        if index == 0
+            && let Some(tid) = frame.strip_prefix("tid:")
+            && !tid.is_empty()
+            && tid.bytes().all(|b| b.is_ascii_digit())
+        {
+            return (
+                Cow::Owned(pyframe::thread_label(tid, None)),
+                Category::Synthetic,
+            );
+        }
+        match split_frame(frame) {
+            Some((file, name, line)) => {
+                let category = pyframe::category(name, Some(file), opts);
+                (
+                    Cow::Owned(pyframe::sampled_label(name, Some(file), Some(line), opts)),
+                    category,
+                )
             }
-            match split_frame(frame) {
-                Some((file, name, line)) => {
-                    let category = pyframe::category(name, Some(file), opts);
-                    (
-                        Cow::Owned(pyframe::sampled_label(name, Some(file), Some(line), opts)),
-                        category,
-                    )
+            None => {
+                if !(frame.starts_with('<') && frame.ends_with('>')) {
+                    raw += 1;
                 }
-                None => {
-                    if !(frame.starts_with('<') && frame.ends_with('>')) {
-                        raw += 1;
-                    }
-                    (Cow::Borrowed(frame), pyframe::category(frame, None, opts))
-                }
+                (Cow::Borrowed(frame), pyframe::category(frame, None, opts))
             }
-        },
-        false,
-    )?;
+        }
+    };
+    let mut folder = folded::Folder::new(mapper, false, opts);
+    feed(&mut profile, &mut folder)?;
+    folder.finish(&mut profile)?;
     profile.diagnostics.note_many(super::RAW_FRAME, raw, None);
     Ok(profile)
 }

@@ -20,11 +20,17 @@
 //! not write is a "Firefox Profiler profile", not a CPython one. Firefox's *raw* profiles
 //! (tables as `schema`/`data`) are refused with the way to get a processed one.
 
+mod doc;
+
+use std::io::{BufReader, Read};
+
+use doc::{Doc, Thread};
 use serde_json::Value;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
-use crate::input::{ParseOptions, folded, pyframe, text};
+use crate::input::lenient::Counted;
+use crate::input::{ParseOptions, decode, folded, pyframe, text};
 use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
 /// A stack, frame or function index that points nowhere.
@@ -60,11 +66,35 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// Parses a processed Gecko profile.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
-    let doc: Value =
-        serde_json::from_slice(data).map_err(|e| Error::invalid(format!("gecko JSON: {e}")))?;
+    let mut de = serde_json::Deserializer::from_slice(data);
+    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    from_doc(doc, data.len(), opts)
+}
+
+/// [`parse`] of the text `reader` yields, read as it comes into the columns the profile
+/// uses, not into a JSON tree of the text.
+pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
+    let mut counted = Counted {
+        inner: BufReader::with_capacity(1 << 16, reader),
+        count: 0,
+    };
+    let mut de = serde_json::Deserializer::from_reader(&mut counted);
+    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    drop(de);
+    let len = usize::try_from(counted.count).unwrap_or(usize::MAX);
+    from_doc(doc, len, opts)
+}
+
+/// The profile of a file read into `doc`, `len` bytes long.
+fn from_doc(doc: serde_json::Result<Doc>, len: usize, opts: &ParseOptions) -> Result<Profile> {
+    let doc = doc.map_err(|e| match e.io_error_kind() {
+        // A read error of the input (its size limit, a broken gzip stream) keeps its message.
+        Some(_) => decode::error(std::io::Error::from(e)),
+        None => Error::invalid(format!("gecko JSON: {e}")),
+    })?;
     let threads = doc
-        .get("threads")
-        .and_then(Value::as_array)
+        .threads
+        .as_deref()
         .ok_or_else(|| Error::invalid("gecko profile without a `threads` list"))?;
     if let Some(version) = raw_version(&doc, threads) {
         return Err(Error::no_data(format!(
@@ -74,19 +104,15 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
              writes the processed format that is read"
         )));
     }
-    let shared = doc.pointer("/shared/stringArray").and_then(Value::as_array);
+    let shared = doc.strings.as_deref();
     let mut profile = Profile::new(kind(&doc), Unit::Samples);
-    let mut budget = ExpansionBudget::for_input(data.len());
+    let mut budget = ExpansionBudget::for_input(len);
     // One root per process and thread: Firefox's processes each have a `GeckoMain` thread, and
     // a profile of one process (CPython's) needs no process root.
     let processes: Vec<String> = threads.iter().map(process_label).collect();
     let several = processes.iter().any(|p| *p != processes[0]);
     for (t, process) in threads.iter().zip(&processes) {
-        let strings = t
-            .get("stringArray")
-            .and_then(Value::as_array)
-            .or(shared)
-            .map_or(&[][..], Vec::as_slice);
+        let strings = t.strings.as_deref().or(shared).unwrap_or(&[]);
         let process = several.then_some(process.as_str());
         thread(t, strings, process, opts, &mut budget, &mut profile)?;
     }
@@ -104,23 +130,22 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 /// The `meta.version` of a raw Gecko profile: one whose threads keep their samples and stacks
 /// as `{"schema": …, "data": […]}` tables (or have no stack table at all), as Firefox and
 /// `about:profiling` save them before the Firefox Profiler processes them.
-fn raw_version(doc: &Value, threads: &[Value]) -> Option<String> {
-    let raw = threads.iter().any(|t| {
-        t.pointer("/samples/schema").is_some()
-            || t.pointer("/stackTable/schema").is_some()
-            || (t.get("stackTable").is_none() && t.get("samples").is_some())
-    });
+fn raw_version(doc: &Doc, threads: &[Thread]) -> Option<String> {
+    let raw = threads
+        .iter()
+        .any(|t| t.samples_schema || t.stack_table_schema || (!t.has_stack_table && t.has_samples));
     let version = doc
-        .pointer("/meta/version")
+        .version
+        .as_ref()
         .map_or("?".to_string(), Value::to_string);
-    (raw && doc.pointer("/meta/preprocessedProfileVersion").is_none()).then_some(version)
+    (raw && !doc.preprocessed).then_some(version)
 }
 
 /// CPython 3.15 writes `meta.product` `Python` (and `importedFrom` `Tachyon Sampling
 /// Profiler`); anything else is some other program's Firefox Profiler profile.
-fn kind(doc: &Value) -> InputKind {
-    let product = doc.pointer("/meta/product").and_then(Value::as_str);
-    let imported = doc.pointer("/meta/importedFrom").and_then(Value::as_str);
+fn kind(doc: &Doc) -> InputKind {
+    let product = doc.product.as_str();
+    let imported = doc.imported_from.as_str();
     if product == Some("Python") || imported.is_some_and(|i| i.contains("Tachyon")) {
         InputKind::Tachyon
     } else {
@@ -130,63 +155,47 @@ fn kind(doc: &Value) -> InputKind {
 
 /// `process (PID) "NAME"` of a thread: its `pid`, and its `processName` or else its
 /// `processType` (`default`, `tab`); `process (?) …` when the profile has no pids.
-fn process_label(t: &Value) -> String {
-    let pid = match t.get("pid") {
+fn process_label(t: &Thread) -> String {
+    let pid = match &t.pid {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => "?".to_string(),
     };
-    let name = t
-        .get("processName")
-        .and_then(Value::as_str)
-        .or_else(|| t.get("processType").and_then(Value::as_str));
+    let name = t.process_name.as_str().or_else(|| t.process_type.as_str());
     pyframe::process_label(&pid, name)
 }
 
-/// `table[column]` as a slice (empty when missing).
-fn column<'a>(t: &'a Value, table: &str, column: &str) -> &'a [Value] {
-    t.get(table)
-        .and_then(|v| v.get(column))
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-}
-
-fn index(v: Option<&Value>) -> Option<usize> {
-    v.and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
+fn index(v: Option<&Option<u64>>) -> Option<usize> {
+    v.copied().flatten().and_then(|n| usize::try_from(n).ok())
 }
 
 fn thread(
-    t: &Value,
-    strings: &[Value],
+    t: &Thread,
+    strings: &[Option<String>],
     process: Option<&str>,
     opts: &ParseOptions,
     budget: &mut ExpansionBudget,
     profile: &mut Profile,
 ) -> Result<()> {
-    let sample_stacks = column(t, "samples", "stack");
-    let sample_weights = column(t, "samples", "weight");
-    let stack_frame = column(t, "stackTable", "frame");
-    let stack_prefix = column(t, "stackTable", "prefix");
-    let frame_func = column(t, "frameTable", "func");
-    let frame_line = column(t, "frameTable", "line");
-    let func_name = column(t, "funcTable", "name");
-    let func_file = column(t, "funcTable", "fileName");
-    let func_line = column(t, "funcTable", "lineNumber");
-    let func_resource = column(t, "funcTable", "resource");
-    let resource_name = column(t, "resourceTable", "name");
-    let string = |i: Option<usize>| i.and_then(|i| strings.get(i)).and_then(Value::as_str);
+    let stack_frame = &t.stack_frame;
+    let stack_prefix = &t.stack_prefix;
+    let frame_func = &t.frame_func;
+    let frame_line = &t.frame_line;
+    let func_name = &t.func_name;
+    let func_file = &t.func_file;
+    let func_line = &t.func_line;
+    let func_resource = &t.func_resource;
+    let resource_name = &t.resource_name;
+    let string = |i: Option<usize>| i.and_then(|i| strings.get(i)).and_then(Option::as_deref);
 
     // Samples per stack index; weights default to 1.
     let mut counts = vec![0u64; stack_frame.len()];
-    for (i, s) in sample_stacks.iter().enumerate() {
-        let weight = match sample_weights.get(i) {
-            Some(w) => w.as_f64().map_or(1, |w| w.max(0.0).round() as u64),
-            None => 1,
-        };
-        match (s.is_null(), index(Some(s))) {
-            (true, _) => profile.diagnostics.note_many(NULL_STACK, 1, None),
-            (false, Some(i)) if i < counts.len() => {
+    for (i, s) in t.sample_stack.iter().enumerate() {
+        let weight = t.sample_weight.get(i).map_or(1, |w| w.0);
+        match s.0 {
+            doc::NULL => profile.diagnostics.note_many(NULL_STACK, 1, None),
+            i if i != doc::NOT_INDEX && (i as u128) < counts.len() as u128 => {
+                let i = i as usize;
                 counts[i] = counts[i].saturating_add(weight);
             }
             _ => profile.diagnostics.note_many(BAD_INDEX, 1, None),
@@ -197,13 +206,14 @@ fn thread(
     }
 
     let tid = t
-        .get("tid")
+        .tid
+        .as_ref()
         .map(|v| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         })
         .unwrap_or_else(|| "?".to_string());
-    let name = t.get("name").and_then(Value::as_str);
+    let name = t.name.as_str();
     let name = name.filter(|n| *n != format!("Thread-{tid}"));
     let root = profile
         .frames
@@ -245,8 +255,9 @@ fn thread(
                     });
                     let line = frame_line
                         .get(frame)
-                        .and_then(Value::as_i64)
-                        .or_else(|| func.and_then(|f| func_line.get(f)).and_then(Value::as_i64));
+                        .copied()
+                        .flatten()
+                        .or_else(|| func.and_then(|f| func_line.get(f)).copied().flatten());
                     let short = file.map(|f| pyframe::short_path(f, opts));
                     let category = pyframe::category(name, file, opts);
                     let id = profile
