@@ -643,6 +643,7 @@ fn build(
             keep_lines: r.keep_lines,
             max_depth: r.max_depth,
             prune_below: None,
+            jobs: r.jobs.unwrap_or(0),
         },
         fold: FoldOptions {
             runs,

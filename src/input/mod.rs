@@ -86,6 +86,9 @@ pub struct ParseOptions {
     /// importtime log then cuts each closed report's subtrees that can never be drawn down to
     /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
     pub prune_below: Option<f64>,
+    /// Threads an importtime log's reports may be parsed on (`--jobs`; 0 = one per core). The
+    /// result does not depend on it.
+    pub jobs: usize,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -106,6 +109,7 @@ impl Default for ParseOptions {
             keep_lines: false,
             max_depth: DEFAULT_MAX_DEPTH,
             prune_below: None,
+            jobs: 0,
         }
     }
 }
