@@ -9,8 +9,9 @@
 //! reading the lines in order, so the output is byte-identical for every thread count.
 //!
 //! The first segment of a batch continues the report left open by the last one (the *carry*,
-//! which may run on over many batches when a report is long), so memory stays one batch and
-//! the open reports, never the whole log. Failure messages are scanned by the caller for the
+//! which may run on over many batches when a report is long), so memory stays one batch, the
+//! stacks of the batch before it (absorbed while this one is parsed) and the open reports,
+//! never the whole log. Failure messages are scanned by the caller for the
 //! whole batch before its segments are parsed: a report may learn a name earlier than one
 //! builder would have, which [`Builder::late_failures`] makes harmless (the log is then read
 //! again with every name known, or nothing was drawn differently).
@@ -58,6 +59,9 @@ pub(super) struct Parallel<'o> {
     /// The segment still open at the end of the last batch, and how many lines it has read.
     carry: Builder<'o>,
     carry_lines: u64,
+    /// The closed segments of the last batch with their line counts, absorbed while the
+    /// next batch is parsed (absorbing alone left one thread idle for a fifth of the parse).
+    pending: Vec<(Builder<'o>, u64)>,
     /// Builders whose segments were absorbed, kept for their names and frames: a fresh one
     /// per segment interned and classified every module name again.
     spare: Vec<Builder<'o>>,
@@ -76,6 +80,7 @@ impl<'o> Parallel<'o> {
             merged_lines: 0,
             carry: Builder::new(opts, HashSet::default()),
             carry_lines: 0,
+            pending: Vec::new(),
             spare: Vec::new(),
         }
     }
@@ -109,33 +114,56 @@ impl<'o> Parallel<'o> {
             builder.failed_names.clone_from(known);
             jobs.push((builder, 0, segment, end.is_some()));
         }
-        let mut done: Vec<(Builder<'o>, u64)> = self.pool.install(|| {
-            jobs.into_par_iter()
-                .map(|(mut builder, mut lines, segment, closed)| {
-                    feed(&mut builder, segment, &mut lines);
-                    if closed {
-                        builder.end_segment(lines + 1);
-                    }
-                    (builder, lines)
-                })
-                .collect()
+        let pending = std::mem::take(&mut self.pending);
+        let (merged, merged_lines) = (&mut self.merged, &mut self.merged_lines);
+        let (absorbed, mut done) = self.pool.install(|| {
+            rayon::join(
+                || absorb_all(merged, merged_lines, pending),
+                || {
+                    jobs.into_par_iter()
+                        .map(|(mut builder, mut lines, segment, closed)| {
+                            feed(&mut builder, segment, &mut lines);
+                            if closed {
+                                builder.end_segment(lines + 1);
+                            }
+                            (builder, lines)
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
         });
+        self.spare.extend(absorbed);
         let (open, open_lines) = done.pop().expect("the segment after the last cut");
-        for (mut builder, lines) in done {
-            self.merged.absorb(&mut builder, self.merged_lines);
-            self.merged_lines += lines;
-            self.spare.push(builder);
-        }
+        self.pending = done;
         self.carry = open;
         self.carry_lines = open_lines;
     }
 
     /// Closes the open segment and hands over the builder that holds everything.
     pub(super) fn finish(mut self) -> Builder<'o> {
+        let pending = std::mem::take(&mut self.pending);
+        absorb_all(&mut self.merged, &mut self.merged_lines, pending);
         self.carry.close();
         self.merged.absorb(&mut self.carry, self.merged_lines);
         self.merged
     }
+}
+
+/// Absorbs `parts` into `merged` in order, `lines` counting the log's lines it holds; gives
+/// the emptied builders back.
+fn absorb_all<'o>(
+    merged: &mut Builder<'o>,
+    lines: &mut u64,
+    parts: Vec<(Builder<'o>, u64)>,
+) -> Vec<Builder<'o>> {
+    parts
+        .into_iter()
+        .map(|(mut part, part_lines)| {
+            merged.absorb(&mut part, *lines);
+            *lines += part_lines;
+            part
+        })
+        .collect()
 }
 
 /// Feeds the lines of `text` to `builder`, numbered after the `lines` it has read.
