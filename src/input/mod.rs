@@ -86,7 +86,7 @@ pub struct ParseOptions {
     /// importtime log then cuts each closed report's subtrees that can never be drawn down to
     /// placeholders (same picture, memory for what is drawn). `None` keeps every stack.
     pub prune_below: Option<f64>,
-    /// Threads an importtime log's reports may be parsed on (`--jobs`; 0 = one per core). The
+    /// Threads an importtime log's reports may be parsed on (`--jobs`; 0 = rayon's default). The
     /// result does not depend on it.
     pub jobs: usize,
 }

@@ -34,18 +34,16 @@ const PIECES_PER_THREAD: usize = 2;
 /// The thread pool for `opts`, or `None` when the log is parsed by one builder: one thread
 /// (`-j 1`, or one core), or a parse-time cut.
 pub(super) fn pool(opts: &ParseOptions) -> Option<rayon::ThreadPool> {
-    let jobs = match opts.jobs {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
-    if jobs < 2 || opts.prune_below.is_some() {
+    if opts.prune_below.is_some() || opts.jobs == 1 {
         return None;
     }
-    // A pool that cannot start is no error: one builder gives the same result.
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+    // 0 is rayon's default, as for the fold: `RAYON_NUM_THREADS`, else one per core. A pool
+    // that cannot start is no error: one builder gives the same result.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
         .build()
-        .ok()
+        .ok()?;
+    (pool.current_num_threads() > 1).then_some(pool)
 }
 
 /// The builders of a log read in batches: the result so far and the open segment.
