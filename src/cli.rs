@@ -328,7 +328,8 @@ pub struct InputArgs {
     #[arg(long)]
     pub no_project: bool,
 
-    /// Worker threads for folding [default: one per core, or RAYON_NUM_THREADS].
+    /// Worker threads for parsing importtime reports and for folding [default: one per core,
+    /// or RAYON_NUM_THREADS]. The output is the same for every N.
     #[arg(short, long = "jobs", visible_alias = "threads", value_name = "N")]
     pub jobs: Option<usize>,
 
@@ -644,6 +645,7 @@ fn build(
             max_depth: r.max_depth,
             prune_below: None,
             keep_order: flamechart,
+            jobs: r.jobs.unwrap_or(0),
         },
         fold: FoldOptions {
             runs,

@@ -95,7 +95,7 @@ impl<'a> Sorter<'a> {
             .for_each(|c| *c = rank[*c as usize]);
         let codes = &self.codes;
         let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
-        self.stacks.par_sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        sort_by_first_then_rest(&mut self.stacks, codes, order.len());
         self.stacks.dedup_by(|next, kept| {
             if key(next) == key(kept) {
                 kept.2 += next.2;
@@ -211,6 +211,57 @@ impl<'a> Sorter<'a> {
         let min_time = min_width / (100.0 / total as f64);
         Some(cut::drawable(&self.stacks, &self.codes, &element, min_time))
     }
+}
+
+/// Sorts `stacks` by their rank lists in `codes`: first by the first rank (a counting sort,
+/// the empty stack first), then each group of one first rank on its own, the groups in
+/// parallel. An importtime log's reports each have their own root, so a group is one report:
+/// a few thousand stacks that stay in cache, where one sort of all 433,600 stacks of the
+/// 31 MB benchmark log compared them across the whole array (perf: a quarter of the fold).
+/// Equal rank lists are equal labels and are added up afterwards, so the order among them
+/// does not matter.
+fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ranks: usize) {
+    let first = |&(start, len, _): &(u32, u32, u64)| {
+        if len == 0 {
+            0
+        } else {
+            codes[start as usize] as usize + 1
+        }
+    };
+    let mut starts = vec![0usize; ranks + 2];
+    for s in stacks.iter() {
+        starts[first(s) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let bounds = starts.clone();
+    let mut grouped = vec![(0u32, 0u32, 0u64); stacks.len()];
+    for s in stacks.iter() {
+        let at = &mut starts[first(s)];
+        grouped[*at] = *s;
+        *at += 1;
+    }
+    let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
+    let mut groups: Vec<&mut [(u32, u32, u64)]> = Vec::new();
+    let mut rest = grouped.as_mut_slice();
+    for w in bounds.windows(2) {
+        let (group, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+        rest = tail;
+        if group.len() > 1 {
+            groups.push(group);
+        }
+    }
+    // A group of most stacks (one root, no reports) is sorted in parallel itself.
+    let large = (stacks.len() / 4).max(1 << 14);
+    groups.into_par_iter().for_each(|group| {
+        if group.len() > large {
+            group.par_sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        } else {
+            group.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        }
+    });
+    *stacks = grouped;
 }
 
 /// Number of decimal digits of `n`.

@@ -93,6 +93,9 @@ pub struct ParseOptions {
     /// push every stack as read, instead of adding a stack met again to its first entry
     /// (which keeps memory to the distinct stacks, and changes nothing a sorted fold shows).
     pub keep_order: bool,
+    /// Threads an importtime log's reports may be parsed on (`--jobs`; 0 = rayon's default). The
+    /// result does not depend on it.
+    pub jobs: usize,
 }
 
 /// The default [`ParseOptions::max_depth`]: deeper than real Python stacks usually are, short
@@ -114,6 +117,7 @@ impl Default for ParseOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             prune_below: None,
             keep_order: false,
+            jobs: 0,
         }
     }
 }

@@ -65,3 +65,62 @@ fn the_svg_is_the_same_bytes_with_one_thread_and_four() {
         assert_eq!(one.stdout, four.stdout, "{sample}");
     }
 }
+
+/// Reports are parsed on several threads (issue 18): a log of many reports, with repairs in
+/// them, large enough to be streamed and cut into segments, gives the same folded bytes and
+/// the same diagnostics with 1, 2 and 3 threads, read from a file and from standard input.
+#[test]
+fn a_long_multi_report_log_parses_to_the_same_bytes_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Vec::new();
+    for name in [
+        "single/py311_failed_imports.log",
+        "single/py311_importlib_orphans.log",
+        "multiproc/threads_import.log",
+        "pytest/pytest_combined.log",
+        "single/py311_many_libs.log",
+    ] {
+        log.extend(std::fs::read(common::repo(&format!("samples/importtime/{name}"))).unwrap());
+    }
+    // A header cutting a report short, and a failure message after its report closed.
+    log.extend(
+        b"import time: self [us] | cumulative | imported package\n\
+          import time:        40 |         40 |     deep_child\n\
+          import time: self [us] | cumulative | imported package\n\
+          import time:        40 |         40 | late_failure\n"
+            .iter(),
+    );
+    let log = log.repeat(8);
+    let mut log = log;
+    log.extend(b"ModuleNotFoundError: No module named 'late_failure'\n");
+    assert!(
+        log.len() > 2 << 20,
+        "streamed, and more than one batch per thread"
+    );
+    let path = dir.path().join("many_reports.log");
+    std::fs::write(&path, &log).unwrap();
+    let path = path.to_str().unwrap();
+    let one = run(&["-j", "1", path, "-f", "folded"], Vec::new());
+    assert!(one.status.success());
+    let stderr = String::from_utf8_lossy(&one.stderr);
+    for repair in [
+        "negative self",
+        "cut unfinished reports short",
+        "failed imports",
+    ] {
+        assert!(stderr.contains(repair), "{repair}: {stderr}");
+    }
+    let reports = String::from_utf8_lossy(&one.stdout)
+        .lines()
+        .filter_map(|l| l.split(';').next())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    assert!(reports > 40, "{reports} reports");
+    for jobs in ["2", "3"] {
+        let file = run(&["-j", jobs, path, "-f", "folded"], Vec::new());
+        assert_eq!(file.stdout, one.stdout, "-j {jobs}, a file");
+        assert_eq!(file.stderr, one.stderr, "-j {jobs}, a file");
+        let stdin = run(&["-j", jobs, "-", "-f", "folded"], log.clone());
+        assert_eq!(stdin.stdout, one.stdout, "-j {jobs}, standard input");
+    }
+}

@@ -564,6 +564,83 @@ impl<'o> Builder<'o> {
         self.close_report();
     }
 
+    /// Ends a segment of the log cut just before a header line (line `header` of the numbering
+    /// this builder was fed): what that header does to the report it interrupts, without
+    /// reading it (the next segment starts with it).
+    pub(super) fn end_segment(&mut self, header: u64) {
+        if self.open_nested > 0 {
+            self.profile
+                .diagnostics
+                .note(HEADER_MID_REPORT, Position::Line(header));
+        }
+        self.close_report();
+    }
+
+    /// Moves what `part` built from the next segment of the log, whose line 1 is line
+    /// `lines_before + 1` here, to the end of this builder: its reports after this one's
+    /// (renumbered), its frames interned here in their order of first use in its stacks (the
+    /// order one builder interns them, so ids are the same), its counts, facts and
+    /// diagnostics added, and the names it drew unmarked kept for
+    /// [`late_failures`](Self::late_failures). `part` must have no report open; it keeps its
+    /// names and frame table (the next segment it reads needs the same ones), the rest starts
+    /// over.
+    pub(super) fn absorb(&mut self, part: &mut Builder<'_>, lines_before: u64) {
+        let mut p = std::mem::replace(
+            &mut part.profile,
+            Profile::new(InputKind::Importtime, Unit::Microseconds),
+        );
+        part.profile.frames = std::mem::take(&mut p.frames);
+        let table = &part.profile.frames;
+        let mut frames: Vec<FrameId> = vec![FrameId::MAX; table.len()];
+        let first_report = self.profile.reports.len() as u32;
+        let mut path: Vec<FrameId> = Vec::new();
+        for s in p.stacks() {
+            path.clear();
+            for &f in s.frames {
+                let here = &mut frames[f as usize];
+                if *here == FrameId::MAX {
+                    *here = match table.mark(f) {
+                        Some((mark, module)) => {
+                            self.profile
+                                .frames
+                                .intern_marked(module, mark, table.category(f))
+                        }
+                        None => self.profile.frames.intern(table.name(f), table.category(f)),
+                    };
+                }
+                path.push(*here);
+            }
+            self.profile
+                .push_stack(&path, s.weight, first_report + s.report);
+        }
+        for _ in &p.reports {
+            let n = self.profile.reports.len() + 1;
+            self.profile.reports.push(format!("python #{n}"));
+        }
+        let shift = |at: Position| match at {
+            Position::Line(n) => Position::Line(n + lines_before),
+            other => other,
+        };
+        for e in p.diagnostics.entries() {
+            self.profile
+                .diagnostics
+                .note_many(e.kind, e.count, e.first.map(shift));
+        }
+        for (&fact, &value) in &p.facts {
+            let sum = self.profile.facts.entry(fact).or_default();
+            *sum = sum.saturating_add(value);
+        }
+        let names = &mut part.names;
+        for (id, plain) in names.plain.iter_mut().enumerate() {
+            if std::mem::take(plain) {
+                let here = self.names.id(&names.list[id]);
+                self.names.plain[here as usize] = true;
+            }
+        }
+        self.rows += std::mem::take(&mut part.rows);
+        self.total = self.total.saturating_add(std::mem::take(&mut part.total));
+    }
+
     pub(super) fn finish(mut self) -> Result<Profile> {
         self.close_report();
         if self.profile.reports.is_empty() {
