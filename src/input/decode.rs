@@ -239,13 +239,14 @@ impl<R: Read> Read for Utf16<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// Hands out its bytes `step` at a time, to split units and pairs between chunks.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
+    /// Hands out its bytes `step` at a time, to split units and pairs (and, for the other
+    /// streamed readers, lines) between chunks.
+    pub(crate) struct Trickle<'a> {
+        pub(crate) data: &'a [u8],
+        pub(crate) step: usize,
     }
 
     impl Read for Trickle<'_> {

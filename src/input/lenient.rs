@@ -249,3 +249,23 @@ impl<R: std::io::Read> std::io::Read for Counted<R> {
         Ok(n)
     }
 }
+
+/// Reads one JSON document from `reader` with `read`, as it comes (buffered, never the whole
+/// text), and the number of bytes it took: the streamed readers' common start.
+pub fn read_streamed<R: std::io::Read, T>(
+    reader: R,
+    read: impl FnOnce(&mut StreamedJson<'_, R>) -> serde_json::Result<T>,
+) -> (serde_json::Result<T>, usize) {
+    let mut counted = Counted {
+        inner: std::io::BufReader::with_capacity(1 << 16, reader),
+        count: 0,
+    };
+    let mut de = serde_json::Deserializer::from_reader(&mut counted);
+    let doc = read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    drop(de);
+    (doc, usize::try_from(counted.count).unwrap_or(usize::MAX))
+}
+
+/// The deserializer [`read_streamed`] hands its reader.
+pub type StreamedJson<'a, R> =
+    serde_json::Deserializer<serde_json::de::IoRead<&'a mut Counted<std::io::BufReader<R>>>>;

@@ -30,7 +30,7 @@
 mod doc;
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use doc::{Doc, ProfileDoc};
 
@@ -119,14 +119,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 /// [`parse`] of the text `reader` yields, read as it comes: memory holds what the profile
 /// uses (each distinct sample stack once), not the text nor a JSON tree of it.
 pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
-    let mut counted = super::lenient::Counted {
-        inner: BufReader::with_capacity(1 << 16, reader),
-        count: 0,
-    };
-    let mut de = serde_json::Deserializer::from_reader(&mut counted);
-    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
-    drop(de);
-    let len = usize::try_from(counted.count).unwrap_or(usize::MAX);
+    let (doc, len) = crate::input::lenient::read_streamed(reader, |de| doc::read(de));
     from_doc(doc, len, opts)
 }
 

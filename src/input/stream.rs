@@ -63,21 +63,7 @@ pub fn each_line(mut reader: impl Read, mut f: impl FnMut(u64, &[u8]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Hands out its bytes `step` at a time.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
+    use crate::input::decode::tests::Trickle;
 
     #[test]
     fn lines_read_as_a_stream_are_the_lines_of_the_whole_text() {

@@ -11,6 +11,8 @@ use importflame::input::{self, ParseOptions, Source};
 use importflame::model::Profile;
 use importflame::render::{self, Report};
 
+#[cfg(target_os = "linux")]
+use crate::common::peak_rss_of;
 use crate::common::{repo, run};
 
 /// Every importtime sample, and logs made of several of them (reports of very different
@@ -145,32 +147,6 @@ fn a_cut_keeps_a_frame_split_by_a_sibling_split() {
     assert_eq!((all.stack_count(), kept.stack_count()), (5, 4));
     assert_eq!(kept.total(), all.total());
     assert!(pruned == whole);
-}
-
-/// Peak resident memory of a child: its `VmHWM`, read every few milliseconds until it exits.
-/// (`wait4`'s `ru_maxrss` would not do: Linux carries the spawning process's peak across
-/// `exec`, and this test process is far larger than the child.)
-#[cfg(target_os = "linux")]
-fn peak_rss_of(mut command: std::process::Command) -> (std::process::ExitStatus, u64) {
-    let mut child = command.spawn().unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0u64;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status, peak);
-        }
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
-        {
-            let kib: u64 = line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            peak = peak.max(kib * 1024);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
 
 /// pytest-profiling's merged `combined.prof` (issue 14): 310 KB whose call graph infers 35 MB

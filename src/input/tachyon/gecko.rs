@@ -22,14 +22,13 @@
 
 mod doc;
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use doc::{Doc, Thread};
 use serde_json::Value;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
-use crate::input::lenient::Counted;
 use crate::input::{ParseOptions, decode, folded, pyframe, text};
 use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
@@ -74,14 +73,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 /// [`parse`] of the text `reader` yields, read as it comes into the columns the profile
 /// uses, not into a JSON tree of the text.
 pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
-    let mut counted = Counted {
-        inner: BufReader::with_capacity(1 << 16, reader),
-        count: 0,
-    };
-    let mut de = serde_json::Deserializer::from_reader(&mut counted);
-    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
-    drop(de);
-    let len = usize::try_from(counted.count).unwrap_or(usize::MAX);
+    let (doc, len) = crate::input::lenient::read_streamed(reader, |de| doc::read(de));
     from_doc(doc, len, opts)
 }
 
