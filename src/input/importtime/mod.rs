@@ -90,7 +90,7 @@ const WRAPPED: IssueKind = IssueKind {
 };
 
 /// Parses a whole log into a profile with one report per header. Rows that a console broken
-/// over several lines are rejoined first when that is unambiguous ([`unwrap`]).
+/// over several lines are rejoined first when that is unambiguous (the `unwrap` module).
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let failed_names = failures::failure_messages(data);
     let wrapping = unwrap::scan(data);
