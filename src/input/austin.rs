@@ -263,17 +263,10 @@ impl<'o> Reader<'o> {
             if weight == 0 {
                 return Ok(());
             }
-            match seen.entry {
-                Some(entry) => {
-                    profile.add_weight(entry, weight).ok_or_else(too_many)?;
-                }
-                None => {
-                    let ids = &self.seen_ids[seen.start..seen.start + seen.len];
-                    profile.push_stack(ids, weight, 0);
-                    if self.merge {
-                        seen.entry = Some(profile.stack_count() - 1);
-                    }
-                }
+            let ids = &self.seen_ids[seen.start..seen.start + seen.len];
+            let entry = folded::push_or_add(profile, seen.entry, ids, weight)?;
+            if self.merge {
+                seen.entry = Some(entry);
             }
             return Ok(());
         }
@@ -357,11 +350,6 @@ impl<'o> Reader<'o> {
         profile.facts.insert("samples", samples);
         Ok(profile)
     }
-}
-
-/// The error of weights that do not fit in 64 bits.
-fn too_many() -> Error {
-    Error::invalid("sample counts add up to more than 2^64")
 }
 
 /// A sample's metric: one number, or full mode's `time,idle,memory`.

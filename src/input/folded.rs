@@ -253,25 +253,6 @@ impl<'m, 'f> Folder<'m, 'f> {
         }
     }
 
-    /// Pushes `ids` with `count`, or adds `count` to the entry `merged` when there is one.
-    fn push(
-        profile: &mut Profile,
-        merged: Option<usize>,
-        ids: &[FrameId],
-        count: u64,
-    ) -> Result<usize> {
-        match merged {
-            Some(i) => {
-                profile.add_weight(i, count).ok_or_else(too_many)?;
-                Ok(i)
-            }
-            None => {
-                profile.push_stack(ids, count, 0);
-                Ok(profile.stack_count() - 1)
-            }
-        }
-    }
-
     /// Reads line `number` (cleaned as [`text::lines`] cleans it).
     pub(crate) fn line(&mut self, profile: &mut Profile, number: u64, line: &[u8]) -> Result<()> {
         let at = Position::Line(number);
@@ -285,7 +266,7 @@ impl<'m, 'f> Folder<'m, 'f> {
             } else if let Some(count) = empty_stack_count(&line) {
                 let id = profile.frames.intern(NO_PYTHON_FRAME, Category::Synthetic);
                 if count > 0 {
-                    let entry = Self::push(profile, self.no_frame, &[id], count)?;
+                    let entry = push_or_add(profile, self.no_frame, &[id], count)?;
                     if self.merge {
                         self.no_frame = Some(entry);
                     }
@@ -308,7 +289,7 @@ impl<'m, 'f> Folder<'m, 'f> {
             // A stack seen before: its frames and notes again, without taking it apart.
             known.note(&mut profile.diagnostics, at);
             let frames = &self.repeat_ids[known.start..known.start + known.len];
-            Self::push(profile, known.entry, frames, parsed.count)?;
+            push_or_add(profile, known.entry, frames, parsed.count)?;
             return Ok(());
         }
         let mut pieces: Vec<Cow<'_, str>> = Vec::new();
@@ -350,8 +331,29 @@ impl<'m, 'f> Folder<'m, 'f> {
     }
 }
 
+/// Pushes `ids` with `count`, or adds `count` to the entry `merged` when there is one (a
+/// stack met again, merged into its first entry); the entry either way. Shared by the sampled
+/// readers that merge repeated stacks as they read.
+pub(crate) fn push_or_add(
+    profile: &mut Profile,
+    merged: Option<usize>,
+    ids: &[FrameId],
+    count: u64,
+) -> Result<usize> {
+    match merged {
+        Some(i) => {
+            profile.add_weight(i, count).ok_or_else(too_many)?;
+            Ok(i)
+        }
+        None => {
+            profile.push_stack(ids, count, 0);
+            Ok(profile.stack_count() - 1)
+        }
+    }
+}
+
 /// The error of weights that do not fit in 64 bits.
-fn too_many() -> Error {
+pub(crate) fn too_many() -> Error {
     Error::invalid("sample counts add up to more than 2^64")
 }
 

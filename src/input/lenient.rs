@@ -269,3 +269,12 @@ pub fn read_streamed<R: std::io::Read, T>(
 /// The deserializer [`read_streamed`] hands its reader.
 pub type StreamedJson<'a, R> =
     serde_json::Deserializer<serde_json::de::IoRead<&'a mut Counted<std::io::BufReader<R>>>>;
+
+/// The error of a JSON document that did not read: a read error of the input (its size limit,
+/// a broken gzip stream) keeps its own message; anything else names the format (`what`).
+pub fn json_error(what: &str, e: serde_json::Error) -> crate::error::Error {
+    match e.io_error_kind() {
+        Some(_) => super::decode::error(std::io::Error::from(e)),
+        None => crate::error::Error::invalid(format!("{what} JSON: {e}")),
+    }
+}

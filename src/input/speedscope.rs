@@ -125,11 +125,7 @@ pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
 
 /// The profile of a file read into `doc`, `len` bytes long.
 fn from_doc(doc: serde_json::Result<Doc>, len: usize, opts: &ParseOptions) -> Result<Profile> {
-    let doc = doc.map_err(|e| match e.io_error_kind() {
-        // A read error of the input (its size limit, a broken gzip stream) keeps its message.
-        Some(_) => super::decode::error(std::io::Error::from(e)),
-        None => Error::invalid(format!("speedscope JSON: {e}")),
-    })?;
+    let doc = doc.map_err(|e| crate::input::lenient::json_error("speedscope", e))?;
     let profiles = doc
         .profiles
         .as_deref()

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Result};
-use crate::input::{ParseOptions, decode, folded, pyframe, text};
+use crate::input::{ParseOptions, folded, pyframe, text};
 use crate::model::{Category, ExpansionBudget, FrameId, InputKind, Profile, Unit};
 
 /// A stack, frame or function index that points nowhere.
@@ -79,11 +79,7 @@ pub fn parse_reader(reader: impl Read, opts: &ParseOptions) -> Result<Profile> {
 
 /// The profile of a file read into `doc`, `len` bytes long.
 fn from_doc(doc: serde_json::Result<Doc>, len: usize, opts: &ParseOptions) -> Result<Profile> {
-    let doc = doc.map_err(|e| match e.io_error_kind() {
-        // A read error of the input (its size limit, a broken gzip stream) keeps its message.
-        Some(_) => decode::error(std::io::Error::from(e)),
-        None => Error::invalid(format!("gecko JSON: {e}")),
-    })?;
+    let doc = doc.map_err(|e| crate::input::lenient::json_error("gecko", e))?;
     let threads = doc
         .threads
         .as_deref()
