@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use importflame::fold::{self, FoldOptions, Named};
@@ -158,4 +158,31 @@ pub fn peak_rss_of(mut command: Command) -> (std::process::ExitStatus, u64) {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The files of `paths` that read as a profile, with it, in order (READMEs, programs and
+/// pstats printouts under `samples/` do not read, and are left out).
+pub fn profiles_of(paths: Vec<PathBuf>) -> impl Iterator<Item = (PathBuf, Profile)> {
+    paths.into_iter().filter_map(|path| {
+        let profile = input::load(&Source::Path(path.clone()), None, &ParseOptions::default());
+        profile.ok().map(|profile| (path, profile))
+    })
 }

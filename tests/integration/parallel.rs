@@ -3,34 +3,12 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
-
 use common::{folded, run};
-use importflame::input::{self, ParseOptions, Source};
-
-fn all_samples(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_samples(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn every_sample_folds_to_the_same_lines_on_any_thread_count() {
-    let mut files = Vec::new();
-    all_samples(&common::repo("samples"), &mut files);
-    files.sort();
     let mut parsed = 0;
-    for path in files {
-        // READMEs, programs and pstats printouts are not profiles: they fail to parse.
-        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
-        else {
-            continue;
-        };
+    for (path, profile) in common::profiles_of(common::files_under(&common::repo("samples"))) {
         parsed += 1;
         let one = folded(&profile, 1);
         for jobs in [2, 3, 8] {

@@ -13,7 +13,7 @@ use importflame::render::{self, Report};
 
 #[cfg(target_os = "linux")]
 use crate::common::peak_rss_of;
-use crate::common::{repo, run};
+use crate::common::{files_under, profiles_of, repo, run};
 
 /// Every importtime sample, and logs made of several of them (reports of very different
 /// sizes, so that whole reports and deep subtrees fall under the threshold).
@@ -267,24 +267,6 @@ fn inferno_svg<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// Every file under `dir`, recursively, sorted.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -296,11 +278,7 @@ fn inferno_draws_the_drawable_lines_of_every_sample_as_it_draws_all_of_them() {
     );
     let mut drawn = 0;
     let mut fewer = 0;
-    for path in paths {
-        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
-        else {
-            continue;
-        };
+    for (path, profile) in profiles_of(paths) {
         let named = [Named {
             name: "x".into(),
             profile: &profile,
@@ -335,11 +313,7 @@ fn the_folds_cut_gives_the_renderers_lines_for_every_sample() {
     let mut paths = files_under(&repo("samples"));
     paths.sort();
     let (mut cut, mut left) = (0, 0);
-    for path in paths {
-        let Ok(profile) = input::load(&Source::Path(path.clone()), None, &ParseOptions::default())
-        else {
-            continue;
-        };
+    for (path, profile) in profiles_of(paths) {
         let named = [Named {
             name: "x".into(),
             profile: &profile,
