@@ -201,24 +201,36 @@ enum Loaded {
     Whole(Vec<u8>),
 }
 
+/// The first [`HEAD`] bytes of `reader` (all of it, when shorter).
+pub(super) fn read_head(reader: &mut impl Read) -> Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD);
+    reader
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(decode::error)?;
+    Ok(head)
+}
+
+/// Whether an input that starts with `head` is parsed as an importtime log read as a stream:
+/// a full [`HEAD`] that is one (or that `--from importtime` names one), with no rows broken
+/// at the console width, whose rejoining needs the whole text.
+pub(super) fn streams_as_importtime(head: &[u8], from: Option<Format>) -> bool {
+    head.len() == HEAD
+        && match from {
+            Some(f) => f == Format::Importtime,
+            None => detect::detect(head).is_ok_and(|f| f == Format::Importtime),
+        }
+        && !importtime::looks_wrapped(head)
+}
+
 /// Reads [`HEAD`] bytes of `source`: a large importtime log is parsed chunk by chunk (read
 /// twice in the rare case that a failure message follows its closed report); any other file
 /// goes on to [`streaming::other`], which streams the formats it can and reads the rest whole.
 fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) -> Result<Loaded> {
     let limit = opts.max_input_bytes;
     let mut reader = read_ahead(source, limit)?;
-    let mut head = Vec::with_capacity(HEAD);
-    (&mut reader)
-        .take(HEAD as u64)
-        .read_to_end(&mut head)
-        .map_err(decode::error)?;
-    let streams = head.len() == HEAD
-        && match from {
-            Some(f) => f == Format::Importtime,
-            None => detect::detect(&head).is_ok_and(|f| f == Format::Importtime),
-        }
-        && !importtime::looks_wrapped(&head);
-    if !streams {
+    let head = read_head(&mut reader)?;
+    if !streams_as_importtime(&head, from) {
         let size_hint = match source {
             Source::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
             Source::Stdin => 0,

@@ -102,20 +102,8 @@ pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded>
     let spool = Spool::new(io::stdin().lock());
     let copy = Rc::clone(&spool.copy);
     let mut reader = decode::decode(spool, opts.max_input_bytes)?;
-    let mut head = Vec::with_capacity(HEAD);
-    (&mut reader)
-        .take(HEAD as u64)
-        .read_to_end(&mut head)
-        .map_err(decode::error)?;
-    let importtime = head.len() == HEAD
-        && match from {
-            Some(f) => f == Format::Importtime,
-            None => {
-                detect::detect_head(&head).is_some_and(|f| f.is_ok_and(|f| f == Format::Importtime))
-            }
-        }
-        && !importtime::looks_wrapped(&head);
-    if !importtime {
+    let head = super::read_head(&mut reader)?;
+    if !super::streams_as_importtime(&head, from) {
         // No second read: stop copying.
         copy.borrow_mut().take();
         return other(head, reader, from, opts, 0);
