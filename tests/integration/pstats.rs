@@ -489,6 +489,10 @@ const RECORDED: &[(&str, [f64; 4])] = &[
         "samples/pstats/truth/py311_pytest",
         [0.09, 0.88, 0.99, 0.49],
     ),
+    (
+        "samples/pstats/truth/py311_imports_b",
+        [0.22, 0.87, 0.99, 0.31],
+    ),
 ];
 
 /// A pstats key `file:line:name` back from a `--full-paths` frame label `name (file:line)`;
@@ -523,13 +527,15 @@ fn without_address(key: &str) -> String {
 }
 
 /// The true stacks: a gzipped key table (`K<TAB>file:line:name`) then one path per line,
-/// key indices joined by `.`, a tab and the path's own µs.
+/// key indices joined by `.`, a tab and the path's own time: µs, or ns when the file starts
+/// with `U<TAB>ns`. Returned in ns.
 fn read_truth(path: &str) -> Vec<(Vec<String>, u64)> {
     let raw = fs::read(format!("{path}.truth.gz")).unwrap();
     let mut text = String::new();
     flate2::read::GzDecoder::new(&raw[..])
         .read_to_string(&mut text)
         .unwrap();
+    let mut scale = 1000;
     let mut keys = Vec::new();
     let mut out = Vec::new();
     for line in text.lines() {
@@ -537,12 +543,16 @@ fn read_truth(path: &str) -> Vec<(Vec<String>, u64)> {
             keys.push(without_address(key));
             continue;
         }
-        let (ids, us) = line.rsplit_once('\t').unwrap();
+        if line == "U\tns" {
+            scale = 1;
+            continue;
+        }
+        let (ids, time) = line.rsplit_once('\t').unwrap();
         let path = ids
             .split('.')
             .map(|i| keys[i.parse::<usize>().unwrap()].clone())
             .collect();
-        out.push((path, us.parse().unwrap()));
+        out.push((path, time.parse::<u64>().unwrap() * scale));
     }
     out
 }
@@ -601,7 +611,7 @@ fn recorded_programs_get_their_true_stacks_above_the_floors() {
                     .map(label_key)
                     .filter(|k| known.contains(k))
                     .collect();
-                (keys, w)
+                (keys, w * 1000) // µs to the truth's ns
             })
             .collect();
         let got = accuracy(&truth, &ours);
@@ -619,4 +629,136 @@ fn recorded_programs_get_their_true_stacks_above_the_floors() {
         // The scorer itself: the truth scored against itself is exact in every view.
         assert_eq!(accuracy(&truth, &truth), [1.0; 4], "{base}");
     }
+}
+
+/// Per function and per caller→callee pair of a pstats file: call counts and times (s).
+type FileNumbers = BTreeMap<(String, String), ([i64; 2], [f64; 2])>;
+
+/// The numbers of a pstats file, keyed `(caller, callee)` as `file:line:name` (caller `""`
+/// for the function's own entry).
+fn file_numbers(path: &str) -> FileNumbers {
+    use importflame::input::pstats::marshal::{CodeLayout, Value, read_all};
+    let data = fs::read(path).unwrap();
+    let key = |v: &Value| match v {
+        Value::Tuple(t) => match (&t[0], &t[1], &t[2]) {
+            (Value::Str(file), Value::Int(line), Value::Str(name)) => {
+                without_address(&format!("{file}:{line}:{name}"))
+            }
+            other => panic!("{path}: a key {other:?}"),
+        },
+        other => panic!("{path}: a key {other:?}"),
+    };
+    let numbers = |v: &Value| match v {
+        Value::Tuple(t) => {
+            let int = |x: &Value| match x {
+                Value::Int(i) => *i,
+                other => panic!("{path}: a count {other:?}"),
+            };
+            let float = |x: &Value| match x {
+                Value::Float(f) => *f,
+                Value::Int(i) => *i as f64,
+                other => panic!("{path}: a time {other:?}"),
+            };
+            ([int(&t[0]), int(&t[1])], [float(&t[2]), float(&t[3])])
+        }
+        other => panic!("{path}: an entry {other:?}"),
+    };
+    let Value::Dict(entries) = read_all(&data, CodeLayout::Py311).unwrap() else {
+        panic!("{path}: not a dict")
+    };
+    let mut out = FileNumbers::new();
+    for e in entries.iter() {
+        let callee = key(&e.key);
+        out.insert((String::new(), callee.clone()), numbers(&e.value));
+        let Value::Tuple(t) = &e.value else {
+            unreachable!()
+        };
+        let Value::Dict(callers) = &t[4] else {
+            panic!("{path}: callers of {callee}")
+        };
+        for c in callers.iter() {
+            out.insert((key(&c.key), callee.clone()), numbers(&c.value));
+        }
+    }
+    out
+}
+
+/// The tt and ct (ns) that true stacks give each function and pair, by cProfile's rules: a
+/// path's own time is in `tt` of its last frame and of its last pair, and in `ct` of every
+/// function and every caller→callee pair on it, once however often they repeat (recursion).
+fn times_of_truth(truth: &[(Vec<String>, u64)]) -> BTreeMap<(String, String), [u64; 2]> {
+    let mut out: BTreeMap<(String, String), [u64; 2]> = BTreeMap::new();
+    for (path, w) in truth {
+        let last = path.len() - 1;
+        out.entry((String::new(), path[last].clone())).or_default()[0] += w;
+        if last > 0 {
+            out.entry((path[last - 1].clone(), path[last].clone()))
+                .or_default()[0] += w;
+        }
+        let mut on_path = std::collections::BTreeSet::new();
+        for (i, f) in path.iter().enumerate() {
+            on_path.insert((String::new(), f.clone()));
+            if i > 0 {
+                on_path.insert((path[i - 1].clone(), f.clone()));
+            }
+        }
+        for k in on_path {
+            out.entry(k).or_default()[1] += w;
+        }
+    }
+    out
+}
+
+/// Two programs with one pstats file (samples/pstats/truth/README.md): the recorded run of
+/// `pstats_imports.py` and a program whose module bodies were traded between importers, with
+/// own times solved again so the file stays the same (`scripts/pstats_ceiling.py`). No
+/// method that reads only the file can tell them apart, so the `<module>` chains they
+/// disagree on cap what any method is sure to get right: at most `(1 + agreement) / 2` on
+/// one of the two.
+#[test]
+fn two_programs_with_one_pstats_file_cap_every_method_s_module_chains() {
+    let (a, b) = (
+        "samples/pstats/truth/py311_imports_b",
+        "samples/pstats/truth/py311_imports_b_traded",
+    );
+    let (fa, fb) = (
+        file_numbers(&format!("{a}.prof")),
+        file_numbers(&format!("{b}.prof")),
+    );
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "the same functions and pairs"
+    );
+    for (k, (counts, times)) in &fa {
+        let (counts_b, times_b) = &fb[k];
+        assert_eq!(counts, counts_b, "{k:?}: call counts");
+        for (x, y) in times.iter().zip(times_b) {
+            assert!((x - y).abs() < 1e-6, "{k:?}: {x} s and {y} s");
+        }
+    }
+    // Each program's true stacks give the file's every tt and ct, to well under a µs (the
+    // truths are in ns), so both really have this file.
+    let (ta, tb) = (read_truth(a), read_truth(b));
+    for (name, truth) in [(a, &ta), (b, &tb)] {
+        let got = times_of_truth(truth);
+        for (k, (_, times)) in &fa {
+            let from_paths = got.get(k).copied().unwrap_or_default();
+            for (field, (file_s, ns)) in ["tt", "ct"].iter().zip(times.iter().zip(from_paths)) {
+                let diff_us = (file_s * 1e9 - ns as f64).abs() / 1e3;
+                assert!(
+                    diff_us < 1.0,
+                    "{name}: {field} of {k:?} off by {diff_us} µs"
+                );
+            }
+        }
+    }
+    // They differ: two fifths of the time sits in other `<module>` chains.
+    let chains = accuracy(&ta, &tb)[3];
+    assert!(
+        (0.5..0.7).contains(&chains),
+        "module chains agree on {chains}"
+    );
+    let cap = (1.0 + chains) / 2.0;
+    assert!(cap < 0.9, "no method is sure of 90% here: cap {cap}");
 }
