@@ -9,10 +9,11 @@ the file cannot tell these programs apart, so whatever it draws is scored agains
 the best score any output can reach on average over them is a ceiling for every method.
 
   pstats_ceiling.py record OUT SCRIPT [ARGS...]   OUT.tree.gz (the tree), OUT.prof, OUT.truth.gz
-  pstats_ceiling.py ceiling OUT [SECONDS] [--modules]
+  pstats_ceiling.py ceiling OUT [SECONDS] [--modules] [--shapes=N]
                                                    alternatives (OUT.alternatives.gz) and
                                                    ceilings (JSON); --modules: trade module
-                                                   bodies only
+                                                   bodies only; --shapes: N traded programs,
+                                                   each trading in another order
   pstats_ceiling.py write OUT INDEX DEST [OLD=NEW]  program INDEX (0: the recorded one) as
                                                    DEST.prof + DEST.truth.gz, paths rewritten
 
@@ -324,7 +325,7 @@ def same_file(nodes, target, base_counts, tolerance_ns=1000):
 
 
 # ------------------------------------------------------------------- swaps ------------------
-def swap_alternative(funcs, nodes, target, seconds, log, modules_only):
+def swap_alternative(funcs, nodes, target, seconds, log, modules_only, seed=0):
     """Trades subtrees between contexts while the file stays the same.
 
     Two subtrees whose roots are called by one function g from two of its contexts (nodes of g)
@@ -338,7 +339,7 @@ def swap_alternative(funcs, nodes, target, seconds, log, modules_only):
     """
     import numpy as np
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(7 + seed)
     is_module = [f.endswith(":<module>") for f in funcs]
     kids = children(nodes)
     incl = inclusive(nodes)
@@ -380,7 +381,12 @@ def swap_alternative(funcs, nodes, target, seconds, log, modules_only):
             return True
         return nodes[a][0] not in callee_funcs[nodes[b][1]] and nodes[b][0] not in callee_funcs[nodes[a][1]]
     group_of = {i: key for key, members in groups.items() for i in members}
-    movable.sort(key=lambda i: -incl[i])
+    # seed 0: largest first, closest partner first; other seeds: another order, for programs
+    # of other shapes
+    jitter = rng.uniform(0.5, 1.5, len(nodes)) if seed else np.ones(len(nodes))
+    body = set(i for i in movable if funcs[nodes[i][0]] == EXEC)
+    # module bodies first: their trades are the ones most often feasible
+    movable.sort(key=lambda i: (i not in body, -incl[i] * jitter[i]))
     accepted, used, best, start, tried = [], set(), None, time.time(), 0
     shape = [None]  # the last accepted trial, with the true own times moved along
 
@@ -408,7 +414,8 @@ def swap_alternative(funcs, nodes, target, seconds, log, modules_only):
                     if b != a and b not in used and differ(a, b) and not nested(a, b)
                     and 0.5 * incl[a] <= incl[b] <= incl[a] and fits(a, b)]
         partners.sort(key=lambda b: incl[a] - incl[b])
-        for b in partners[:3]:
+        partners = partners[:3] if not seed else list(rng.permutation(partners[:6])[:3])
+        for b in partners:
             tried += 1
             solved = attempt([(a, b)])
             if solved is not None:
@@ -474,17 +481,21 @@ def agreement(a, b):
     return sum(min(w, b.get(k, 0)) for k, w in a.items()) / sum(a.values())
 
 
-def ceilings(funcs, nodes, seconds, log, modules_only=False):
+def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1):
     import numpy as np
 
     target = stats(nodes)
     base_counts = counts(target)
-    shapes = [nodes]
-    swap, accepted = swap_alternative(funcs, nodes, target, seconds / 2, log, modules_only)
-    if swap is not None:
-        shapes.append(swap)
-    programs = [nodes] + ([swap] if swap is not None else [])
-    report = {"nodes": len(nodes), "functions": len(funcs), "trades": len(accepted),
+    shapes, trades = [nodes], []
+    for seed in range(n_shapes):
+        swap, accepted = swap_alternative(funcs, nodes, target, seconds / 2 / n_shapes, log,
+                                          modules_only, seed)
+        if swap is not None:
+            shapes.append(swap)
+            trades.append(len(accepted))
+    swap = shapes[1] if len(shapes) > 1 else None
+    programs = list(shapes)
+    report = {"nodes": len(nodes), "functions": len(funcs), "trades": trades,
               "trades_of": "module bodies" if modules_only else "subtrees"}
     rng = np.random.default_rng(11)
     for name in ("modules", "last3", "exact"):
@@ -523,6 +534,7 @@ def _paths(nodes):
 def main(argv):
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     if len(argv) >= 4 and argv[1] == "record":
+        os.makedirs(os.path.dirname(argv[2]) or ".", exist_ok=True)
         funcs, nodes = record(argv[3], argv[4:])
         save(argv[2] + ".tree.gz", funcs, nodes)
         write_prof(argv[2] + ".prof", funcs, nodes)
@@ -531,9 +543,10 @@ def main(argv):
     elif len(argv) >= 3 and argv[1] == "ceiling":
         funcs, nodes = load(argv[2] + ".tree.gz")
         modules_only = "--modules" in argv
-        argv = [a for a in argv if a != "--modules"]
+        n_shapes = int(next((a.split("=")[1] for a in argv if a.startswith("--shapes=")), 1))
+        argv = [a for a in argv if not a.startswith("--")]
         report, programs, _ = ceilings(funcs, nodes, float(argv[3]) if len(argv) > 3 else 120, log,
-                                       modules_only)
+                                       modules_only, n_shapes)
         save(argv[2] + ".alternatives.gz", funcs, programs)
         print(json.dumps(report))
     elif len(argv) >= 5 and argv[1] == "write":
