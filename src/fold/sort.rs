@@ -110,7 +110,9 @@ impl<'a> Sorter<'a> {
             self.stacks = kept;
             was_cut = true;
         }
-        let labels = order.iter().map(|&code| self.names[(code / 2) as usize]);
+        let labels = order
+            .iter()
+            .map(|&code| (self.names[(code / 2) as usize], code % 2 == 0));
         (Sorted::new(labels, self.codes, self.stacks), was_cut)
     }
 

@@ -92,10 +92,14 @@ mod tests {
         for i in 0..200u32 {
             let start = ranks.len() as u32;
             let depth = 1 + i % 4;
-            ranks.extend((0..depth).map(|d| (i + d) % 20));
+            ranks.extend((0..depth).map(|d| 2 * ((i + d) % 20) + u32::from(d == depth - 1)));
             stacks.push((start, depth, u64::from(i)));
         }
-        Sorted::new(labels.iter().map(String::as_str), ranks, stacks)
+        // Rank 2k is f_k as an inner element, 2k + 1 as the last one.
+        let labels = labels
+            .iter()
+            .flat_map(|l| [(l.as_str(), true), (l.as_str(), false)]);
+        Sorted::new(labels, ranks, stacks)
     }
 
     fn pool(threads: usize) -> rayon::ThreadPool {
