@@ -191,22 +191,23 @@ impl Setup {
     ) -> (Sorted, bool) {
         let mut sorter = Sorter::default();
         for (input, prefix) in inputs.iter().zip(&self.prefixes) {
-            if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
-                let runs = self.pool.install(|| combine_runs(input.profile, mode));
-                sorter.add(
-                    input.profile,
-                    prefix,
-                    runs.into_iter().map(|(f, w)| ((0, f), w)),
-                );
+            let profile = input.profile;
+            if let Some(mode) = opts.runs.filter(|_| profile.reports.len() > 1) {
+                let runs = self.pool.install(|| combine_runs(profile, mode));
+                let stack = |i: usize| ((0, runs[i].0), runs[i].1);
+                self.pool
+                    .install(|| sorter.add(profile, prefix, runs.len(), stack));
             } else {
                 // Identical stacks need no map: they sort next to each other and
                 // `into_sorted` adds them up.
                 let one_prefix = prefix.len() == 1;
-                let stacks = input.profile.stacks().map(|s| {
+                let stack = |i: usize| {
+                    let s = profile.stack(i);
                     let report = if one_prefix { 0 } else { s.report };
                     ((report, s.frames), s.weight)
-                });
-                sorter.add(input.profile, prefix, stacks);
+                };
+                self.pool
+                    .install(|| sorter.add(profile, prefix, profile.stack_count(), stack));
             }
         }
         self.pool.install(|| sorter.into_sorted(drawable))

@@ -41,11 +41,16 @@ impl<'a> Sorter<'a> {
         id
     }
 
+    /// Adds `count` stacks, the `i`th given by `stack(i)`, with the root labels of their
+    /// reports. Runs inside the fold's thread pool: each stack's length first, then its place
+    /// in `codes`, then its codes, written in parallel (done in one thread, it was a tenth of
+    /// the fold of the 31 MB benchmark log, with every page of `codes` touched there first).
     pub(super) fn add(
         &mut self,
         profile: &'a Profile,
         prefixes: &'a [Vec<String>],
-        stacks: impl ExactSizeIterator<Item = (StackKey<'a>, u64)>,
+        count: usize,
+        stack: impl Fn(usize) -> (StackKey<'a>, u64) + Sync,
     ) {
         let frame_ids: Vec<u32> = (0..profile.frames.len() as FrameId)
             .map(|f| self.id(profile.frames.name(f)))
@@ -54,20 +59,58 @@ impl<'a> Sorter<'a> {
             .iter()
             .map(|p| p.iter().map(|e| self.id(e)).collect())
             .collect();
-        self.stacks.reserve(stacks.len());
-        for ((report, frames), weight) in stacks {
-            let start = self.codes.len();
-            let head = prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
-            self.codes.extend(head.iter().map(|&e| 2 * e));
-            self.codes
-                .extend(frames.iter().map(|&f| 2 * frame_ids[f as usize]));
-            if let Some(last) = self.codes[start..].last_mut() {
-                *last += 1;
-            }
-            let len = self.codes.len() - start;
-            let start = u32::try_from(start).expect("fewer than 2^32 frames in stacks");
-            self.stacks.push((start, len as u32, weight));
+        let head = |report: u32| prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
+        let lens: Vec<u32> = (0..count)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|i| {
+                let ((report, frames), _) = stack(i);
+                u32::try_from(head(report).len() + frames.len()).expect("a stack of < 2^32 frames")
+            })
+            .collect();
+        let base = self.codes.len();
+        let mut end = base;
+        self.stacks.reserve(count);
+        for (i, &len) in lens.iter().enumerate() {
+            let start = u32::try_from(end).expect("fewer than 2^32 frames in stacks");
+            self.stacks.push((start, len, stack(i).1));
+            end += len as usize;
         }
+        // A fresh buffer comes zeroed from the system, its pages first touched by the threads
+        // that fill them.
+        if self.codes.is_empty() {
+            self.codes = vec![0; end];
+        } else {
+            self.codes.resize(end, 0);
+        }
+        let added = &self.stacks[self.stacks.len() - count..];
+        let chunk = 1 << 12;
+        let mut pieces = Vec::new();
+        let mut rest = &mut self.codes[base..];
+        for (n, stacks) in added.chunks(chunk).enumerate() {
+            let len: usize = stacks.iter().map(|s| s.1 as usize).sum();
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            pieces.push((n * chunk, stacks, piece));
+        }
+        pieces.into_par_iter().for_each(|(first, stacks, piece)| {
+            let mut at = 0;
+            for (i, s) in (first..).zip(stacks) {
+                let ((report, frames), _) = stack(i);
+                let codes = &mut piece[at..at + s.1 as usize];
+                let h = head(report);
+                for (c, &e) in codes.iter_mut().zip(h) {
+                    *c = 2 * e;
+                }
+                for (c, &f) in codes[h.len()..].iter_mut().zip(frames) {
+                    *c = 2 * frame_ids[f as usize];
+                }
+                if let Some(last) = codes.last_mut() {
+                    *last += 1;
+                }
+                at += s.1 as usize;
+            }
+        });
     }
 
     /// The stacks sorted and merged, with each rank's element: what the lines' text is made
