@@ -42,9 +42,9 @@ impl<'a> Sorter<'a> {
     }
 
     /// Adds `count` stacks, the `i`th given by `stack(i)`, with the root labels of their
-    /// reports. Runs inside the fold's thread pool: each stack's length first, then its place
-    /// in `codes`, then its codes, written in parallel (done in one thread, it was a tenth of
-    /// the fold of the 31 MB benchmark log, with every page of `codes` touched there first).
+    /// reports. Runs inside the fold's thread pool: each stack's place in `codes` first, then
+    /// its codes, written in parallel (done in one thread, it was a tenth of the fold of the
+    /// 31 MB benchmark log, with every page of `codes` touched there first).
     pub(super) fn add(
         &mut self,
         profile: &'a Profile,
@@ -60,21 +60,15 @@ impl<'a> Sorter<'a> {
             .map(|p| p.iter().map(|e| self.id(e)).collect())
             .collect();
         let head = |report: u32| prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
-        let lens: Vec<u32> = (0..count)
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .map(|i| {
-                let ((report, frames), _) = stack(i);
-                u32::try_from(head(report).len() + frames.len()).expect("a stack of < 2^32 frames")
-            })
-            .collect();
         let base = self.codes.len();
         let mut end = base;
         self.stacks.reserve(count);
-        for (i, &len) in lens.iter().enumerate() {
+        for i in 0..count {
+            let ((report, frames), weight) = stack(i);
+            let len = head(report).len() + frames.len();
             let start = u32::try_from(end).expect("fewer than 2^32 frames in stacks");
-            self.stacks.push((start, len, stack(i).1));
-            end += len as usize;
+            self.stacks.push((start, len as u32, weight));
+            end += len;
         }
         // A fresh buffer comes zeroed from the system, its pages first touched by the threads
         // that fill them.
