@@ -141,15 +141,18 @@ fn sink(config: &Config) -> Sink {
     }
 }
 
-fn fold_named(profiles: &[(String, Profile)], opts: &fold::FoldOptions) -> Result<folded::Folded> {
-    let named: Vec<Named<'_>> = profiles
+fn named(profiles: &[(String, Profile)]) -> Vec<Named<'_>> {
+    profiles
         .iter()
         .map(|(name, profile)| Named {
             name: name.clone(),
             profile,
         })
-        .collect();
-    fold::fold(&named, opts)
+        .collect()
+}
+
+fn fold_named(profiles: &[(String, Profile)], opts: &fold::FoldOptions) -> Result<folded::Folded> {
+    fold::fold(&named(profiles), opts)
 }
 
 /// The fold options of a render: a sorted flame graph (SVG or HTML, no `--flamechart`, no
@@ -188,6 +191,14 @@ pub(crate) fn render_profiles(config: &Config, profiles: Vec<(String, Profile)>)
         print_diagnostics(&profiles);
     }
     warn_unmatched(config, profiles.iter().map(|(_, p)| p));
+    if config.format == OutputFormat::Folded {
+        // Written as it is laid out, never held whole (issue 18); the same bytes as
+        // `render::folded` writes from a fold.
+        let output = fold::fold_for_output(&named(&profiles), &config.fold)?;
+        sink(config).write_with(|out| output.write(out))?;
+        written(config);
+        return Ok(());
+    }
     let folded = fold_named(&profiles, &render_fold_options(config))?;
     let mut inputs = summaries(&profiles);
     if let Some(mode) = config.fold.runs {

@@ -5,17 +5,21 @@
 //! chart keeps input (import) order instead and runs sequentially.
 
 mod cut;
+mod layout;
 mod runs;
 mod sort;
+mod write;
 
 use std::collections::HashMap;
+use std::io::Write;
 
+use layout::Sorted;
 use runs::combine_runs;
 pub use runs::{Pick, RunsMode, combine, combined_stacks, run_totals, runs};
 use sort::Sorter;
 
 use crate::error::{Error, Result};
-use crate::folded::{Folded, FrameInfo};
+use crate::folded::{Folded, FrameInfo, Lines};
 use crate::model::{Category, FrameId, Profile, Unit, clean_label};
 
 /// How profiles are folded.
@@ -46,51 +50,126 @@ pub struct Named<'a> {
 /// Folds every input into one set of stacks. Several inputs each keep their own root (their
 /// name); within an input, reports keep theirs unless `merge`.
 pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
-    let unit = inputs
-        .first()
-        .map_or(Unit::Microseconds, |n| n.profile.unit);
-    if inputs.iter().any(|n| n.profile.unit != unit) {
-        return Err(Error::usage(
-            "inputs mix time (importtime, pstats) and samples (py-spy): fold them separately",
-        ));
-    }
-    // Weights come from the input: once the grand total fits in 64 bits, every sum below
-    // (per stack, per run, per frame) does too.
-    let mut grand = 0u64;
-    for input in inputs {
-        grand = input
-            .profile
-            .checked_total()
-            .and_then(|t| grand.checked_add(t))
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "weights add up to more than 2^64 {}",
-                    input.profile.unit.name()
-                ))
-                .in_input(&input.name)
-            })?;
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs)
-        .build()
-        .map_err(|e| Error::usage(format!("cannot start worker threads: {e}")))?;
-    let with_input_root = inputs.len() > 1;
-    let merge = opts.merge || opts.runs.is_some();
+    let setup = Setup::new(inputs, opts)?;
     let mut frames = HashMap::new();
-    let prefixes: Vec<Vec<Vec<String>>> = inputs
-        .iter()
-        .map(|input| prefixes(input, with_input_root, merge))
-        .collect();
-    for (input, prefix) in inputs.iter().zip(&prefixes) {
+    for (input, prefix) in inputs.iter().zip(&setup.prefixes) {
         collect_frame_info(&mut frames, input, prefix);
     }
     let mut drawn_at = None;
     let lines = if opts.keep_order {
+        setup.in_order(inputs, opts)
+    } else {
+        let (sorted, was_cut) = setup.sorted(inputs, opts, opts.drawable);
+        drawn_at = opts.drawable.filter(|_| was_cut);
+        setup.pool.install(|| sorted.into_lines())
+    };
+    Ok(Folded {
+        unit: setup.unit,
+        lines,
+        frames,
+        drawn_at,
+    })
+}
+
+/// The folded output (`-f folded`) of some inputs: their stacks folded as [`fold`] folds
+/// them, the text not laid out yet. [`FoldedOutput::write`] lays it out and writes it a
+/// piece at a time, so the whole text (58 MiB for the 31 MB benchmark log) is never held,
+/// and with several threads the writing overlaps the layout. Same bytes as [`fold`]'s lines.
+pub struct FoldedOutput {
+    pool: rayon::ThreadPool,
+    stacks: Stacks,
+}
+
+enum Stacks {
+    /// A flame chart's lines, in input order (laid out whole: they are not sorted in parallel).
+    InOrder(Lines),
+    Sorted(Sorted),
+}
+
+/// Folds `inputs` for [`FoldedOutput::write`]: every stack is kept (`opts.drawable`, an SVG's
+/// cut, does not apply to folded output).
+pub fn fold_for_output(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<FoldedOutput> {
+    let setup = Setup::new(inputs, opts)?;
+    let stacks = if opts.keep_order {
+        Stacks::InOrder(setup.in_order(inputs, opts))
+    } else {
+        Stacks::Sorted(setup.sorted(inputs, opts, None).0)
+    };
+    Ok(FoldedOutput {
+        pool: setup.pool,
+        stacks,
+    })
+}
+
+impl FoldedOutput {
+    /// Writes every line, `stack weight\n`, to `out`.
+    pub fn write(&self, out: &mut dyn Write) -> Result<()> {
+        match &self.stacks {
+            Stacks::InOrder(lines) => out.write_all(lines.as_str().as_bytes())?,
+            Stacks::Sorted(sorted) => write::write(sorted, &self.pool, write::PIECE_FRAMES, out)?,
+        }
+        Ok(())
+    }
+}
+
+/// What both ways of folding start from: the inputs' one unit, their weights checked to add
+/// up in 64 bits, the thread pool and every input's root labels.
+struct Setup {
+    unit: Unit,
+    pool: rayon::ThreadPool,
+    prefixes: Vec<Vec<Vec<String>>>,
+}
+
+impl Setup {
+    fn new(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Setup> {
+        let unit = inputs
+            .first()
+            .map_or(Unit::Microseconds, |n| n.profile.unit);
+        if inputs.iter().any(|n| n.profile.unit != unit) {
+            return Err(Error::usage(
+                "inputs mix time (importtime, pstats) and samples (py-spy): fold them separately",
+            ));
+        }
+        // Weights come from the input: once the grand total fits in 64 bits, every sum below
+        // (per stack, per run, per frame) does too.
+        let mut grand = 0u64;
+        for input in inputs {
+            grand = input
+                .profile
+                .checked_total()
+                .and_then(|t| grand.checked_add(t))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "weights add up to more than 2^64 {}",
+                        input.profile.unit.name()
+                    ))
+                    .in_input(&input.name)
+                })?;
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.jobs)
+            .build()
+            .map_err(|e| Error::usage(format!("cannot start worker threads: {e}")))?;
+        let with_input_root = inputs.len() > 1;
+        let merge = opts.merge || opts.runs.is_some();
+        let prefixes = inputs
+            .iter()
+            .map(|input| prefixes(input, with_input_root, merge))
+            .collect();
+        Ok(Setup {
+            unit,
+            pool,
+            prefixes,
+        })
+    }
+
+    /// Flame-chart lines: stacks in input order (`--flamechart`).
+    fn in_order(&self, inputs: &[Named<'_>], opts: &FoldOptions) -> Lines {
         let mut lines: Vec<(String, u64)> = Vec::new();
-        for (input, prefix) in inputs.iter().zip(&prefixes) {
+        for (input, prefix) in inputs.iter().zip(&self.prefixes) {
             let prefix: Vec<String> = prefix.iter().map(|p| joined(p)).collect();
             if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
-                let runs = pool.install(|| combine_runs(input.profile, mode));
+                let runs = self.pool.install(|| combine_runs(input.profile, mode));
                 lines.extend(
                     runs.into_iter()
                         .map(|(f, w)| (label(input.profile, &prefix, 0, f), w)),
@@ -100,37 +179,39 @@ pub fn fold(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folded> {
             }
         }
         lines.into_iter().collect()
-    } else {
+    }
+
+    /// Every stack sorted by its label and merged, cut for an SVG at `drawable` (the flag:
+    /// whether it was cut).
+    fn sorted(
+        &self,
+        inputs: &[Named<'_>],
+        opts: &FoldOptions,
+        drawable: Option<f64>,
+    ) -> (Sorted, bool) {
         let mut sorter = Sorter::default();
-        for (input, prefix) in inputs.iter().zip(&prefixes) {
-            if let Some(mode) = opts.runs.filter(|_| input.profile.reports.len() > 1) {
-                let runs = pool.install(|| combine_runs(input.profile, mode));
-                sorter.add(
-                    input.profile,
-                    prefix,
-                    runs.into_iter().map(|(f, w)| ((0, f), w)),
-                );
+        for (input, prefix) in inputs.iter().zip(&self.prefixes) {
+            let profile = input.profile;
+            if let Some(mode) = opts.runs.filter(|_| profile.reports.len() > 1) {
+                let runs = self.pool.install(|| combine_runs(profile, mode));
+                let stack = |i: usize| ((0, runs[i].0), runs[i].1);
+                self.pool
+                    .install(|| sorter.add(profile, prefix, runs.len(), stack));
             } else {
-                // Identical stacks need no map: they sort next to each other and `into_lines`
-                // adds them up.
+                // Identical stacks need no map: they sort next to each other and
+                // `into_sorted` adds them up.
                 let one_prefix = prefix.len() == 1;
-                let stacks = input.profile.stacks().map(|s| {
+                let stack = |i: usize| {
+                    let s = profile.stack(i);
                     let report = if one_prefix { 0 } else { s.report };
                     ((report, s.frames), s.weight)
-                });
-                sorter.add(input.profile, prefix, stacks);
+                };
+                self.pool
+                    .install(|| sorter.add(profile, prefix, profile.stack_count(), stack));
             }
         }
-        let (lines, was_cut) = pool.install(|| sorter.into_lines(opts.drawable));
-        drawn_at = opts.drawable.filter(|_| was_cut);
-        lines
-    };
-    Ok(Folded {
-        unit,
-        lines,
-        frames,
-        drawn_at,
-    })
+        self.pool.install(|| sorter.into_sorted(drawable))
+    }
 }
 
 /// The root labels put before each report's stacks (`file.log`, `python #2`), one list per

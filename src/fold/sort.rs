@@ -1,12 +1,12 @@
 //! The parallel sort of the fold: stacks ordered as their folded labels would sort, without
-//! building the labels first, then written into one [`Lines`] buffer.
+//! building the labels first, and handed to `layout.rs` for their text.
 
 use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+use super::layout::Sorted;
 use super::{StackKey, cut};
-use crate::folded::{Lines, Span};
 use crate::model::{FrameId, Profile};
 
 /// Sorts stacks by their folded label without building the labels first, and adds up equal
@@ -24,7 +24,7 @@ pub(super) struct Sorter<'a> {
     /// Distinct elements: frame labels of every input and the prefix labels.
     names: Vec<&'a str>,
     ids: ahash::HashMap<&'a str, u32>,
-    /// Per stack: `code = 2 * element + is_last`, turned into ranks by `into_lines`.
+    /// Per stack: `code = 2 * element + is_last`, turned into ranks by `into_sorted`.
     codes: Vec<u32>,
     /// Per stack: start in `codes`, length, weight.
     stacks: Vec<(u32, u32, u64)>,
@@ -41,11 +41,16 @@ impl<'a> Sorter<'a> {
         id
     }
 
+    /// Adds `count` stacks, the `i`th given by `stack(i)`, with the root labels of their
+    /// reports. Runs inside the fold's thread pool: each stack's place in `codes` first, then
+    /// its codes, written in parallel (done in one thread, it was a tenth of the fold of the
+    /// 31 MB benchmark log, with every page of `codes` touched there first).
     pub(super) fn add(
         &mut self,
         profile: &'a Profile,
         prefixes: &'a [Vec<String>],
-        stacks: impl ExactSizeIterator<Item = (StackKey<'a>, u64)>,
+        count: usize,
+        stack: impl Fn(usize) -> (StackKey<'a>, u64) + Sync,
     ) {
         let frame_ids: Vec<u32> = (0..profile.frames.len() as FrameId)
             .map(|f| self.id(profile.frames.name(f)))
@@ -54,26 +59,59 @@ impl<'a> Sorter<'a> {
             .iter()
             .map(|p| p.iter().map(|e| self.id(e)).collect())
             .collect();
-        self.stacks.reserve(stacks.len());
-        for ((report, frames), weight) in stacks {
-            let start = self.codes.len();
-            let head = prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
-            self.codes.extend(head.iter().map(|&e| 2 * e));
-            self.codes
-                .extend(frames.iter().map(|&f| 2 * frame_ids[f as usize]));
-            if let Some(last) = self.codes[start..].last_mut() {
-                *last += 1;
-            }
-            let len = self.codes.len() - start;
-            let start = u32::try_from(start).expect("fewer than 2^32 frames in stacks");
+        let head = |report: u32| prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
+        let base = self.codes.len();
+        let mut end = base;
+        self.stacks.reserve(count);
+        for i in 0..count {
+            let ((report, frames), weight) = stack(i);
+            let len = head(report).len() + frames.len();
+            let start = u32::try_from(end).expect("fewer than 2^32 frames in stacks");
             self.stacks.push((start, len as u32, weight));
+            end += len;
         }
+        // A fresh buffer comes zeroed from the system, its pages first touched by the threads
+        // that fill them.
+        if self.codes.is_empty() {
+            self.codes = vec![0; end];
+        } else {
+            self.codes.resize(end, 0);
+        }
+        let added = &self.stacks[self.stacks.len() - count..];
+        let chunk = 1 << 12;
+        let mut pieces = Vec::new();
+        let mut rest = &mut self.codes[base..];
+        for (n, stacks) in added.chunks(chunk).enumerate() {
+            let len: usize = stacks.iter().map(|s| s.1 as usize).sum();
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            pieces.push((n * chunk, stacks, piece));
+        }
+        pieces.into_par_iter().for_each(|(first, stacks, piece)| {
+            let mut at = 0;
+            for (i, s) in (first..).zip(stacks) {
+                let ((report, frames), _) = stack(i);
+                let codes = &mut piece[at..at + s.1 as usize];
+                let h = head(report);
+                for (c, &e) in codes.iter_mut().zip(h) {
+                    *c = 2 * e;
+                }
+                for (c, &f) in codes[h.len()..].iter_mut().zip(frames) {
+                    *c = 2 * frame_ids[f as usize];
+                }
+                if let Some(last) = codes.last_mut() {
+                    *last += 1;
+                }
+                at += s.1 as usize;
+            }
+        });
     }
 
-    /// Sorted, merged lines. Runs inside the fold's thread pool. With `drawable` (inferno's
-    /// `--min-width` percent), only the lines an SVG drawn at that width needs are written
-    /// (see `cut.rs`); the flag returned says whether they were cut.
-    pub(super) fn into_lines(mut self, drawable: Option<f64>) -> (Lines, bool) {
+    /// The stacks sorted and merged, with each rank's element: what the lines' text is made
+    /// from (`layout.rs`). Runs inside the fold's thread pool. With `drawable` (inferno's
+    /// `--min-width` percent), only the stacks an SVG drawn at that width needs are kept (see
+    /// `cut.rs`); the flag returned says whether they were cut.
+    pub(super) fn into_sorted(mut self, drawable: Option<f64>) -> (Sorted, bool) {
         // rank[code] for both forms of every element, and the element of each rank.
         let mut order: Vec<u32> = (0..2 * self.names.len() as u32).collect();
         let names = &self.names;
@@ -109,84 +147,10 @@ impl<'a> Sorter<'a> {
             self.stacks = kept;
             was_cut = true;
         }
-        let codes = &self.codes;
-        let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
-        let element = |r: u32| names[(order[r as usize] / 2) as usize];
-        // Each line's length first, then its place in one buffer, then the text, written in
-        // parallel into disjoint pieces of that buffer.
-        let spans: Vec<Span> = {
-            let lengths: Vec<(u32, u32)> = self
-                .stacks
-                .par_iter()
-                .with_min_len(1 << 12)
-                .map(|s| {
-                    let ranks = key(s);
-                    let stack: usize = ranks.iter().map(|&r| element(r).len()).sum::<usize>()
-                        + ranks.len().saturating_sub(1);
-                    let line = stack + 1 + digits(s.2);
-                    let fit = |n: usize| u32::try_from(n).expect("a line shorter than 4 GiB");
-                    (fit(stack), fit(line))
-                })
-                .collect();
-            let mut start = 0;
-            lengths
-                .iter()
-                .zip(&self.stacks)
-                .map(|(&(stack_len, line_len), s)| {
-                    let span = Span {
-                        start,
-                        stack_len,
-                        line_len,
-                        weight: s.2,
-                    };
-                    start += line_len as usize + 1;
-                    span
-                })
-                .collect()
-        };
-        let total = spans
-            .last()
-            .map_or(0, |s| s.start + s.line_len as usize + 1);
-        let mut buffer = vec![0u8; total];
-        let chunk = (spans.len() / (8 * rayon::current_num_threads())).max(1 << 12);
-        let mut pieces = Vec::new();
-        let mut rest = buffer.as_mut_slice();
-        for (i, group) in spans.chunks(chunk).enumerate() {
-            let end = group
-                .last()
-                .map_or(0, |s| s.start + s.line_len as usize + 1);
-            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(end - group[0].start);
-            rest = tail;
-            pieces.push((
-                piece,
-                group,
-                &self.stacks[i * chunk..i * chunk + group.len()],
-            ));
-        }
-        pieces.into_par_iter().for_each(|(piece, group, stacks)| {
-            let mut at = 0;
-            for (span, s) in group.iter().zip(stacks) {
-                for (i, &r) in key(s).iter().enumerate() {
-                    if i > 0 {
-                        piece[at] = b';';
-                        at += 1;
-                    }
-                    let name = element(r).as_bytes();
-                    piece[at..at + name.len()].copy_from_slice(name);
-                    at += name.len();
-                }
-                piece[at] = b' ';
-                at += 1;
-                let mut buf = itoa::Buffer::new();
-                let w = buf.format(span.weight).as_bytes();
-                piece[at..at + w.len()].copy_from_slice(w);
-                at += w.len();
-                piece[at] = b'\n';
-                at += 1;
-            }
-        });
-        let text = String::from_utf8(buffer).expect("labels are UTF-8");
-        (Lines::from_parts(text, spans), was_cut)
+        let labels = order
+            .iter()
+            .map(|&code| (self.names[(code / 2) as usize], code % 2 == 0));
+        (Sorted::new(labels, self.codes, self.stacks), was_cut)
     }
 
     /// The stacks an SVG at `min_width` percent draws from, cut on their ranks (`order`: the
@@ -264,11 +228,6 @@ fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ran
     *stacks = grouped;
 }
 
-/// Number of decimal digits of `n`.
-fn digits(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
-}
-
 /// Byte order of `a` and `b` as label elements: an inner element is followed by `;`, the last
 /// one by the end of the label (which sorts before any byte).
 fn compare_elements(a: &str, a_last: bool, b: &str, b_last: bool) -> Ordering {
@@ -282,16 +241,4 @@ fn compare_elements(a: &str, a_last: bool, b: &str, b_last: bool) -> Ordering {
         };
         next(a, a_last).cmp(&next(b, b_last))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digit_counts_match_the_written_numbers() {
-        for n in [0, 9, 10, 99, 100, 12345, u64::MAX] {
-            assert_eq!(digits(n), n.to_string().len());
-        }
-    }
 }

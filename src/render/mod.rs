@@ -15,6 +15,7 @@ pub mod verdicts;
 #[cfg(unix)]
 mod interrupt;
 mod sink;
+mod writeback;
 
 pub use sink::{Sink, replace_file};
 

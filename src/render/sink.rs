@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 #[cfg(unix)]
 use super::interrupt;
+use super::writeback::Writeback;
 use crate::error::{Error, Result};
 
 /// Where output goes: stdout, or a file that is replaced only when everything succeeded.
@@ -59,7 +60,7 @@ pub fn replace_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>
             create_private(path)
         })
         .map_err(|e| Error::from(e).in_input(&name))?;
-    let mut out = BufWriter::with_capacity(1 << 16, tmp.as_file());
+    let mut out = BufWriter::with_capacity(1 << 16, Writeback::new(tmp.as_file()));
     body(&mut out)?;
     out.flush().map_err(|e| Error::from(e).in_input(&name))?;
     drop(out);

@@ -1,9 +1,12 @@
 //! Output is the same bytes on every thread count: every sample of every kind is folded with
-//! 1 and with 2 to 8 threads, and a few are rendered to SVG with -j 1 and -j 4.
+//! 1 and with 2 to 8 threads (and written as `-f folded` with 1, 2 and 4), and a few are
+//! rendered to SVG with -j 1 and -j 4.
 
 use crate::common;
 
 use common::{folded, run};
+use importflame::fold::{self, FoldOptions, Named};
+use importflame::model::Profile;
 
 #[test]
 fn every_sample_folds_to_the_same_lines_on_any_thread_count() {
@@ -25,8 +28,47 @@ fn every_sample_folds_to_the_same_lines_on_any_thread_count() {
             "{}: parallel fold = reference fold",
             path.display()
         );
+        let buffer = folded_text(&profile, 1);
+        for jobs in [1, 2, 4] {
+            assert_eq!(
+                written_folded(&profile, jobs),
+                buffer,
+                "{}: -f folded written in pieces with {jobs} threads = the renderers' buffer",
+                path.display()
+            );
+        }
     }
     assert!(parsed >= 60, "only {parsed} samples parsed");
+}
+
+fn options(jobs: usize) -> FoldOptions {
+    FoldOptions {
+        jobs,
+        ..FoldOptions::default()
+    }
+}
+
+fn named(profile: &Profile) -> [Named<'_>; 1] {
+    [Named {
+        name: "x".into(),
+        profile,
+    }]
+}
+
+/// The folded lines in the one buffer the renderers read ([`fold::fold`]).
+fn folded_text(profile: &Profile, jobs: usize) -> String {
+    let folded = fold::fold(&named(profile), &options(jobs)).unwrap();
+    folded.lines.as_str().to_string()
+}
+
+/// `-f folded` as the binary writes it ([`fold::fold_for_output`]): a piece at a time.
+fn written_folded(profile: &Profile, jobs: usize) -> String {
+    let mut out = Vec::new();
+    fold::fold_for_output(&named(profile), &options(jobs))
+        .unwrap()
+        .write(&mut out)
+        .unwrap();
+    String::from_utf8(out).unwrap()
 }
 
 #[test]
@@ -100,5 +142,49 @@ fn a_long_multi_report_log_parses_to_the_same_bytes_on_any_thread_count() {
         assert_eq!(file.stderr, one.stderr, "-j {jobs}, a file");
         let stdin = run(&["-j", jobs, "-", "-f", "folded"], log.clone());
         assert_eq!(stdin.stdout, one.stdout, "-j {jobs}, standard input");
+    }
+}
+
+/// `-f folded` is laid out and written a piece at a time (issue 18), not from the one buffer
+/// the renderers read: a log of 20 reports (43,000 lines) makes dozens of pieces, which come
+/// out as that buffer on 1, 2 and 4 threads, to standard output and to a file. (Every sample
+/// is checked the same way in `every_sample_folds_to_the_same_lines_on_any_thread_count`.)
+#[test]
+fn folded_output_of_many_pieces_is_the_renderers_buffer_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reports.log");
+    let report = std::fs::read(common::repo(
+        "samples/importtime/single/py311_many_libs.log",
+    ))
+    .unwrap();
+    std::fs::write(&path, report.repeat(20)).unwrap();
+    let profile = common::load(&path);
+    let text = folded_text(&profile, 1);
+    assert!(
+        text.lines().count() > 40_000
+            && text.contains("\npython #1;")
+            && text.contains("\npython #20;"),
+        "{} lines of 20 reports",
+        text.lines().count()
+    );
+    assert_eq!(written_folded(&profile, 2), text);
+    let path = path.to_str().unwrap();
+    for jobs in ["1", "2", "4"] {
+        let out = run(&["-q", "-j", jobs, path, "-f", "folded"], Vec::new());
+        assert!(out.status.success(), "-j {jobs}");
+        assert!(
+            out.stdout == text.as_bytes(),
+            "-j {jobs}: not the renderers' buffer"
+        );
+        let file = dir.path().join(format!("j{jobs}.folded"));
+        let out = run(
+            &["-q", "-j", jobs, path, "-o", file.to_str().unwrap()],
+            Vec::new(),
+        );
+        assert!(out.status.success(), "-j {jobs} -o");
+        assert!(
+            std::fs::read(&file).unwrap() == text.as_bytes(),
+            "-j {jobs} -o"
+        );
     }
 }
