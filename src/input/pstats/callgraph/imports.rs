@@ -14,8 +14,10 @@
 //!   most one body it can be charged with, so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module further up (a relative path such as the script's
-//!   or `<string>` is in no package), and only then by unrelated code.
+//!   sibling in `a/b/`, else by a module of the same package tree: further up (`a/x.py`) or
+//!   in a subpackage (`a/b/d/e.py`, as `email/mime/base.py` imports `email.policy`); a
+//!   relative path such as the script's or `<string>` is in no package. Only then by
+//!   unrelated code.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
 //! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
@@ -28,7 +30,9 @@
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
 //! Then those with a package candidate, larger first, each to the fitting candidate of the
 //! closest package tier with the least capacity left (best fit, so big importers stay free
-//! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
+//! for big bodies), then the rest by best fit alone, larger first, once every package match
+//! is made (a small body whose related importers are full would otherwise spend the spare
+//! call of an unrelated big importer that a big body of its own package tree still needs). On the recorded programs a prototype of
 //! this found the true importer for 60–86% of module time (capacity alone: about half);
 //! the rest are imports that several importers could equally have made (BENCHMARKS.md
 //! measures how much: on a pytest run, three quarters of the `<module>`-chain time sits under
@@ -42,7 +46,8 @@
 //! `_find_and_load → _find_and_load_unlocked → _load_unlocked → exec_module →
 //! _call_with_frames_removed → exec`), under which its bodies are drawn.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use super::{CallGraph, FuncName, NONE};
 
@@ -248,19 +253,29 @@ fn package_of(path: &str) -> &str {
     if init { dir_of(dir).0 } else { dir }
 }
 
+/// Whether directory `outer` strictly encloses directory `inner`. A relative path
+/// (`script.py`, `<string>`) has no directory: it encloses nothing.
+fn encloses(outer: &str, inner: &str) -> bool {
+    !outer.is_empty()
+        && inner.len() > outer.len()
+        && inner.starts_with(outer)
+        && matches!(inner.as_bytes()[outer.len()], b'/' | b'\\')
+}
+
 /// Importer `X` as seen from a body: 0 its package's `__init__`, 1 a sibling in its package,
-/// 2 a module of an enclosing package, 3 anything else.
+/// 2 a module of the same package tree: an enclosing package (`a/__init__.py` importing
+/// `a.b.c`) or a subpackage (`email/mime/base.py` importing `email.policy`, as `from .. import`
+/// and `from email import policy` do), 3 anything else.
 fn tier(importer_path: &str, body_package: &str) -> u8 {
     let (dir, init) = dir_of(importer_path);
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    // A relative path (`script.py`, `<string>`) has no directory: it encloses nothing.
-    let inside = !dir.is_empty()
-        && body_package.len() > dir.len()
-        && body_package.starts_with(dir)
-        && matches!(body_package.as_bytes()[dir.len()], b'/' | b'\\');
-    if inside { 2 } else { 3 }
+    if encloses(dir, body_package) || encloses(body_package, dir) {
+        2
+    } else {
+        3
+    }
 }
 
 /// One importer during matching.
@@ -368,8 +383,9 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
     if importers.is_empty() || bodies.is_empty() {
         return out;
     }
-    // Importers by directory, for the package tiers.
-    let mut by_dir: HashMap<&str, Vec<u32>> = HashMap::new();
+    // Importers by directory, for the package tiers (sorted: a directory's subdirectories
+    // follow it as one range).
+    let mut by_dir: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, imp) in importers.iter().enumerate() {
         by_dir
             .entry(dir_of(file(g, imp.func)).0)
@@ -384,24 +400,36 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         .collect();
 
     let importer_func: Vec<u32> = importers.iter().map(|imp| imp.func).collect();
-    // The package-tier candidates of a body: its package's directory and every enclosing one.
+    // The package-tier candidates of a body: its package's directory, every enclosing one,
+    // and every subdirectory.
     let package_candidates = |body: u32| -> Vec<(u8, u32)> {
         let package = package_of(file(g, body));
         let mut out = Vec::new();
+        let mut push = |list: &[u32]| {
+            for &i in list {
+                let f = importer_func[i as usize];
+                if f != body {
+                    out.push((tier(file(g, f), package), i));
+                }
+            }
+        };
         let mut dir = package;
         loop {
             if let Some(list) = by_dir.get(dir) {
-                for &i in list {
-                    let f = importer_func[i as usize];
-                    if f != body {
-                        out.push((tier(file(g, f), package), i));
-                    }
-                }
+                push(list);
             }
             if dir.is_empty() {
                 break;
             }
             dir = dir_of(dir).0;
+        }
+        if !package.is_empty() {
+            let below = by_dir
+                .range::<str, _>((Bound::Excluded(package), Bound::Unbounded))
+                .take_while(|(d, _)| d.starts_with(package));
+            for (_, list) in below.filter(|(d, _)| encloses(package, d)) {
+                push(list);
+            }
         }
         out
     };
@@ -507,43 +535,65 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             )
             .then(a.1.cmp(&b.1))
     });
+    // Bodies no related importer can hold wait for the package matches to finish: taken
+    // here, a small body (a tier-1 body whose sibling is full) would spend the spare call
+    // of an unrelated big importer that a big body, its true import, still needs.
+    let mut unrelated = Vec::new();
     for (_, body) in order {
         let ct = g.funcs[body as usize].ct;
         let mut best: Option<(u8, f64, u32)> = None;
         for (t, i) in package_candidates(body) {
             let imp = &importers[i as usize];
-            if t < 3 && imp.fits(ct) {
+            if t < 3 && imp.fits(ct) && !descends(&host_of, body, imp.func) {
                 let cand = (t, imp.left, i);
                 if best.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
                     best = Some(cand);
                 }
             }
         }
-        if best.is_none() {
-            // Best fit among all: the least capacity left that still holds the body; a
-            // bounded scan past importers whose last call cannot take it.
-            let from = (ct * 0.999).to_bits();
-            for &(_, i) in by_left.range((from, 0)..).take(256) {
+        match best {
+            Some((_, _, i)) => take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            ),
+            None => unrelated.push(body),
+        }
+    }
+    // Then those by best fit among all, larger first: the least capacity left that still
+    // holds the body; a bounded scan past importers whose last call cannot take it.
+    unrelated.sort_by(|a, b| {
+        g.funcs[*b as usize]
+            .ct
+            .total_cmp(&g.funcs[*a as usize].ct)
+            .then(a.cmp(b))
+    });
+    for body in unrelated {
+        let ct = g.funcs[body as usize].ct;
+        let from = (ct * 0.999).to_bits();
+        let found = by_left
+            .range((from, 0)..)
+            .take(256)
+            .map(|&(_, i)| i)
+            .find(|&i| {
                 let imp = &importers[i as usize];
-                if imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func) {
-                    best = Some((3, imp.left, i));
-                    break;
-                }
-            }
+                imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func)
+            });
+        if let Some(i) = found {
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
         }
-        let Some((_, _, i)) = best else { continue };
-        if descends(&host_of, body, importers[i as usize].func) {
-            continue;
-        }
-        take(
-            &mut importers,
-            &mut by_left,
-            &mut out,
-            &mut host_of,
-            body,
-            i,
-            ct,
-        );
     }
     // Bodies still unmatched lost their importer's capacity to an earlier wrong match. Under
     // the root `exec` they would be certainly wrong; an importer that could have held them
@@ -1145,5 +1195,116 @@ mod tests {
             strings,
             [(format!("{EXEC};<module>;mk;{EXEC};<module>"), 195_000)]
         );
+    }
+
+    /// `import pkg.mime.text` inside `summary()` (as `email.mime.text`): `text.py` imports
+    /// its sibling `base.py`, which imports `pkg/policy.py` from the package above it (`from
+    /// pkg import policy`). Meanwhile `x/c.py`, whose sibling importer `x/a.py` is full once
+    /// `x/b.py` is in it, looks for any importer with a spare call.
+    fn subpackage_graph() -> CallGraph {
+        const TEXT: &str = "/p/pkg/mime/text.py";
+        const BASE: &str = "/p/pkg/mime/base.py";
+        const A: &str = "/p/x/a.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                7,
+                0.0,
+                1.2,
+                &[(BOOT, "_call_with_frames_removed", 6, 1.035)],
+            ),
+            ("main.py", "<module>", 1, 0.095, 1.2, &[("~", EXEC, 1, 1.2)]),
+            (
+                "main.py",
+                "summary",
+                1,
+                0.0,
+                1.0,
+                &[("main.py", "<module>", 1, 1.0)],
+            ),
+            (
+                "main.py",
+                "late",
+                1,
+                0.0,
+                0.03,
+                &[("main.py", "<module>", 1, 0.03)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                7,
+                0.04,
+                1.075,
+                &[
+                    ("main.py", "<module>", 1, 0.045),
+                    (A, "<module>", 1, 0.021),
+                    ("main.py", "summary", 1, 1.0),
+                    (TEXT, "<module>", 1, 0.96),
+                    (BASE, "<module>", 2, 0.925),
+                    ("main.py", "late", 1, 0.03),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                6,
+                0.0,
+                1.035,
+                &[(BOOT, "_find_and_load", 6, 1.035)],
+            ),
+            (A, "<module>", 1, 0.0245, 0.045, &[("~", EXEC, 1, 0.045)]),
+            (
+                "/p/x/b.py",
+                "<module>",
+                1,
+                0.0205,
+                0.0205,
+                &[("~", EXEC, 1, 0.0205)],
+            ),
+            (
+                "/p/x/c.py",
+                "<module>",
+                1,
+                0.02,
+                0.02,
+                &[("~", EXEC, 1, 0.02)],
+            ),
+            (TEXT, "<module>", 1, 0.01, 0.97, &[("~", EXEC, 1, 0.97)]),
+            (BASE, "<module>", 1, 0.025, 0.95, &[("~", EXEC, 1, 0.95)]),
+            (
+                "/p/pkg/policy.py",
+                "<module>",
+                1,
+                0.92,
+                0.92,
+                &[("~", EXEC, 1, 0.92)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_body_imported_from_a_subpackage_goes_under_that_module_not_the_lazy_import_above() {
+        let g = subpackage_graph();
+        let m = match_imports(&g);
+        let summary = find(&g, "main.py", "summary");
+        let text = find(&g, "/p/pkg/mime/text.py", "<module>");
+        let base = find(&g, "/p/pkg/mime/base.py", "<module>");
+        let policy = find(&g, "/p/pkg/policy.py", "<module>");
+        let c = find(&g, "/p/x/c.py", "<module>");
+        // summary → text → base → policy, each imported by the one before: `base.py`'s
+        // package tree holds `pkg/policy.py`, and `c.py` (no relative of `base.py`) did not
+        // spend the spare call `policy.py` needed.
+        assert_eq!(m.hosted[summary as usize], [text]);
+        assert_eq!(m.hosted[text as usize], [base]);
+        assert_eq!(m.hosted[base as usize], [policy]);
+        assert!(
+            !m.hosted
+                .iter()
+                .any(|h| h.contains(&policy) && h != &[policy])
+        );
+        assert!(!m.hosted[base as usize].contains(&c));
+        assert_eq!(tier("/p/pkg/mime/base.py", "/p/pkg"), 2);
     }
 }
