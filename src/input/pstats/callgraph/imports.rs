@@ -11,12 +11,17 @@
 //!   loader that `exec`s test modules) spent exactly `Σ ct(X → importlib)` in imports, and the
 //!   bodies it imported fit in that time (the rest is importlib's own work, a few percent);
 //! - **calls**: `X` entered the import system `Σ nc(X → entry)` times, and each entry loads at
-//!   most one body it can be charged with, so an importer with one call left takes a body only
+//!   most one body it can be charged with (besides the `__init__`s of parent packages that
+//!   `import a.b.c` loads on the way), so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module of the same package tree: further up (`a/x.py`) or
-//!   in a subpackage (`a/b/d/e.py`, as `email/mime/base.py` imports `email.policy`); a
-//!   relative path such as the script's or `<string>` is in no package. Only then by
+//!   sibling in `a/b/`, else by a module of the same package tree (below its outermost
+//!   package `a`: further up, in a subpackage, as `email/mime/base.py` imports
+//!   `email.policy`, or a cousin). A top-level module (`socket.py` beside the standard
+//!   library's packages) is imported by its siblings and the packages of its directory. A
+//!   directory that is no package (one with no `__init__.py` in the file) relates nothing
+//!   else: `site-packages` inside the standard library's directory holds unrelated code, and
+//!   a relative path such as the script's or `<string>` is in no package. Only then by
 //!   unrelated code.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
@@ -28,18 +33,21 @@
 //! nothing in between, so the test modules and `conftest.py` files whose times sum to that
 //! `exec` time (to 10⁻⁵) are its. Then the near-certain pairs: a body of at least 2% of the
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
-//! Then those with a package candidate, larger first, each to the fitting candidate of the
-//! closest package tier with the least capacity left (best fit, so big importers stay free
-//! for big bodies), then the rest by best fit alone, larger first, once every package match
-//! is made (a small body whose related importers are full would otherwise spend the spare
-//! call of an unrelated big importer that a big body of its own package tree still needs). On the recorded programs a prototype of
-//! this found the true importer for 60–86% of module time (capacity alone: about half);
-//! the rest are imports that several importers could equally have made (BENCHMARKS.md
-//! measures how much: on a pytest run, three quarters of the `<module>`-chain time sits under
-//! a body another importer could hold with every other body in its true place). A body left without
-//! a fitting importer goes to one whose full capacity could have held it (closest package
-//! tier, else the most time left) rather than under the root `exec`. The match is a guess
-//! and counted as inferred time; it never moves time between functions.
+//! Then the importers with a single import entry, larger first: when exactly one unmatched
+//! body fills such an importer's capacity to within the last-body slack, that body is its
+//! (the lazy `from shop import report` inside `report()`, which a sibling module with a call
+//! to spare would otherwise take). Then those with a package candidate, larger first, each
+//! to the fitting candidate of the closest package tier with the least capacity left (best
+//! fit, so big importers stay free for big bodies), then the rest by best fit alone, larger
+//! first, once every package match is made (a small body whose related importers are full
+//! would otherwise spend the spare call of an unrelated big importer that a big body of its
+//! own package tree still needs). The rest are imports that several importers could
+//! equally have made (BENCHMARKS.md measures how much: on a pytest run, three quarters of
+//! the `<module>`-chain time sits under a body another importer could hold with every other
+//! body in its true place). A body left without a fitting importer goes to one whose full
+//! capacity could have held it (closest package tier, else the most time left) rather than
+//! under the root `exec`. The match is a guess and counted as inferred time; it never moves
+//! time between functions.
 //!
 //! Each importer also gets one *chain* of import-system functions from itself to `exec`: the
 //! path whose weakest edge carries the most cumulative time (for `import x` in CPython 3.11:
@@ -134,6 +142,10 @@ const TIGHT_MIN_SHARE: f64 = 0.02;
 const TIGHT_SLACK: f64 = 0.002;
 /// And absolute, in seconds.
 const TIGHT_SLACK_ABS: f64 = 0.0005;
+
+/// Most bodies the one-import pass looks at per importer (a window holding more is no
+/// single fit anyway).
+const SINGLE_SCAN: usize = 64;
 
 /// A loader's `exec` ran the bodies it loaded with nothing in between: their times sum to
 /// its edge's time to within float rounding of the profiler's clock.
@@ -262,20 +274,50 @@ fn encloses(outer: &str, inner: &str) -> bool {
         && matches!(inner.as_bytes()[outer.len()], b'/' | b'\\')
 }
 
-/// Importer `X` as seen from a body: 0 its package's `__init__`, 1 a sibling in its package,
-/// 2 a module of the same package tree: an enclosing package (`a/__init__.py` importing
-/// `a.b.c`) or a subpackage (`email/mime/base.py` importing `email.policy`, as `from .. import`
-/// and `from email import policy` do), 3 anything else.
-fn tier(importer_path: &str, body_package: &str) -> u8 {
+/// The outermost package holding directory `dir`: the highest of `dir` and the directories
+/// above it that is a package (`packages`: the directories of every `__init__.py` in the
+/// file). None when no package holds it: a top-level module of the standard library or of
+/// `site-packages`, or the script's directory.
+fn top_package<'a>(packages: &BTreeSet<&str>, dir: &'a str) -> Option<&'a str> {
+    let mut top = None;
+    let mut d = dir;
+    loop {
+        if packages.contains(d) {
+            top = Some(d);
+        }
+        if d.is_empty() {
+            return top;
+        }
+        d = dir_of(d).0;
+    }
+}
+
+/// Importer `X` as seen from a body in `body_package`: 0 its package's `__init__`, 1 a
+/// sibling in its package, 2 a module of the same package tree, 3 anything else. The tree
+/// of a body in a package is its outermost package `body_top`: an enclosing package
+/// (`a/__init__.py` importing `a.b.c`), a subpackage (`email/mime/base.py` importing
+/// `email.policy`, as `from .. import` and `from email import policy` do) or a cousin. A
+/// top-level module (no package holds it, as `socket.py` in the standard library's
+/// directory) is imported by the packages of its own directory (`email/utils.py`), whose
+/// outermost package `importer_top` sits there. A directory that is no package relates
+/// nothing else: `site-packages` (inside the standard library's directory) holds unrelated
+/// code, and a relative path (the script's, `<string>`) is in no package.
+fn tier(
+    importer_path: &str,
+    body_package: &str,
+    body_top: Option<&str>,
+    importer_top: Option<&str>,
+) -> u8 {
     let (dir, init) = dir_of(importer_path);
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    if encloses(dir, body_package) || encloses(body_package, dir) {
-        2
-    } else {
-        3
-    }
+    let related = match (body_top, importer_top) {
+        (Some(top), _) => dir == top || encloses(top, dir),
+        (None, Some(top)) => !body_package.is_empty() && dir_of(top).0 == body_package,
+        (None, None) => false,
+    };
+    if related { 2 } else { 3 }
 }
 
 /// One importer during matching.
@@ -400,34 +442,41 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         .collect();
 
     let importer_func: Vec<u32> = importers.iter().map(|imp| imp.func).collect();
-    // The package-tier candidates of a body: its package's directory, every enclosing one,
-    // and every subdirectory.
+    // Directories that are packages: those of the `__init__.py` files in the profile.
+    let packages: BTreeSet<&str> = (0..n as u32)
+        .map(|f| dir_of(file(g, f)))
+        .filter(|&(_, init)| init)
+        .map(|(dir, _)| dir)
+        .collect();
+    // Per importer: the outermost package holding its directory.
+    let importer_top: Vec<Option<&str>> = importers
+        .iter()
+        .map(|imp| top_package(&packages, dir_of(file(g, imp.func)).0))
+        .collect();
+    // The package-tier candidates of a body: its package's directory and every directory of
+    // its package tree (see [`tier`]).
     let package_candidates = |body: u32| -> Vec<(u8, u32)> {
         let package = package_of(file(g, body));
+        let top = top_package(&packages, package);
         let mut out = Vec::new();
         let mut push = |list: &[u32]| {
             for &i in list {
                 let f = importer_func[i as usize];
                 if f != body {
-                    out.push((tier(file(g, f), package), i));
+                    out.push((tier(file(g, f), package, top, importer_top[i as usize]), i));
                 }
             }
         };
-        let mut dir = package;
-        loop {
-            if let Some(list) = by_dir.get(dir) {
-                push(list);
-            }
-            if dir.is_empty() {
-                break;
-            }
-            dir = dir_of(dir).0;
+        if let Some(list) = by_dir.get(package) {
+            push(list);
         }
-        if !package.is_empty() {
+        let tree = top.unwrap_or(package);
+        if !tree.is_empty() {
             let below = by_dir
-                .range::<str, _>((Bound::Excluded(package), Bound::Unbounded))
-                .take_while(|(d, _)| d.starts_with(package));
-            for (_, list) in below.filter(|(d, _)| encloses(package, d)) {
+                .range::<str, _>((Bound::Included(tree), Bound::Unbounded))
+                .take_while(|(d, _)| d.starts_with(tree))
+                .filter(|(d, _)| (**d == tree || encloses(tree, d)) && **d != package);
+            for (_, list) in below {
                 push(list);
             }
         }
@@ -520,6 +569,53 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
                 ct,
             );
         }
+    }
+    // Then the importers that entered the import system once: that import loaded one body
+    // (with the `__init__`s of parent packages not loaded yet, small beside it) whose time
+    // fills the importer's capacity but for importlib's own work. When exactly one body
+    // still unmatched fits that window, no other body can have been that import. Larger
+    // importers first.
+    let mut singles: Vec<u32> = (0..importers.len() as u32)
+        .filter(|&i| {
+            let imp = &importers[i as usize];
+            imp.entries == 1.0 && imp.calls == 1.0 && imp.exec_calls == 0.0
+        })
+        .collect();
+    singles.sort_by(|&a, &b| {
+        importers[b as usize]
+            .capacity
+            .total_cmp(&importers[a as usize].capacity)
+            .then(a.cmp(&b))
+    });
+    for i in singles {
+        let imp = &importers[i as usize];
+        if imp.calls < 1.0 {
+            continue;
+        }
+        let hi = imp.left / 0.999;
+        let lo = imp.left - (LAST_SLACK * imp.capacity + LAST_SLACK_ABS);
+        let start = by_size.partition_point(|&b| g.funcs[b as usize].ct > hi);
+        let mut fitting = by_size[start..]
+            .iter()
+            .copied()
+            .take_while(|&b| g.funcs[b as usize].ct >= lo)
+            .take(SINGLE_SCAN)
+            .filter(|&b| {
+                !out.matched[b as usize] && b != imp.func && !descends(&host_of, b, imp.func)
+            });
+        let (Some(body), None) = (fitting.next(), fitting.next()) else {
+            continue;
+        };
+        let ct = g.funcs[body as usize].ct;
+        take(
+            &mut importers,
+            &mut by_left,
+            &mut out,
+            &mut host_of,
+            body,
+            i,
+            ct,
+        );
     }
     let mut order: Vec<(u8, u32)> = bodies
         .iter()
@@ -823,18 +919,56 @@ mod tests {
     }
 
     #[test]
-    fn package_tiers_rank_the_package_init_then_siblings_then_enclosing_packages() {
+    fn package_tiers_rank_the_package_init_then_siblings_then_the_package_tree() {
         let package = package_of("/v/site-packages/pkg/sub/mod.py");
         assert_eq!(package, "/v/site-packages/pkg/sub");
         assert_eq!(package_of("/v/pkg/sub/__init__.py"), "/v/pkg");
-        assert_eq!(tier("/v/site-packages/pkg/sub/__init__.py", package), 0);
-        assert_eq!(tier("/v/site-packages/pkg/sub/other.py", package), 1);
-        assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
-        assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
-        assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+        let packages: BTreeSet<&str> = ["/v/site-packages/pkg", "/v/site-packages/pkg/sub"]
+            .into_iter()
+            .collect();
+        let top = top_package(&packages, package);
+        assert_eq!(top, Some("/v/site-packages/pkg"));
+        let pkg = top;
+        let t = |importer: &str| {
+            tier(
+                importer,
+                package,
+                top,
+                top_package(&packages, dir_of(importer).0),
+            )
+        };
+        assert_eq!(t("/v/site-packages/pkg/sub/__init__.py"), 0);
+        assert_eq!(t("/v/site-packages/pkg/sub/other.py"), 1);
+        assert_eq!(t("/v/site-packages/pkg/__init__.py"), 2);
+        assert_eq!(t("/v/site-packages/pkg/sub/deep/x.py"), 2);
+        assert_eq!(t("/v/site-packages/pkg/other/x.py"), 2);
+        assert_eq!(t("/v/site-packages/pkgx/__init__.py"), 3);
+        assert_eq!(t("/v/site-packages/six.py"), 3);
+        // A top-level module (`socket.py`) relates to the packages of its directory
+        // (`email/utils.py` imports it), not to `site-packages` inside that directory.
+        let stdlib = package_of("/v/lib/socket.py");
+        let email: BTreeSet<&str> = ["/v/lib/email", "/v/lib/site-packages/pkg"]
+            .into_iter()
+            .collect();
+        let top_of = |p: &'static str| top_package(&email, dir_of(p).0);
+        assert_eq!(top_package(&email, stdlib), None);
+        let importer = "/v/lib/email/utils.py";
+        assert_eq!(tier(importer, stdlib, None, top_of(importer)), 2);
+        let importer = "/v/lib/site-packages/pkg/x.py";
+        assert_eq!(tier(importer, stdlib, None, top_of(importer)), 3);
+        assert_eq!(tier("/v/lib/uuid.py", stdlib, None, None), 1);
+        assert_eq!(
+            tier(
+                "C:\\v\\pkg\\sub\\__init__.py",
+                "C:\\v\\pkg\\sub",
+                None,
+                None
+            ),
+            0
+        );
         // `python -m cProfile script.py` names the script as typed: relative, no package.
-        assert_eq!(tier("script.py", package), 3);
-        assert_eq!(tier("<string>", "/v/site-packages/numpy"), 3);
+        assert_eq!(tier("script.py", package, pkg, None), 3);
+        assert_eq!(tier("<string>", "/v/site-packages/numpy", None, None), 3);
     }
 
     /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
@@ -1197,7 +1331,8 @@ mod tests {
         );
     }
 
-    /// `import pkg.mime.text` inside `summary()` (as `email.mime.text`): `text.py` imports
+    /// `import pkg.mime.text` inside `summary()` (as `email.mime.text`, loading the package
+    /// `__init__`s on the way): `text.py` imports
     /// its sibling `base.py`, which imports `pkg/policy.py` from the package above it (`from
     /// pkg import policy`). Meanwhile `x/c.py`, whose sibling importer `x/a.py` is full once
     /// `x/b.py` is in it, looks for any importer with a spare call.
@@ -1209,10 +1344,10 @@ mod tests {
             (
                 "~",
                 EXEC,
-                7,
+                9,
                 0.0,
                 1.2,
-                &[(BOOT, "_call_with_frames_removed", 6, 1.035)],
+                &[(BOOT, "_call_with_frames_removed", 8, 1.035)],
             ),
             ("main.py", "<module>", 1, 0.095, 1.2, &[("~", EXEC, 1, 1.2)]),
             (
@@ -1249,10 +1384,26 @@ mod tests {
             (
                 BOOT,
                 "_call_with_frames_removed",
-                6,
+                8,
                 0.0,
                 1.035,
-                &[(BOOT, "_find_and_load", 6, 1.035)],
+                &[(BOOT, "_find_and_load", 8, 1.035)],
+            ),
+            (
+                "/p/pkg/__init__.py",
+                "<module>",
+                1,
+                1e-5,
+                1e-5,
+                &[("~", EXEC, 1, 1e-5)],
+            ),
+            (
+                "/p/pkg/mime/__init__.py",
+                "<module>",
+                1,
+                1e-5,
+                1e-5,
+                &[("~", EXEC, 1, 1e-5)],
             ),
             (A, "<module>", 1, 0.0245, 0.045, &[("~", EXEC, 1, 0.045)]),
             (
@@ -1296,15 +1447,115 @@ mod tests {
         // summary → text → base → policy, each imported by the one before: `base.py`'s
         // package tree holds `pkg/policy.py`, and `c.py` (no relative of `base.py`) did not
         // spend the spare call `policy.py` needed.
-        assert_eq!(m.hosted[summary as usize], [text]);
-        assert_eq!(m.hosted[text as usize], [base]);
-        assert_eq!(m.hosted[base as usize], [policy]);
-        assert!(
-            !m.hosted
-                .iter()
-                .any(|h| h.contains(&policy) && h != &[policy])
-        );
+        // (The two tiny `__init__`s, loaded on the way, may go to any of them.)
+        let inits = [
+            find(&g, "/p/pkg/__init__.py", "<module>"),
+            find(&g, "/p/pkg/mime/__init__.py", "<module>"),
+        ];
+        let hosted = |f: u32| -> Vec<u32> {
+            let mut h = m.hosted[f as usize].clone();
+            h.retain(|b| !inits.contains(b));
+            h
+        };
+        assert_eq!(hosted(summary), [text]);
+        assert_eq!(hosted(text), [base]);
+        assert_eq!(hosted(base), [policy]);
         assert!(!m.hosted[base as usize].contains(&c));
-        assert_eq!(tier("/p/pkg/mime/base.py", "/p/pkg"), 2);
+        assert_eq!(
+            tier("/p/pkg/mime/base.py", "/p/pkg", Some("/p/pkg"), None),
+            2
+        );
+    }
+
+    /// The script imports `shop/models.py` (which imports `dataclasses` and `decimal`) and
+    /// calls `report()`, whose one lazy import is `shop/report.py`: a sibling of `models.py`,
+    /// which has a call to spare when `report.py` is matched.
+    fn single_import_graph() -> CallGraph {
+        const MODELS: &str = "/p/shop/models.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                5,
+                0.0,
+                1.3,
+                &[(BOOT, "_call_with_frames_removed", 4, 1.1)],
+            ),
+            ("main.py", "<module>", 1, 0.18, 1.3, &[("~", EXEC, 1, 1.3)]),
+            (
+                "main.py",
+                "report",
+                1,
+                0.0,
+                0.41,
+                &[("main.py", "<module>", 1, 0.41)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                4,
+                0.02,
+                1.12,
+                &[
+                    ("main.py", "<module>", 1, 0.71),
+                    ("main.py", "report", 1, 0.41),
+                    (MODELS, "<module>", 2, 0.6),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                4,
+                0.0,
+                1.1,
+                &[(BOOT, "_find_and_load", 4, 1.1)],
+            ),
+            (MODELS, "<module>", 1, 0.1, 0.7, &[("~", EXEC, 1, 0.7)]),
+            (
+                "/lib/dataclasses.py",
+                "<module>",
+                1,
+                0.5,
+                0.5,
+                &[("~", EXEC, 1, 0.5)],
+            ),
+            (
+                "/lib/decimal.py",
+                "<module>",
+                1,
+                0.1,
+                0.1,
+                &[("~", EXEC, 1, 0.1)],
+            ),
+            (
+                "/p/shop/report.py",
+                "<module>",
+                1,
+                0.4,
+                0.4,
+                &[("~", EXEC, 1, 0.4)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn an_importer_with_one_import_takes_the_one_body_that_fills_it_before_a_sibling_does() {
+        let g = single_import_graph();
+        let m = match_imports(&g);
+        let main = find(&g, "main.py", "<module>");
+        let report = find(&g, "main.py", "report");
+        let models = find(&g, "/p/shop/models.py", "<module>");
+        let dataclasses = find(&g, "/lib/dataclasses.py", "<module>");
+        let decimal = find(&g, "/lib/decimal.py", "<module>");
+        let rep = find(&g, "/p/shop/report.py", "<module>");
+        // `report()` entered the import system once and only `report.py` fits its 0.41 s;
+        // `models.py`'s two calls are then `dataclasses` and `decimal`, which fill it.
+        assert_eq!(m.hosted[report as usize], [rep]);
+        assert_eq!(m.hosted[main as usize], [models]);
+        let mut hosted = m.hosted[models as usize].clone();
+        hosted.sort();
+        let mut want = vec![dataclasses, decimal];
+        want.sort();
+        assert_eq!(hosted, want);
     }
 }
