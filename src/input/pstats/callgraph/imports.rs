@@ -15,14 +15,13 @@
 //!   `import a.b.c` loads on the way), so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module of the same package tree (below its outermost
-//!   package `a`: further up, in a subpackage, as `email/mime/base.py` imports
-//!   `email.policy`, or a cousin). A top-level module (`socket.py` beside the standard
-//!   library's packages) is imported by its siblings and the packages of its directory. A
-//!   directory that is no package (one with no `__init__.py` in the file) relates nothing
-//!   else: `site-packages` inside the standard library's directory holds unrelated code, and
-//!   a relative path such as the script's or `<string>` is in no package. Only then by
-//!   unrelated code.
+//!   sibling in `a/b/`, else by a module of an enclosing directory (`a/__init__.py`, or
+//!   `py.py` beside the `_pytest` package it imports) or of a subpackage (`a/b/d/e.py`, as
+//!   `email/mime/base.py` imports `email.policy`). Below a top-level module (`socket.py` in
+//!   the standard library's directory) only packages relate (`email/utils.py` imports it),
+//!   not `site-packages` inside that directory; packages are the directories of the
+//!   `__init__.py` files in the profile. A relative path such as the script's or `<string>`
+//!   is in no package. Only then by unrelated code.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
 //! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
@@ -293,15 +292,14 @@ fn top_package<'a>(packages: &BTreeSet<&str>, dir: &'a str) -> Option<&'a str> {
 }
 
 /// Importer `X` as seen from a body in `body_package`: 0 its package's `__init__`, 1 a
-/// sibling in its package, 2 a module of the same package tree, 3 anything else. The tree
-/// of a body in a package is its outermost package `body_top`: an enclosing package
-/// (`a/__init__.py` importing `a.b.c`), a subpackage (`email/mime/base.py` importing
-/// `email.policy`, as `from .. import` and `from email import policy` do) or a cousin. A
-/// top-level module (no package holds it, as `socket.py` in the standard library's
-/// directory) is imported by the packages of its own directory (`email/utils.py`), whose
-/// outermost package `importer_top` sits there. A directory that is no package relates
-/// nothing else: `site-packages` (inside the standard library's directory) holds unrelated
-/// code, and a relative path (the script's, `<string>`) is in no package.
+/// sibling in its package, 2 a module of an enclosing directory (`a/__init__.py` importing
+/// `a.b.c`, `py.py` beside the `_pytest` package it imports) or of a subpackage
+/// (`email/mime/base.py` importing `email.policy`, as `from .. import` and `from email import
+/// policy` do), 3 anything else. A subdirectory relates only through packages: below a
+/// body in a package (`body_top`, its outermost package) any is one; below a top-level
+/// module (`socket.py` in the standard library's directory) only one whose outermost package
+/// `importer_top` sits beside it (`email/`), not `site-packages`, which holds unrelated code.
+/// A relative path (the script's, `<string>`) encloses nothing.
 fn tier(
     importer_path: &str,
     body_package: &str,
@@ -312,12 +310,13 @@ fn tier(
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    let related = match (body_top, importer_top) {
-        (Some(top), _) => dir == top || encloses(top, dir),
-        (None, Some(top)) => !body_package.is_empty() && dir_of(top).0 == body_package,
-        (None, None) => false,
-    };
-    if related { 2 } else { 3 }
+    let below = encloses(body_package, dir)
+        && (body_top.is_some() || importer_top.is_some_and(|t| dir_of(t).0 == body_package));
+    if encloses(dir, body_package) || below {
+        2
+    } else {
+        3
+    }
 }
 
 /// One importer during matching.
@@ -453,31 +452,40 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         .iter()
         .map(|imp| top_package(&packages, dir_of(file(g, imp.func)).0))
         .collect();
-    // The package-tier candidates of a body: its package's directory and every directory of
-    // its package tree (see [`tier`]).
+    // The package-tier candidates of a body: its package's directory, every enclosing one and
+    // every subdirectory (see [`tier`] for which of those relate).
     let package_candidates = |body: u32| -> Vec<(u8, u32)> {
         let package = package_of(file(g, body));
         let top = top_package(&packages, package);
         let mut out = Vec::new();
-        let mut push = |list: &[u32]| {
+        // (Unrelated subdirectories, such as all of `site-packages` below the standard
+        // library's directory, are left out: only the enclosing walk keeps tier 3.)
+        let mut push = |list: &[u32], keep_unrelated: bool| {
             for &i in list {
                 let f = importer_func[i as usize];
-                if f != body {
-                    out.push((tier(file(g, f), package, top, importer_top[i as usize]), i));
+                let t = tier(file(g, f), package, top, importer_top[i as usize]);
+                if f != body && (t < 3 || keep_unrelated) {
+                    out.push((t, i));
                 }
             }
         };
-        if let Some(list) = by_dir.get(package) {
-            push(list);
+        let mut dir = package;
+        loop {
+            if let Some(list) = by_dir.get(dir) {
+                push(list, true);
+            }
+            if dir.is_empty() {
+                break;
+            }
+            dir = dir_of(dir).0;
         }
-        let tree = top.unwrap_or(package);
-        if !tree.is_empty() {
+        if !package.is_empty() {
             let below = by_dir
-                .range::<str, _>((Bound::Included(tree), Bound::Unbounded))
-                .take_while(|(d, _)| d.starts_with(tree))
-                .filter(|(d, _)| (**d == tree || encloses(tree, d)) && **d != package);
+                .range::<str, _>((Bound::Excluded(package), Bound::Unbounded))
+                .take_while(|(d, _)| d.starts_with(package))
+                .filter(|(d, _)| encloses(package, d));
             for (_, list) in below {
-                push(list);
+                push(list, false);
             }
         }
         out
@@ -941,9 +949,12 @@ mod tests {
         assert_eq!(t("/v/site-packages/pkg/sub/other.py"), 1);
         assert_eq!(t("/v/site-packages/pkg/__init__.py"), 2);
         assert_eq!(t("/v/site-packages/pkg/sub/deep/x.py"), 2);
-        assert_eq!(t("/v/site-packages/pkg/other/x.py"), 2);
+        // A cousin (another subpackage of the outermost package) is no relative.
+        assert_eq!(t("/v/site-packages/pkg/other/x.py"), 3);
         assert_eq!(t("/v/site-packages/pkgx/__init__.py"), 3);
-        assert_eq!(t("/v/site-packages/six.py"), 3);
+        // An enclosing directory relates even when it is no package (`py.py` imports
+        // `_pytest._py.path`).
+        assert_eq!(t("/v/site-packages/py.py"), 2);
         // A top-level module (`socket.py`) relates to the packages of its directory
         // (`email/utils.py` imports it), not to `site-packages` inside that directory.
         let stdlib = package_of("/v/lib/socket.py");
