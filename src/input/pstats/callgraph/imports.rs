@@ -596,10 +596,8 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .then(a.cmp(&b))
     });
     for i in singles {
+        // (`fits` for its one call: within 0.1% above, the last-body slack below.)
         let imp = &importers[i as usize];
-        if imp.calls < 1.0 {
-            continue;
-        }
         let hi = imp.left / 0.999;
         let lo = imp.left - (LAST_SLACK * imp.capacity + LAST_SLACK_ABS);
         let start = by_size.partition_point(|&b| g.funcs[b as usize].ct > hi);
@@ -936,7 +934,6 @@ mod tests {
             .collect();
         let top = top_package(&packages, package);
         assert_eq!(top, Some("/v/site-packages/pkg"));
-        let pkg = top;
         let t = |importer: &str| {
             tier(
                 importer,
@@ -978,7 +975,7 @@ mod tests {
             0
         );
         // `python -m cProfile script.py` names the script as typed: relative, no package.
-        assert_eq!(tier("script.py", package, pkg, None), 3);
+        assert_eq!(tier("script.py", package, top, None), 3);
         assert_eq!(tier("<string>", "/v/site-packages/numpy", None, None), 3);
     }
 
