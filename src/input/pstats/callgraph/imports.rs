@@ -11,11 +11,17 @@
 //!   loader that `exec`s test modules) spent exactly `Σ ct(X → importlib)` in imports, and the
 //!   bodies it imported fit in that time (the rest is importlib's own work, a few percent);
 //! - **calls**: `X` entered the import system `Σ nc(X → entry)` times, and each entry loads at
-//!   most one body it can be charged with, so an importer with one call left takes a body only
+//!   most one body it can be charged with (besides the `__init__`s of parent packages that
+//!   `import a.b.c` loads on the way), so an importer with one call left takes a body only
 //!   when that body fills what is left of its capacity;
 //! - **packages**: `a/b/c.py` is mostly imported by its package `a/b/__init__.py`, else by a
-//!   sibling in `a/b/`, else by a module further up (a relative path such as the script's
-//!   or `<string>` is in no package), and only then by unrelated code.
+//!   sibling in `a/b/`, else by a module of an enclosing directory (`a/__init__.py`, or
+//!   `py.py` beside the `_pytest` package it imports) or of a subpackage (`a/b/d/e.py`, as
+//!   `email/mime/base.py` imports `email.policy`). Below a top-level module (`socket.py` in
+//!   the standard library's directory) only packages relate (`email/utils.py` imports it),
+//!   not `site-packages` inside that directory; packages are the directories of the
+//!   `__init__.py` files in the profile. A relative path such as the script's or `<string>`
+//!   is in no package. Only then by unrelated code.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
 //! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
@@ -26,23 +32,29 @@
 //! nothing in between, so the test modules and `conftest.py` files whose times sum to that
 //! `exec` time (to 10⁻⁵) are its. Then the near-certain pairs: a body of at least 2% of the
 //! profile whose time an importer with one or two import entries matches to within 0.2%.
-//! Then those with a package candidate, larger first, each to the fitting candidate of the
-//! closest package tier with the least capacity left (best fit, so big importers stay free
-//! for big bodies), then the rest by best fit alone. On the recorded programs a prototype of
-//! this found the true importer for 60–86% of module time (capacity alone: about half);
-//! the rest are imports that several importers could equally have made (BENCHMARKS.md
-//! measures how much: on a pytest run, three quarters of the `<module>`-chain time sits under
-//! a body another importer could hold with every other body in its true place). A body left without
-//! a fitting importer goes to one whose full capacity could have held it (closest package
-//! tier, else the most time left) rather than under the root `exec`. The match is a guess
-//! and counted as inferred time; it never moves time between functions.
+//! Then the importers with a single import entry, larger first: when exactly one unmatched
+//! body fills such an importer's capacity to within the last-body slack, that body is its
+//! (the lazy `from shop import report` inside `report()`, which a sibling module with a call
+//! to spare would otherwise take). Then those with a package candidate, larger first, each
+//! to the fitting candidate of the closest package tier with the least capacity left (best
+//! fit, so big importers stay free for big bodies), then the rest by best fit alone, larger
+//! first, once every package match is made (a small body whose related importers are full
+//! would otherwise spend the spare call of an unrelated big importer that a big body of its
+//! own package tree still needs). The rest are imports that several importers could
+//! equally have made (BENCHMARKS.md measures how much: on a pytest run, three quarters of
+//! the `<module>`-chain time sits under a body another importer could hold with every other
+//! body in its true place). A body left without a fitting importer goes to one whose full
+//! capacity could have held it (closest package tier, else the most time left) rather than
+//! under the root `exec`. The match is a guess and counted as inferred time; it never moves
+//! time between functions.
 //!
 //! Each importer also gets one *chain* of import-system functions from itself to `exec`: the
 //! path whose weakest edge carries the most cumulative time (for `import x` in CPython 3.11:
 //! `_find_and_load → _find_and_load_unlocked → _load_unlocked → exec_module →
 //! _call_with_frames_removed → exec`), under which its bodies are drawn.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use super::{CallGraph, FuncName, NONE};
 
@@ -129,6 +141,10 @@ const TIGHT_MIN_SHARE: f64 = 0.02;
 const TIGHT_SLACK: f64 = 0.002;
 /// And absolute, in seconds.
 const TIGHT_SLACK_ABS: f64 = 0.0005;
+
+/// Most bodies the one-import pass looks at per importer (a window holding more is no
+/// single fit anyway).
+const SINGLE_SCAN: usize = 64;
 
 /// A loader's `exec` ran the bodies it loaded with nothing in between: their times sum to
 /// its edge's time to within float rounding of the profiler's clock.
@@ -248,19 +264,59 @@ fn package_of(path: &str) -> &str {
     if init { dir_of(dir).0 } else { dir }
 }
 
-/// Importer `X` as seen from a body: 0 its package's `__init__`, 1 a sibling in its package,
-/// 2 a module of an enclosing package, 3 anything else.
-fn tier(importer_path: &str, body_package: &str) -> u8 {
+/// Whether directory `outer` strictly encloses directory `inner`. A relative path
+/// (`script.py`, `<string>`) has no directory: it encloses nothing.
+fn encloses(outer: &str, inner: &str) -> bool {
+    !outer.is_empty()
+        && inner.len() > outer.len()
+        && inner.starts_with(outer)
+        && matches!(inner.as_bytes()[outer.len()], b'/' | b'\\')
+}
+
+/// The outermost package holding directory `dir`: the highest of `dir` and the directories
+/// above it that is a package (`packages`: the directories of every `__init__.py` in the
+/// file). None when no package holds it: a top-level module of the standard library or of
+/// `site-packages`, or the script's directory.
+fn top_package<'a>(packages: &BTreeSet<&str>, dir: &'a str) -> Option<&'a str> {
+    let mut top = None;
+    let mut d = dir;
+    loop {
+        if packages.contains(d) {
+            top = Some(d);
+        }
+        if d.is_empty() {
+            return top;
+        }
+        d = dir_of(d).0;
+    }
+}
+
+/// Importer `X` as seen from a body in `body_package`: 0 its package's `__init__`, 1 a
+/// sibling in its package, 2 a module of an enclosing directory (`a/__init__.py` importing
+/// `a.b.c`, `py.py` beside the `_pytest` package it imports) or of a subpackage
+/// (`email/mime/base.py` importing `email.policy`, as `from .. import` and `from email import
+/// policy` do), 3 anything else. A subdirectory relates only through packages: below a
+/// body in a package (`body_top`, its outermost package) any is one; below a top-level
+/// module (`socket.py` in the standard library's directory) only one whose outermost package
+/// `importer_top` sits beside it (`email/`), not `site-packages`, which holds unrelated code.
+/// A relative path (the script's, `<string>`) encloses nothing.
+fn tier(
+    importer_path: &str,
+    body_package: &str,
+    body_top: Option<&str>,
+    importer_top: Option<&str>,
+) -> u8 {
     let (dir, init) = dir_of(importer_path);
     if dir == body_package {
         return if init { 0 } else { 1 };
     }
-    // A relative path (`script.py`, `<string>`) has no directory: it encloses nothing.
-    let inside = !dir.is_empty()
-        && body_package.len() > dir.len()
-        && body_package.starts_with(dir)
-        && matches!(body_package.as_bytes()[dir.len()], b'/' | b'\\');
-    if inside { 2 } else { 3 }
+    let below = encloses(body_package, dir)
+        && (body_top.is_some() || importer_top.is_some_and(|t| dir_of(t).0 == body_package));
+    if encloses(dir, body_package) || below {
+        2
+    } else {
+        3
+    }
 }
 
 /// One importer during matching.
@@ -368,8 +424,9 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
     if importers.is_empty() || bodies.is_empty() {
         return out;
     }
-    // Importers by directory, for the package tiers.
-    let mut by_dir: HashMap<&str, Vec<u32>> = HashMap::new();
+    // Importers by directory, for the package tiers (sorted: a directory's subdirectories
+    // follow it as one range).
+    let mut by_dir: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, imp) in importers.iter().enumerate() {
         by_dir
             .entry(dir_of(file(g, imp.func)).0)
@@ -384,24 +441,52 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         .collect();
 
     let importer_func: Vec<u32> = importers.iter().map(|imp| imp.func).collect();
-    // The package-tier candidates of a body: its package's directory and every enclosing one.
+    // Directories that are packages: those of the `__init__.py` files in the profile.
+    let packages: BTreeSet<&str> = (0..n as u32)
+        .map(|f| dir_of(file(g, f)))
+        .filter(|&(_, init)| init)
+        .map(|(dir, _)| dir)
+        .collect();
+    // Per importer: the outermost package holding its directory.
+    let importer_top: Vec<Option<&str>> = importers
+        .iter()
+        .map(|imp| top_package(&packages, dir_of(file(g, imp.func)).0))
+        .collect();
+    // The package-tier candidates of a body: its package's directory, every enclosing one and
+    // every subdirectory (see [`tier`] for which of those relate).
     let package_candidates = |body: u32| -> Vec<(u8, u32)> {
         let package = package_of(file(g, body));
+        let top = top_package(&packages, package);
         let mut out = Vec::new();
+        // (Unrelated subdirectories, such as all of `site-packages` below the standard
+        // library's directory, are left out: only the enclosing walk keeps tier 3.)
+        let mut push = |list: &[u32], keep_unrelated: bool| {
+            for &i in list {
+                let f = importer_func[i as usize];
+                let t = tier(file(g, f), package, top, importer_top[i as usize]);
+                if f != body && (t < 3 || keep_unrelated) {
+                    out.push((t, i));
+                }
+            }
+        };
         let mut dir = package;
         loop {
             if let Some(list) = by_dir.get(dir) {
-                for &i in list {
-                    let f = importer_func[i as usize];
-                    if f != body {
-                        out.push((tier(file(g, f), package), i));
-                    }
-                }
+                push(list, true);
             }
             if dir.is_empty() {
                 break;
             }
             dir = dir_of(dir).0;
+        }
+        if !package.is_empty() {
+            let below = by_dir
+                .range::<str, _>((Bound::Excluded(package), Bound::Unbounded))
+                .take_while(|(d, _)| d.starts_with(package))
+                .filter(|(d, _)| encloses(package, d));
+            for (_, list) in below {
+                push(list, false);
+            }
         }
         out
     };
@@ -493,6 +578,51 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             );
         }
     }
+    // Then the importers that entered the import system once: that import loaded one body
+    // (with the `__init__`s of parent packages not loaded yet, small beside it) whose time
+    // fills the importer's capacity but for importlib's own work. When exactly one body
+    // still unmatched fits that window, no other body can have been that import. Larger
+    // importers first.
+    let mut singles: Vec<u32> = (0..importers.len() as u32)
+        .filter(|&i| {
+            let imp = &importers[i as usize];
+            imp.entries == 1.0 && imp.calls == 1.0 && imp.exec_calls == 0.0
+        })
+        .collect();
+    singles.sort_by(|&a, &b| {
+        importers[b as usize]
+            .capacity
+            .total_cmp(&importers[a as usize].capacity)
+            .then(a.cmp(&b))
+    });
+    for i in singles {
+        // (`fits` for its one call: within 0.1% above, the last-body slack below.)
+        let imp = &importers[i as usize];
+        let hi = imp.left / 0.999;
+        let lo = imp.left - (LAST_SLACK * imp.capacity + LAST_SLACK_ABS);
+        let start = by_size.partition_point(|&b| g.funcs[b as usize].ct > hi);
+        let mut fitting = by_size[start..]
+            .iter()
+            .copied()
+            .take_while(|&b| g.funcs[b as usize].ct >= lo)
+            .take(SINGLE_SCAN)
+            .filter(|&b| {
+                !out.matched[b as usize] && b != imp.func && !descends(&host_of, b, imp.func)
+            });
+        let (Some(body), None) = (fitting.next(), fitting.next()) else {
+            continue;
+        };
+        let ct = g.funcs[body as usize].ct;
+        take(
+            &mut importers,
+            &mut by_left,
+            &mut out,
+            &mut host_of,
+            body,
+            i,
+            ct,
+        );
+    }
     let mut order: Vec<(u8, u32)> = bodies
         .iter()
         .filter(|&&b| !out.matched[b as usize])
@@ -507,43 +637,65 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             )
             .then(a.1.cmp(&b.1))
     });
+    // Bodies no related importer can hold wait for the package matches to finish: taken
+    // here, a small body (a tier-1 body whose sibling is full) would spend the spare call
+    // of an unrelated big importer that a big body, its true import, still needs.
+    let mut unrelated = Vec::new();
     for (_, body) in order {
         let ct = g.funcs[body as usize].ct;
         let mut best: Option<(u8, f64, u32)> = None;
         for (t, i) in package_candidates(body) {
             let imp = &importers[i as usize];
-            if t < 3 && imp.fits(ct) {
+            if t < 3 && imp.fits(ct) && !descends(&host_of, body, imp.func) {
                 let cand = (t, imp.left, i);
                 if best.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
                     best = Some(cand);
                 }
             }
         }
-        if best.is_none() {
-            // Best fit among all: the least capacity left that still holds the body; a
-            // bounded scan past importers whose last call cannot take it.
-            let from = (ct * 0.999).to_bits();
-            for &(_, i) in by_left.range((from, 0)..).take(256) {
+        match best {
+            Some((_, _, i)) => take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            ),
+            None => unrelated.push(body),
+        }
+    }
+    // Then those by best fit among all, larger first: the least capacity left that still
+    // holds the body; a bounded scan past importers whose last call cannot take it.
+    unrelated.sort_by(|a, b| {
+        g.funcs[*b as usize]
+            .ct
+            .total_cmp(&g.funcs[*a as usize].ct)
+            .then(a.cmp(b))
+    });
+    for body in unrelated {
+        let ct = g.funcs[body as usize].ct;
+        let from = (ct * 0.999).to_bits();
+        let found = by_left
+            .range((from, 0)..)
+            .take(256)
+            .map(|&(_, i)| i)
+            .find(|&i| {
                 let imp = &importers[i as usize];
-                if imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func) {
-                    best = Some((3, imp.left, i));
-                    break;
-                }
-            }
+                imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func)
+            });
+        if let Some(i) = found {
+            take(
+                &mut importers,
+                &mut by_left,
+                &mut out,
+                &mut host_of,
+                body,
+                i,
+                ct,
+            );
         }
-        let Some((_, _, i)) = best else { continue };
-        if descends(&host_of, body, importers[i as usize].func) {
-            continue;
-        }
-        take(
-            &mut importers,
-            &mut by_left,
-            &mut out,
-            &mut host_of,
-            body,
-            i,
-            ct,
-        );
     }
     // Bodies still unmatched lost their importer's capacity to an earlier wrong match. Under
     // the root `exec` they would be certainly wrong; an importer that could have held them
@@ -773,18 +925,58 @@ mod tests {
     }
 
     #[test]
-    fn package_tiers_rank_the_package_init_then_siblings_then_enclosing_packages() {
+    fn package_tiers_rank_the_package_init_then_siblings_then_the_package_tree() {
         let package = package_of("/v/site-packages/pkg/sub/mod.py");
         assert_eq!(package, "/v/site-packages/pkg/sub");
         assert_eq!(package_of("/v/pkg/sub/__init__.py"), "/v/pkg");
-        assert_eq!(tier("/v/site-packages/pkg/sub/__init__.py", package), 0);
-        assert_eq!(tier("/v/site-packages/pkg/sub/other.py", package), 1);
-        assert_eq!(tier("/v/site-packages/pkg/__init__.py", package), 2);
-        assert_eq!(tier("/v/site-packages/pkgx/__init__.py", package), 3);
-        assert_eq!(tier("C:\\v\\pkg\\sub\\__init__.py", "C:\\v\\pkg\\sub"), 0);
+        let packages: BTreeSet<&str> = ["/v/site-packages/pkg", "/v/site-packages/pkg/sub"]
+            .into_iter()
+            .collect();
+        let top = top_package(&packages, package);
+        assert_eq!(top, Some("/v/site-packages/pkg"));
+        let t = |importer: &str| {
+            tier(
+                importer,
+                package,
+                top,
+                top_package(&packages, dir_of(importer).0),
+            )
+        };
+        assert_eq!(t("/v/site-packages/pkg/sub/__init__.py"), 0);
+        assert_eq!(t("/v/site-packages/pkg/sub/other.py"), 1);
+        assert_eq!(t("/v/site-packages/pkg/__init__.py"), 2);
+        assert_eq!(t("/v/site-packages/pkg/sub/deep/x.py"), 2);
+        // A cousin (another subpackage of the outermost package) is no relative.
+        assert_eq!(t("/v/site-packages/pkg/other/x.py"), 3);
+        assert_eq!(t("/v/site-packages/pkgx/__init__.py"), 3);
+        // An enclosing directory relates even when it is no package (`py.py` imports
+        // `_pytest._py.path`).
+        assert_eq!(t("/v/site-packages/py.py"), 2);
+        // A top-level module (`socket.py`) relates to the packages of its directory
+        // (`email/utils.py` imports it), not to `site-packages` inside that directory.
+        let stdlib = package_of("/v/lib/socket.py");
+        let email: BTreeSet<&str> = ["/v/lib/email", "/v/lib/site-packages/pkg"]
+            .into_iter()
+            .collect();
+        let top_of = |p: &'static str| top_package(&email, dir_of(p).0);
+        assert_eq!(top_package(&email, stdlib), None);
+        let importer = "/v/lib/email/utils.py";
+        assert_eq!(tier(importer, stdlib, None, top_of(importer)), 2);
+        let importer = "/v/lib/site-packages/pkg/x.py";
+        assert_eq!(tier(importer, stdlib, None, top_of(importer)), 3);
+        assert_eq!(tier("/v/lib/uuid.py", stdlib, None, None), 1);
+        assert_eq!(
+            tier(
+                "C:\\v\\pkg\\sub\\__init__.py",
+                "C:\\v\\pkg\\sub",
+                None,
+                None
+            ),
+            0
+        );
         // `python -m cProfile script.py` names the script as typed: relative, no package.
-        assert_eq!(tier("script.py", package), 3);
-        assert_eq!(tier("<string>", "/v/site-packages/numpy"), 3);
+        assert_eq!(tier("script.py", package, top, None), 3);
+        assert_eq!(tier("<string>", "/v/site-packages/numpy", None, None), 3);
     }
 
     /// The script imports package `a` (whose `__init__` imports `a/big.py`) and calls `f`,
@@ -1145,5 +1337,233 @@ mod tests {
             strings,
             [(format!("{EXEC};<module>;mk;{EXEC};<module>"), 195_000)]
         );
+    }
+
+    /// `import pkg.mime.text` inside `summary()` (as `email.mime.text`, loading the package
+    /// `__init__`s on the way): `text.py` imports
+    /// its sibling `base.py`, which imports `pkg/policy.py` from the package above it (`from
+    /// pkg import policy`). Meanwhile `x/c.py`, whose sibling importer `x/a.py` is full once
+    /// `x/b.py` is in it, looks for any importer with a spare call.
+    fn subpackage_graph() -> CallGraph {
+        const TEXT: &str = "/p/pkg/mime/text.py";
+        const BASE: &str = "/p/pkg/mime/base.py";
+        const A: &str = "/p/x/a.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                9,
+                0.0,
+                1.2,
+                &[(BOOT, "_call_with_frames_removed", 8, 1.035)],
+            ),
+            ("main.py", "<module>", 1, 0.095, 1.2, &[("~", EXEC, 1, 1.2)]),
+            (
+                "main.py",
+                "summary",
+                1,
+                0.0,
+                1.0,
+                &[("main.py", "<module>", 1, 1.0)],
+            ),
+            (
+                "main.py",
+                "late",
+                1,
+                0.0,
+                0.03,
+                &[("main.py", "<module>", 1, 0.03)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                7,
+                0.04,
+                1.075,
+                &[
+                    ("main.py", "<module>", 1, 0.045),
+                    (A, "<module>", 1, 0.021),
+                    ("main.py", "summary", 1, 1.0),
+                    (TEXT, "<module>", 1, 0.96),
+                    (BASE, "<module>", 2, 0.925),
+                    ("main.py", "late", 1, 0.03),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                8,
+                0.0,
+                1.035,
+                &[(BOOT, "_find_and_load", 8, 1.035)],
+            ),
+            (
+                "/p/pkg/__init__.py",
+                "<module>",
+                1,
+                1e-5,
+                1e-5,
+                &[("~", EXEC, 1, 1e-5)],
+            ),
+            (
+                "/p/pkg/mime/__init__.py",
+                "<module>",
+                1,
+                1e-5,
+                1e-5,
+                &[("~", EXEC, 1, 1e-5)],
+            ),
+            (A, "<module>", 1, 0.0245, 0.045, &[("~", EXEC, 1, 0.045)]),
+            (
+                "/p/x/b.py",
+                "<module>",
+                1,
+                0.0205,
+                0.0205,
+                &[("~", EXEC, 1, 0.0205)],
+            ),
+            (
+                "/p/x/c.py",
+                "<module>",
+                1,
+                0.02,
+                0.02,
+                &[("~", EXEC, 1, 0.02)],
+            ),
+            (TEXT, "<module>", 1, 0.01, 0.97, &[("~", EXEC, 1, 0.97)]),
+            (BASE, "<module>", 1, 0.025, 0.95, &[("~", EXEC, 1, 0.95)]),
+            (
+                "/p/pkg/policy.py",
+                "<module>",
+                1,
+                0.92,
+                0.92,
+                &[("~", EXEC, 1, 0.92)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_body_imported_from_a_subpackage_goes_under_that_module_not_the_lazy_import_above() {
+        let g = subpackage_graph();
+        let m = match_imports(&g);
+        let summary = find(&g, "main.py", "summary");
+        let text = find(&g, "/p/pkg/mime/text.py", "<module>");
+        let base = find(&g, "/p/pkg/mime/base.py", "<module>");
+        let policy = find(&g, "/p/pkg/policy.py", "<module>");
+        let c = find(&g, "/p/x/c.py", "<module>");
+        // summary → text → base → policy, each imported by the one before: `base.py`'s
+        // package tree holds `pkg/policy.py`, and `c.py` (no relative of `base.py`) did not
+        // spend the spare call `policy.py` needed.
+        // (The two tiny `__init__`s, loaded on the way, may go to any of them.)
+        let inits = [
+            find(&g, "/p/pkg/__init__.py", "<module>"),
+            find(&g, "/p/pkg/mime/__init__.py", "<module>"),
+        ];
+        let hosted = |f: u32| -> Vec<u32> {
+            let mut h = m.hosted[f as usize].clone();
+            h.retain(|b| !inits.contains(b));
+            h
+        };
+        assert_eq!(hosted(summary), [text]);
+        assert_eq!(hosted(text), [base]);
+        assert_eq!(hosted(base), [policy]);
+        assert!(!m.hosted[base as usize].contains(&c));
+        assert_eq!(
+            tier("/p/pkg/mime/base.py", "/p/pkg", Some("/p/pkg"), None),
+            2
+        );
+    }
+
+    /// The script imports `shop/models.py` (which imports `dataclasses` and `decimal`) and
+    /// calls `report()`, whose one lazy import is `shop/report.py`: a sibling of `models.py`,
+    /// which has a call to spare when `report.py` is matched.
+    fn single_import_graph() -> CallGraph {
+        const MODELS: &str = "/p/shop/models.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                5,
+                0.0,
+                1.3,
+                &[(BOOT, "_call_with_frames_removed", 4, 1.1)],
+            ),
+            ("main.py", "<module>", 1, 0.18, 1.3, &[("~", EXEC, 1, 1.3)]),
+            (
+                "main.py",
+                "report",
+                1,
+                0.0,
+                0.41,
+                &[("main.py", "<module>", 1, 0.41)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                4,
+                0.02,
+                1.12,
+                &[
+                    ("main.py", "<module>", 1, 0.71),
+                    ("main.py", "report", 1, 0.41),
+                    (MODELS, "<module>", 2, 0.6),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                4,
+                0.0,
+                1.1,
+                &[(BOOT, "_find_and_load", 4, 1.1)],
+            ),
+            (MODELS, "<module>", 1, 0.1, 0.7, &[("~", EXEC, 1, 0.7)]),
+            (
+                "/lib/dataclasses.py",
+                "<module>",
+                1,
+                0.5,
+                0.5,
+                &[("~", EXEC, 1, 0.5)],
+            ),
+            (
+                "/lib/decimal.py",
+                "<module>",
+                1,
+                0.1,
+                0.1,
+                &[("~", EXEC, 1, 0.1)],
+            ),
+            (
+                "/p/shop/report.py",
+                "<module>",
+                1,
+                0.4,
+                0.4,
+                &[("~", EXEC, 1, 0.4)],
+            ),
+        ])
+    }
+
+    #[test]
+    fn an_importer_with_one_import_takes_the_one_body_that_fills_it_before_a_sibling_does() {
+        let g = single_import_graph();
+        let m = match_imports(&g);
+        let main = find(&g, "main.py", "<module>");
+        let report = find(&g, "main.py", "report");
+        let models = find(&g, "/p/shop/models.py", "<module>");
+        let dataclasses = find(&g, "/lib/dataclasses.py", "<module>");
+        let decimal = find(&g, "/lib/decimal.py", "<module>");
+        let rep = find(&g, "/p/shop/report.py", "<module>");
+        // `report()` entered the import system once and only `report.py` fits its 0.41 s;
+        // `models.py`'s two calls are then `dataclasses` and `decimal`, which fill it.
+        assert_eq!(m.hosted[report as usize], [rep]);
+        assert_eq!(m.hosted[main as usize], [models]);
+        let mut hosted = m.hosted[models as usize].clone();
+        hosted.sort();
+        let mut want = vec![dataclasses, decimal];
+        want.sort();
+        assert_eq!(hosted, want);
     }
 }
