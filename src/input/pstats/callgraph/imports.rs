@@ -880,8 +880,13 @@ mod tests {
         i64,
         f64,
         f64,
-        &'a [(&'a str, &'a str, i64, f64)],
+        Vec<(&'a str, &'a str, i64, f64)>,
     );
+
+    /// A module body that imports nothing: run once by `exec`, all its time its own.
+    fn body(file: &str, secs: f64) -> Row<'_> {
+        (file, "<module>", 1, secs, secs, vec![("~", EXEC, 1, secs)])
+    }
 
     fn graph(rows: &[Row<'_>]) -> CallGraph {
         let key =
@@ -989,16 +994,23 @@ mod tests {
                 4,
                 0.0,
                 1.0,
-                &[(BOOT, "_call_with_frames_removed", 3, 0.7)],
+                vec![(BOOT, "_call_with_frames_removed", 3, 0.7)],
             ),
-            ("main.py", "<module>", 1, 0.29, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.29,
+                1.0,
+                vec![("~", EXEC, 1, 1.0)],
+            ),
             (
                 "main.py",
                 "f",
                 1,
                 0.001,
                 0.2,
-                &[("main.py", "<module>", 1, 0.2)],
+                vec![("main.py", "<module>", 1, 0.2)],
             ),
             (
                 BOOT,
@@ -1006,7 +1018,7 @@ mod tests {
                 3,
                 0.0,
                 0.7,
-                &[
+                vec![
                     ("main.py", "<module>", 1, 0.5),
                     ("/p/a/__init__.py", "<module>", 1, 0.3),
                     ("main.py", "f", 1, 0.199),
@@ -1018,7 +1030,7 @@ mod tests {
                 3,
                 0.0,
                 0.7,
-                &[(BOOT, "_find_and_load", 3, 0.7)],
+                vec![(BOOT, "_find_and_load", 3, 0.7)],
             ),
             (
                 "/p/a/__init__.py",
@@ -1026,24 +1038,10 @@ mod tests {
                 1,
                 0.2,
                 0.5,
-                &[("~", EXEC, 1, 0.5)],
+                vec![("~", EXEC, 1, 0.5)],
             ),
-            (
-                "/p/a/big.py",
-                "<module>",
-                1,
-                0.3,
-                0.3,
-                &[("~", EXEC, 1, 0.3)],
-            ),
-            (
-                "/p/b.py",
-                "<module>",
-                1,
-                0.199,
-                0.199,
-                &[("~", EXEC, 1, 0.199)],
-            ),
+            body("/p/a/big.py", 0.3),
+            body("/p/b.py", 0.199),
         ])
     }
 
@@ -1115,19 +1113,26 @@ mod tests {
                 4,
                 0.0,
                 1.0,
-                &[
+                vec![
                     (BOOT, "_call_with_frames_removed", 1, 0.29),
                     (RW, "exec_module", 2, 0.5),
                 ],
             ),
-            ("main.py", "<module>", 1, 0.15, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.15,
+                1.0,
+                vec![("~", EXEC, 1, 1.0)],
+            ),
             (
                 "main.py",
                 "collect",
                 1,
                 0.0,
                 0.55,
-                &[("main.py", "<module>", 1, 0.55)],
+                vec![("main.py", "<module>", 1, 0.55)],
             ),
             (
                 "main.py",
@@ -1135,7 +1140,7 @@ mod tests {
                 1,
                 0.0,
                 0.3,
-                &[("main.py", "<module>", 1, 0.3)],
+                vec![("main.py", "<module>", 1, 0.3)],
             ),
             (
                 BOOT,
@@ -1143,7 +1148,7 @@ mod tests {
                 2,
                 0.05,
                 0.55,
-                &[("main.py", "collect", 2, 0.55)],
+                vec![("main.py", "collect", 2, 0.55)],
             ),
             (
                 BOOT,
@@ -1151,7 +1156,7 @@ mod tests {
                 1,
                 0.0,
                 0.3,
-                &[("main.py", "lazy", 1, 0.3)],
+                vec![("main.py", "lazy", 1, 0.3)],
             ),
             (
                 BOOT,
@@ -1159,7 +1164,7 @@ mod tests {
                 3,
                 0.01,
                 0.8,
-                &[
+                vec![
                     (BOOT, "_gcd_import", 2, 0.5),
                     (BOOT, "_find_and_load", 1, 0.3),
                 ],
@@ -1170,7 +1175,7 @@ mod tests {
                 2,
                 0.0,
                 0.5,
-                &[(BOOT, "_load_unlocked", 2, 0.5)],
+                vec![(BOOT, "_load_unlocked", 2, 0.5)],
             ),
             (
                 BOOT,
@@ -1178,32 +1183,11 @@ mod tests {
                 1,
                 0.0,
                 0.29,
-                &[(BOOT, "_load_unlocked", 1, 0.29)],
+                vec![(BOOT, "_load_unlocked", 1, 0.29)],
             ),
-            (
-                "/t/test_a.py",
-                "<module>",
-                1,
-                0.3,
-                0.3,
-                &[("~", EXEC, 1, 0.3)],
-            ),
-            (
-                "/t/test_b.py",
-                "<module>",
-                1,
-                0.2,
-                0.2,
-                &[("~", EXEC, 1, 0.2)],
-            ),
-            (
-                "/p/lib.py",
-                "<module>",
-                1,
-                0.29,
-                0.29,
-                &[("~", EXEC, 1, 0.29)],
-            ),
+            body("/t/test_a.py", 0.3),
+            body("/t/test_b.py", 0.2),
+            body("/p/lib.py", 0.29),
         ])
     }
 
@@ -1253,19 +1237,26 @@ mod tests {
                 7,
                 0.0,
                 1.0,
-                &[
+                vec![
                     (BOOT, "_call_with_frames_removed", 1, 0.19),
                     ("main.py", "mk", 5, 0.195),
                 ],
             ),
-            ("main.py", "<module>", 1, 0.6, 1.0, &[("~", EXEC, 1, 1.0)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.6,
+                1.0,
+                vec![("~", EXEC, 1, 1.0)],
+            ),
             (
                 "main.py",
                 "mk",
                 1,
                 0.005,
                 0.2,
-                &[("main.py", "<module>", 1, 0.2)],
+                vec![("main.py", "<module>", 1, 0.2)],
             ),
             (
                 BOOT,
@@ -1273,7 +1264,7 @@ mod tests {
                 1,
                 0.0,
                 0.2,
-                &[("main.py", "<module>", 1, 0.2)],
+                vec![("main.py", "<module>", 1, 0.2)],
             ),
             (
                 BOOT,
@@ -1281,23 +1272,16 @@ mod tests {
                 1,
                 0.01,
                 0.2,
-                &[(BOOT, "_find_and_load", 1, 0.2)],
+                vec![(BOOT, "_find_and_load", 1, 0.2)],
             ),
-            (
-                "/p/x.py",
-                "<module>",
-                1,
-                0.19,
-                0.19,
-                &[("~", EXEC, 1, 0.19)],
-            ),
+            body("/p/x.py", 0.19),
             (
                 "<string>",
                 "<module>",
                 5,
                 0.195,
                 0.195,
-                &[("~", EXEC, 5, 0.195)],
+                vec![("~", EXEC, 5, 0.195)],
             ),
         ])
     }
@@ -1355,16 +1339,23 @@ mod tests {
                 9,
                 0.0,
                 1.2,
-                &[(BOOT, "_call_with_frames_removed", 8, 1.035)],
+                vec![(BOOT, "_call_with_frames_removed", 8, 1.035)],
             ),
-            ("main.py", "<module>", 1, 0.095, 1.2, &[("~", EXEC, 1, 1.2)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.095,
+                1.2,
+                vec![("~", EXEC, 1, 1.2)],
+            ),
             (
                 "main.py",
                 "summary",
                 1,
                 0.0,
                 1.0,
-                &[("main.py", "<module>", 1, 1.0)],
+                vec![("main.py", "<module>", 1, 1.0)],
             ),
             (
                 "main.py",
@@ -1372,7 +1363,7 @@ mod tests {
                 1,
                 0.0,
                 0.03,
-                &[("main.py", "<module>", 1, 0.03)],
+                vec![("main.py", "<module>", 1, 0.03)],
             ),
             (
                 BOOT,
@@ -1380,7 +1371,7 @@ mod tests {
                 7,
                 0.04,
                 1.075,
-                &[
+                vec![
                     ("main.py", "<module>", 1, 0.045),
                     (A, "<module>", 1, 0.021),
                     ("main.py", "summary", 1, 1.0),
@@ -1395,51 +1386,16 @@ mod tests {
                 8,
                 0.0,
                 1.035,
-                &[(BOOT, "_find_and_load", 8, 1.035)],
+                vec![(BOOT, "_find_and_load", 8, 1.035)],
             ),
-            (
-                "/p/pkg/__init__.py",
-                "<module>",
-                1,
-                1e-5,
-                1e-5,
-                &[("~", EXEC, 1, 1e-5)],
-            ),
-            (
-                "/p/pkg/mime/__init__.py",
-                "<module>",
-                1,
-                1e-5,
-                1e-5,
-                &[("~", EXEC, 1, 1e-5)],
-            ),
-            (A, "<module>", 1, 0.0245, 0.045, &[("~", EXEC, 1, 0.045)]),
-            (
-                "/p/x/b.py",
-                "<module>",
-                1,
-                0.0205,
-                0.0205,
-                &[("~", EXEC, 1, 0.0205)],
-            ),
-            (
-                "/p/x/c.py",
-                "<module>",
-                1,
-                0.02,
-                0.02,
-                &[("~", EXEC, 1, 0.02)],
-            ),
-            (TEXT, "<module>", 1, 0.01, 0.97, &[("~", EXEC, 1, 0.97)]),
-            (BASE, "<module>", 1, 0.025, 0.95, &[("~", EXEC, 1, 0.95)]),
-            (
-                "/p/pkg/policy.py",
-                "<module>",
-                1,
-                0.92,
-                0.92,
-                &[("~", EXEC, 1, 0.92)],
-            ),
+            body("/p/pkg/__init__.py", 1e-5),
+            body("/p/pkg/mime/__init__.py", 1e-5),
+            (A, "<module>", 1, 0.0245, 0.045, vec![("~", EXEC, 1, 0.045)]),
+            body("/p/x/b.py", 0.0205),
+            body("/p/x/c.py", 0.02),
+            (TEXT, "<module>", 1, 0.01, 0.97, vec![("~", EXEC, 1, 0.97)]),
+            (BASE, "<module>", 1, 0.025, 0.95, vec![("~", EXEC, 1, 0.95)]),
+            body("/p/pkg/policy.py", 0.92),
         ])
     }
 
@@ -1487,16 +1443,23 @@ mod tests {
                 5,
                 0.0,
                 1.3,
-                &[(BOOT, "_call_with_frames_removed", 4, 1.1)],
+                vec![(BOOT, "_call_with_frames_removed", 4, 1.1)],
             ),
-            ("main.py", "<module>", 1, 0.18, 1.3, &[("~", EXEC, 1, 1.3)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.18,
+                1.3,
+                vec![("~", EXEC, 1, 1.3)],
+            ),
             (
                 "main.py",
                 "report",
                 1,
                 0.0,
                 0.41,
-                &[("main.py", "<module>", 1, 0.41)],
+                vec![("main.py", "<module>", 1, 0.41)],
             ),
             (
                 BOOT,
@@ -1504,7 +1467,7 @@ mod tests {
                 4,
                 0.02,
                 1.12,
-                &[
+                vec![
                     ("main.py", "<module>", 1, 0.71),
                     ("main.py", "report", 1, 0.41),
                     (MODELS, "<module>", 2, 0.6),
@@ -1516,33 +1479,12 @@ mod tests {
                 4,
                 0.0,
                 1.1,
-                &[(BOOT, "_find_and_load", 4, 1.1)],
+                vec![(BOOT, "_find_and_load", 4, 1.1)],
             ),
-            (MODELS, "<module>", 1, 0.1, 0.7, &[("~", EXEC, 1, 0.7)]),
-            (
-                "/lib/dataclasses.py",
-                "<module>",
-                1,
-                0.5,
-                0.5,
-                &[("~", EXEC, 1, 0.5)],
-            ),
-            (
-                "/lib/decimal.py",
-                "<module>",
-                1,
-                0.1,
-                0.1,
-                &[("~", EXEC, 1, 0.1)],
-            ),
-            (
-                "/p/shop/report.py",
-                "<module>",
-                1,
-                0.4,
-                0.4,
-                &[("~", EXEC, 1, 0.4)],
-            ),
+            (MODELS, "<module>", 1, 0.1, 0.7, vec![("~", EXEC, 1, 0.7)]),
+            body("/lib/dataclasses.py", 0.5),
+            body("/lib/decimal.py", 0.1),
+            body("/p/shop/report.py", 0.4),
         ])
     }
 
