@@ -428,6 +428,40 @@ impl Profile {
         });
     }
 
+    /// Moves every stack of `other` to the end of this profile's, in order, as if each had
+    /// been pushed here: frame id `f` becomes `frame(&mut self.frames, &other.frames, f)`,
+    /// called on the frames in the order they were pushed (so interning on first use interns
+    /// in the order of use), and report `r` becomes `first_report + r`. One bulk copy instead
+    /// of a push per stack, and `other` keeps its room: a parallel parser refills it segment
+    /// after segment, where a fresh profile per segment grew, and faulted in, its buffers again.
+    pub fn append_stacks(
+        &mut self,
+        other: &mut Profile,
+        first_report: u32,
+        mut frame: impl FnMut(&mut FrameTable, &FrameTable, FrameId) -> FrameId,
+    ) {
+        u32::try_from(self.arena.len() + other.arena.len())
+            .expect("fewer than 2^32 frames in stacks");
+        let base = self.arena.len() as u32;
+        let (frames, theirs) = (&mut self.frames, &other.frames);
+        self.arena
+            .extend(other.arena.drain(..).map(|f| frame(frames, theirs, f)));
+        self.stacks
+            .extend(other.stacks.drain(..).map(|e| StackEntry {
+                start: e.start + base,
+                report: e.report + first_report,
+                ..e
+            }));
+    }
+
+    /// Makes room for `stacks` more stacks of `frames` frames in all, so that a parser that
+    /// knows about how many it will push grows its buffers once (room never written to is
+    /// never faulted in).
+    pub fn reserve_stacks(&mut self, stacks: usize, frames: usize) {
+        self.stacks.reserve(stacks);
+        self.arena.reserve(frames);
+    }
+
     /// Adds `weight` to the `i`th stack pushed, for a parser that meets a stack again and
     /// keeps one entry per distinct stack (memory for what is drawn, not for what is read);
     /// `None` when its weight would pass 2^64.
@@ -624,5 +658,39 @@ mod tests {
         p.push_stack(&[a], 2, 0);
         assert_eq!(p.stack(0).frames, &[a, b]);
         assert_eq!(p.total(), 5);
+    }
+
+    #[test]
+    fn appended_stacks_follow_in_order_with_frames_interned_in_order_of_use() {
+        let mut p = Profile::new(InputKind::Importtime, Unit::Microseconds);
+        let x = p.frames.intern("x", Category::Other);
+        p.push_stack(&[x], 1, 0);
+        let mut part = Profile::new(InputKind::Importtime, Unit::Microseconds);
+        // Interned b first, but a is used first: a must get the lower id here.
+        let b = part.frames.intern("b", Category::Stdlib);
+        let a = part.frames.intern("a", Category::Other);
+        part.push_stack(&[a, b], 3, 0);
+        part.push_stack(&[a], 2, 1);
+        p.append_stacks(&mut part, 1, |frames, theirs, f| {
+            frames.intern(theirs.name(f), theirs.category(f))
+        });
+        let stacks: Vec<(Vec<&str>, u64, u32)> = p
+            .stacks()
+            .map(|s| {
+                let names = s.frames.iter().map(|&f| p.frames.name(f)).collect();
+                (names, s.weight, s.report)
+            })
+            .collect();
+        assert_eq!(
+            stacks,
+            [(vec!["x"], 1, 0), (vec!["a", "b"], 3, 1), (vec!["a"], 2, 2)]
+        );
+        assert_eq!((p.frames.name(1), p.frames.name(2)), ("a", "b"));
+        assert_eq!(p.frames.category(2), Category::Stdlib);
+        // The part is emptied but keeps its frames for the next segment it reads.
+        assert_eq!((part.stack_count(), part.total()), (0, 0));
+        assert_eq!(part.frames.len(), 2);
+        part.push_stack(&[b], 4, 0);
+        assert_eq!(part.stack(0).frames, &[b]);
     }
 }

@@ -120,6 +120,7 @@ impl<'o> Parallel<'o> {
                 || {
                     jobs.into_par_iter()
                         .map(|(mut builder, mut lines, segment, closed)| {
+                            builder.reserve_for(segment.len());
                             feed(&mut builder, segment, &mut lines);
                             if closed {
                                 builder.end_segment(lines + 1);

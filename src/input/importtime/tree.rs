@@ -85,6 +85,14 @@ const CACHED_DEPTH_GUESSED: IssueKind = IssueKind {
     many: "cached rows whose depth cannot be read (name wider than their field), placed at the deepest possible level",
 };
 
+/// The shortest row there is, `import time: 1 | 1 | a` and its line break: room for one
+/// stack per this many bytes is room for every stack of a segment ([`Builder::reserve_for`]).
+const MIN_ROW_BYTES: usize = 24;
+
+/// Frames per stack reserved with [`MIN_ROW_BYTES`]: for rows of a typical length (about 70
+/// bytes) room for stacks about 8 frames deep; deeper ones grow the arena.
+const FRAMES_PER_ROW: usize = 3;
+
 /// The frame importflame puts above a root that is not a report's own top-level import.
 enum Above {
     /// Its parent never printed (§1.5).
@@ -173,6 +181,11 @@ pub(super) struct Builder<'o> {
     total: u64,
     /// The open report's stacks merged by path, when a narrow subtree may be cut.
     trie: ReportTrie,
+    /// The id each frame of this builder's table has in the builder that absorbs it (one
+    /// per parse), `FrameId::MAX` until first absorbed.
+    absorbed_as: Vec<FrameId>,
+    /// The same for the names of [`Names`], `u32::MAX` until first absorbed.
+    names_absorbed_as: Vec<u32>,
 }
 
 impl<'o> Builder<'o> {
@@ -193,6 +206,8 @@ impl<'o> Builder<'o> {
             path: Vec::new(),
             total: 0,
             trie: ReportTrie::default(),
+            absorbed_as: Vec::new(),
+            names_absorbed_as: Vec::new(),
         }
     }
 
@@ -564,6 +579,15 @@ impl<'o> Builder<'o> {
         self.close_report();
     }
 
+    /// Makes room for the stacks of `bytes` more bytes of log, read by a fresh builder of the
+    /// parallel parse: one stack per row and a row takes at least [`MIN_ROW_BYTES`], so
+    /// about one growth at most, where a builder growing from nothing copied and faulted in
+    /// its stacks about twice over (the room is only address space until it is written).
+    pub(super) fn reserve_for(&mut self, bytes: usize) {
+        let rows = bytes / MIN_ROW_BYTES;
+        self.profile.reserve_stacks(rows, rows * FRAMES_PER_ROW);
+    }
+
     /// Ends a segment of the log cut just before a header line (line `header` of the numbering
     /// this builder was fed): what that header does to the report it interrupts, without
     /// reading it (the next segment starts with it).
@@ -582,38 +606,29 @@ impl<'o> Builder<'o> {
     /// order one builder interns them, so ids are the same), its counts, facts and
     /// diagnostics added, and the names it drew unmarked kept for
     /// [`late_failures`](Self::late_failures). `part` must have no report open; it keeps its
-    /// names and frame table (the next segment it reads needs the same ones), the rest starts
-    /// over.
+    /// names and frame table (the next segment it reads needs the same ones) and the room of
+    /// its stacks (refilled, not grown and faulted in again), the rest starts over. A part is
+    /// absorbed by one builder only: it remembers the ids its frames got here.
     pub(super) fn absorb(&mut self, part: &mut Builder<'_>, lines_before: u64) {
-        let mut p = std::mem::replace(
-            &mut part.profile,
-            Profile::new(InputKind::Importtime, Unit::Microseconds),
-        );
-        part.profile.frames = std::mem::take(&mut p.frames);
-        let table = &part.profile.frames;
-        let mut frames: Vec<FrameId> = vec![FrameId::MAX; table.len()];
         let first_report = self.profile.reports.len() as u32;
-        let mut path: Vec<FrameId> = Vec::new();
-        for s in p.stacks() {
-            path.clear();
-            for &f in s.frames {
-                let here = &mut frames[f as usize];
-                if *here == FrameId::MAX {
-                    *here = match table.mark(f) {
+        // A part keeps its frame table from segment to segment, so the ids its frames got here
+        // stay right: each is interned here once per part, not once per segment.
+        let here = &mut part.absorbed_as;
+        here.resize(part.profile.frames.len(), FrameId::MAX);
+        self.profile
+            .append_stacks(&mut part.profile, first_report, |frames, table, f| {
+                let id = &mut here[f as usize];
+                if *id == FrameId::MAX {
+                    *id = match table.mark(f) {
                         Some((mark, module)) => {
-                            self.profile
-                                .frames
-                                .intern_marked(module, mark, table.category(f))
+                            frames.intern_marked(module, mark, table.category(f))
                         }
-                        None => self.profile.frames.intern(table.name(f), table.category(f)),
+                        None => frames.intern(table.name(f), table.category(f)),
                     };
                 }
-                path.push(*here);
-            }
-            self.profile
-                .push_stack(&path, s.weight, first_report + s.report);
-        }
-        for _ in &p.reports {
+                *id
+            });
+        for _ in part.profile.reports.drain(..) {
             let n = self.profile.reports.len() + 1;
             self.profile.reports.push(format!("python #{n}"));
         }
@@ -621,20 +636,25 @@ impl<'o> Builder<'o> {
             Position::Line(n) => Position::Line(n + lines_before),
             other => other,
         };
-        for e in p.diagnostics.entries() {
+        for e in std::mem::take(&mut part.profile.diagnostics).entries() {
             self.profile
                 .diagnostics
                 .note_many(e.kind, e.count, e.first.map(shift));
         }
-        for (&fact, &value) in &p.facts {
+        for (&fact, &value) in &std::mem::take(&mut part.profile.facts) {
             let sum = self.profile.facts.entry(fact).or_default();
             *sum = sum.saturating_add(value);
         }
         let names = &mut part.names;
+        let names_here = &mut part.names_absorbed_as;
+        names_here.resize(names.list.len(), u32::MAX);
         for (id, plain) in names.plain.iter_mut().enumerate() {
             if std::mem::take(plain) {
-                let here = self.names.id(&names.list[id]);
-                self.names.plain[here as usize] = true;
+                let here = &mut names_here[id];
+                if *here == u32::MAX {
+                    *here = self.names.id(&names.list[id]);
+                }
+                self.names.plain[*here as usize] = true;
             }
         }
         self.rows += std::mem::take(&mut part.rows);
