@@ -250,6 +250,19 @@ impl<R: std::io::Read> std::io::Read for Counted<R> {
     }
 }
 
+/// Reads one JSON document from the whole text `data` with `read`: the in-memory twin of
+/// [`read_streamed`], with the same check that nothing but whitespace follows the document.
+pub fn read_whole<'a, T>(
+    data: &'a [u8],
+    read: impl FnOnce(&mut SliceJson<'a>) -> serde_json::Result<T>,
+) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(data);
+    read(&mut de).and_then(|doc| de.end().map(|()| doc))
+}
+
+/// The deserializer [`read_whole`] hands its reader.
+pub type SliceJson<'a> = serde_json::Deserializer<serde_json::de::SliceRead<'a>>;
+
 /// Reads one JSON document from `reader` with `read`, as it comes (buffered, never the whole
 /// text), and the number of bytes it took: the streamed readers' common start.
 pub fn read_streamed<R: std::io::Read, T>(

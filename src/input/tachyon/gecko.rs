@@ -65,8 +65,7 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// Parses a processed Gecko profile.
 pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
-    let mut de = serde_json::Deserializer::from_slice(data);
-    let doc = doc::read(&mut de).and_then(|doc| de.end().map(|()| doc));
+    let doc = crate::input::lenient::read_whole(data, |de| doc::read(de));
     from_doc(doc, data.len(), opts)
 }
 
