@@ -236,13 +236,20 @@ def write_prof(path, funcs, nodes):
         marshal.dump(out, fh)
 
 
-def path_times(nodes):
-    """{path (tuple of func indices, root first): own ns}."""
-    tup, out = [()] * len(nodes), {}
+def node_paths(nodes):
+    """Per node: its path (tuple of func indices, root first); the root's is ()."""
+    tup = [()] * len(nodes)
     for i in range(1, len(nodes)):
         tup[i] = tup[nodes[i][1]] + (nodes[i][0],)
-        if nodes[i][3]:
-            out[tup[i]] = out.get(tup[i], 0) + nodes[i][3]
+    return tup
+
+
+def path_times(nodes):
+    """{path (tuple of func indices, root first): own ns}."""
+    out = {}
+    for i, p in enumerate(node_paths(nodes)):
+        if i and nodes[i][3]:
+            out[p] = out.get(p, 0) + nodes[i][3]
     return out
 
 
@@ -495,25 +502,26 @@ def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1):
             trades.append(len(accepted))
     swap = shapes[1] if len(shapes) > 1 else None
     programs = list(shapes)
+    times = [path_times(p) for p in programs]  # per program, kept as programs are added
+    shape_paths = [node_paths(shape) for shape in shapes]
     report = {"nodes": len(nodes), "functions": len(funcs), "trades": trades,
               "trades_of": "module bodies" if modules_only else "subtrees"}
     rng = np.random.default_rng(11)
     for name in ("modules", "last3", "exact"):
         view = view_of(funcs, name)
         for r in range(4):
-            dists = [distribution(path_times(p), view) for p in programs]
+            dists = [distribution(t, view) for t in times]
             value, chosen = best_output(dists)
             log("%s: %d programs, ceiling %.3f" % (name, len(programs), value))
-            for shape in shapes:
-                kids_view = [view(p) for p in _paths(shape)]
-                cost = np.array([1.0 if chosen.get(k, 0) > 0 else 0.0 for k in kids_view[1:]])
+            for shape, paths in zip(shapes, shape_paths):
+                cost = np.array([1.0 if chosen.get(view(p), 0) > 0 else 0.0 for p in paths[1:]])
                 alt = solve_own_times(shape, target, cost + 1e-3 * rng.random(len(cost)))
                 if alt is not None and same_file(alt, target, base_counts):
                     programs.append(alt)
-    truth_times = path_times(nodes)
+                    times.append(path_times(alt))
     for name in ("exact", "last3", "modules"):
         view = view_of(funcs, name)
-        dists = [distribution(path_times(p), view) for p in programs]
+        dists = [distribution(t, view) for t in times]
         report[name] = {
             "ceiling": round(best_output(dists)[0], 4),
             "agreement_with_trade": round(agreement(dists[0], dists[1]), 4) if swap is not None else None,
@@ -521,14 +529,8 @@ def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1):
         }
     report["programs"] = len(programs)
     report["worst_time_difference_ns"] = max(worst_time_difference(target, stats(p)) for p in programs)
-    return report, programs, truth_times
+    return report, programs
 
-
-def _paths(nodes):
-    tup = [()] * len(nodes)
-    for i in range(1, len(nodes)):
-        tup[i] = tup[nodes[i][1]] + (nodes[i][0],)
-    return tup
 
 
 def main(argv):
@@ -545,7 +547,7 @@ def main(argv):
         modules_only = "--modules" in argv
         n_shapes = int(next((a.split("=")[1] for a in argv if a.startswith("--shapes=")), 1))
         argv = [a for a in argv if not a.startswith("--")]
-        report, programs, _ = ceilings(funcs, nodes, float(argv[3]) if len(argv) > 3 else 120, log,
+        report, programs = ceilings(funcs, nodes, float(argv[3]) if len(argv) > 3 else 120, log,
                                        modules_only, n_shapes)
         save(argv[2] + ".alternatives.gz", funcs, programs)
         print(json.dumps(report))
