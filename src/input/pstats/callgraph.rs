@@ -44,6 +44,7 @@ use crate::error::{Error, Position, Result};
 use super::marshal::{DictEntry, Value};
 pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
+mod contexts;
 mod imports;
 mod walk;
 
@@ -565,6 +566,100 @@ mod tests {
         assert_eq!(lines, ["main 1", "main;p 2", "main;p;q 4", "main;rec 3"]);
         // main and the directly recursive rec are certain; p has two callers, so q is not.
         assert_eq!((summary.exact_us, summary.apportioned_us), (4, 6));
+    }
+
+    /// `(name, cc, nc, tt, ct, [(caller, calls, tt, ct)])` with cProfile's tuple caller values,
+    /// times in µs.
+    type TupleRow<'a> = (&'a str, i64, i64, f64, f64, &'a [(&'a str, i64, f64, f64)]);
+
+    fn tuple_graph(funcs: &[TupleRow<'_>]) -> CallGraph {
+        let us = |x: f64| Value::Float(x * 1e-6);
+        let pairs = funcs
+            .iter()
+            .map(|(name, cc, nc, tt, ct, callers)| {
+                let callers = dict(
+                    callers
+                        .iter()
+                        .map(|&(c, n, tt, ct)| {
+                            let value = vec![Value::Int(n), Value::Int(n), us(tt), us(ct)];
+                            (key(c), Value::Tuple(Rc::from(value)))
+                        })
+                        .collect(),
+                );
+                let value = vec![Value::Int(*cc), Value::Int(*nc), us(*tt), us(*ct), callers];
+                (key(name), Value::Tuple(Rc::from(value)))
+            })
+            .collect();
+        CallGraph::from_value(&dict(pairs)).unwrap()
+    }
+
+    #[test]
+    fn nested_hook_calls_draw_their_implementations_under_the_hook_that_ran_them() {
+        // pluggy's shape: main runs the hook `run` through call -> multicall; its
+        // implementation calls two more hooks through the same dispatcher, whose pair
+        // entries cProfile counts again (nc > cc) while their cumulative times count once.
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 100.0, &[]),
+            (
+                "call",
+                1,
+                3,
+                0.0,
+                100.0,
+                &[("main", 1, 0.0, 100.0), ("run_impl", 2, 0.0, 60.0)],
+            ),
+            ("multicall", 1, 3, 0.0, 100.0, &[("call", 3, 0.0, 100.0)]),
+            (
+                "run_impl",
+                1,
+                1,
+                40.0,
+                100.0,
+                &[("multicall", 1, 40.0, 100.0)],
+            ),
+            ("a_impl", 1, 1, 45.0, 45.0, &[("multicall", 1, 45.0, 45.0)]),
+            ("b_impl", 1, 1, 15.0, 15.0, &[("multicall", 1, 15.0, 15.0)]),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        assert_eq!(
+            lines,
+            [
+                "main;call;multicall;run_impl 40",
+                "main;call;multicall;run_impl;call;multicall;a_impl 45",
+                "main;call;multicall;run_impl;call;multicall;b_impl 15",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_function_called_once_goes_whole_to_the_context_it_fits() {
+        // dispatch runs for two callers; the 30 µs job fits only under big's call, the 10 µs
+        // one only under small's. Edge shares would split each over both.
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 42.0, &[]),
+            ("big", 1, 1, 1.0, 31.0, &[("main", 1, 1.0, 31.0)]),
+            ("small", 1, 1, 1.0, 11.0, &[("main", 1, 1.0, 11.0)]),
+            (
+                "dispatch",
+                2,
+                2,
+                0.0,
+                40.0,
+                &[("big", 1, 0.0, 30.0), ("small", 1, 0.0, 10.0)],
+            ),
+            ("job30", 1, 1, 30.0, 30.0, &[("dispatch", 1, 30.0, 30.0)]),
+            ("job10", 1, 1, 10.0, 10.0, &[("dispatch", 1, 10.0, 10.0)]),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        assert_eq!(
+            lines,
+            [
+                "main;big 1",
+                "main;big;dispatch;job30 30",
+                "main;small 1",
+                "main;small;dispatch;job10 10",
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! Which functions may appear twice on one walked path, and which ran in one context only.
+//!
+//! Two facts of a cProfile file that plain edge shares ignore, both from call counts:
+//!
+//! - **Nesting through a dispatcher.** pluggy runs every pytest hook through
+//!   `HookCaller.__call__ → _hookexec → _multicall`, and hook implementations call other hooks,
+//!   so a test function runs five `_multicall` frames deep. Such a function has recursive calls
+//!   (`nc > cc`: called while already running). A walk that never enters a function twice
+//!   hangs every nested hook's implementations directly under the first hook call. The walk
+//!   may enter a *re-enterable* function again when a function that is never recursive
+//!   (`nc == cc`) lies between: that bounds every path (each such function at most once on
+//!   it), keeps direct and mutual recursion folded into the outer call (its time is inside
+//!   that call's, as cProfile counts it), and lets `pytest_runtestloop → __call__` open a
+//!   new hook context. The import system, `exec` and module bodies keep their own rule
+//!   ([`super::imports`]), and so does a function whose callers give only call counts (the
+//!   `profile` module's files), whose nested contexts' times could only be guessed.
+//! - **Called once.** A function with one call in the whole run (`nc == 1`: a session hook
+//!   implementation, `main`, a test function) ran in exactly one context of its caller. So,
+//!   mostly, did a function whose only caller is a re-enterable dispatcher (each hook
+//!   implementation, called by `_multicall` from the one place its hook is called): pytest
+//!   calls `pytest_runtest_makereport` three times per test, always from `call_and_report`.
+//!   The walk places such a function whole (its full cumulative time along the edge) in the
+//!   first context of the caller it reaches that has room for it, instead of a share in every
+//!   context. (Extending this to every function with a single caller, such as the generator
+//!   that only `sum` resumes, made the sympy recordings worse: `sum` runs in many contexts.)
+//!   Module bodies are placed by [`super::imports`] instead.
+//!
+//! Both are off for the sampling profiler's files, whose `cc`/`nc` count samples.
+
+use super::imports::Imports;
+use super::{CallGraph, FuncName};
+
+/// Per-function rules of the walk (see the module docs).
+#[derive(Debug, Default)]
+pub(super) struct Contexts {
+    /// May be entered again on a path that already holds it, past a never-recursive function.
+    pub reenterable: Vec<bool>,
+    /// Never called while already running (`nc == cc`): entering it makes progress.
+    pub never_recursive: Vec<bool>,
+    /// Called exactly once, or only by a re-enterable dispatcher, from one caller edge:
+    /// placed whole in one context.
+    pub once: Vec<bool>,
+}
+
+impl Contexts {
+    pub(super) fn new(g: &CallGraph, imports: &Imports) -> Contexts {
+        let n = g.funcs.len();
+        if g.sampled {
+            return Contexts {
+                reenterable: vec![false; n],
+                never_recursive: vec![true; n],
+                once: vec![false; n],
+            };
+        }
+        let import_system = |f: usize| {
+            imports.exec == Some(f as u32) || imports.runs_bodies.get(f).copied().unwrap_or(false)
+        };
+        let reenterable: Vec<bool> = (0..n)
+            .map(|f| {
+                g.funcs[f].nc > g.funcs[f].cc
+                    && !import_system(f)
+                    && !runs_modules(&g.funcs[f].key.name)
+                    && g.real_callers(f as u32).all(|e| e.ct.is_some())
+            })
+            .collect();
+        let never_recursive = g.funcs.iter().map(|f| f.nc == f.cc).collect();
+        let once = (0..n)
+            .map(|f| {
+                let func = &g.funcs[f];
+                let mut callers = g.real_callers(f as u32);
+                let (first, second) = (callers.next(), callers.next());
+                let one_call = matches!(
+                    (first, second),
+                    (Some(e), None) if e.calls == func.nc as f64 && e.ct.is_some()
+                );
+                let dispatched = first.is_some_and(|e| reenterable[e.caller as usize]);
+                (func.nc == 1 || dispatched)
+                    && func.nc == func.cc
+                    && one_call
+                    && !imports.body.get(f).copied().unwrap_or(false)
+                    && !import_system(f)
+            })
+            .collect();
+        Contexts {
+            reenterable,
+            never_recursive,
+            once,
+        }
+    }
+}
+
+/// Module bodies and `exec` (cProfile's and the `profile` module's names): their nesting is
+/// the imports', drawn by [`super::imports`].
+fn runs_modules(name: &FuncName) -> bool {
+    matches!(name, FuncName::Plain(n)
+        if matches!(&**n, "<module>" | "<built-in method builtins.exec>" | "<built-in exec>"))
+        || matches!(name, FuncName::Code { name, .. } if &**name == "<module>")
+}
