@@ -152,7 +152,7 @@ fn a_cut_keeps_a_frame_split_by_a_sibling_split() {
 /// pytest-profiling's merged `combined.prof` (issue 14): 310 KB whose call graph infers 35 MB
 /// of folded stacks, of which the SVG draws about a thousand frames. The SVG must cost what
 /// it draws: it never holds the folded text (its peak is not half that text above `-f
-/// folded`'s, which writes the text a piece at a time and so peaks below the text's size,
+/// folded`'s, which writes the text a piece at a time and so peaks near the text's size,
 /// issue 18), stays under the issue's 256 MB, and its size is that of the frames drawn.
 #[cfg(target_os = "linux")]
 #[test]
@@ -179,7 +179,9 @@ fn a_pytest_profiling_combined_file_is_drawn_without_its_folded_text() {
         folded_peak >> 10,
         folded_len >> 10
     );
-    assert!(folded_peak < folded_len, "{peaks}");
+    // The call graph and the walk take about 20 MB of their own (debug build): holding the
+    // whole text besides would peak near 45 MB.
+    assert!(folded_peak < folded_len + folded_len / 4, "{peaks}");
     assert!(svg_peak < folded_peak + folded_len / 2, "{peaks}");
     assert!(svg_peak < 256 << 20, "SVG peak {} KiB", svg_peak >> 10);
     let svg = std::fs::read_to_string(&svg_path).unwrap();

@@ -487,7 +487,7 @@ const RECORDED: &[(&str, [f64; 4])] = &[
     ),
     (
         "samples/pstats/truth/py311_pytest",
-        [0.09, 0.88, 0.99, 0.49],
+        [0.20, 0.88, 0.99, 0.49],
     ),
     (
         "samples/pstats/truth/py311_imports_b",
@@ -588,6 +588,87 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
             .sum();
         hit as f64 / total as f64
     })
+}
+
+/// pytest runs a test five pluggy dispatches deep (`__call__ → _hookexec → _multicall`, once
+/// per nested hook): the walk used to enter `_multicall` only once per stack, which hung every
+/// test function directly under the first hook call (`main → _main → __call__ → … →
+/// pytest_pyfunc_call`), and spread the session hooks' implementations over every hook call.
+#[test]
+fn pytest_test_functions_sit_under_the_nested_hooks_that_ran_them() {
+    let opts = ParseOptions {
+        max_depth: 10_000,
+        ..ParseOptions::default()
+    };
+    let p = parse_with(Path::new("samples/pstats/truth/py311_pytest.prof"), &opts);
+    let lines = p.folded_lines();
+    let (heaviest, _) = lines
+        .iter()
+        .filter(|(label, _)| {
+            label
+                .split(';')
+                .any(|f| f.starts_with("test_mean_temperature "))
+        })
+        .max_by_key(|(_, w)| *w)
+        .expect("the test function has a stack");
+    let frames: Vec<&str> = heaviest
+        .split(';')
+        .map(|f| f.split(" (").next().unwrap())
+        .collect();
+    // The recorded program's true stack, from pytest's `main` down to the test.
+    let truth = [
+        "main",
+        "_main",
+        "__call__",
+        "_hookexec",
+        "_multicall",
+        "pytest_cmdline_main",
+        "wrap_session",
+        "_main",
+        "__call__",
+        "_hookexec",
+        "_multicall",
+        "pytest_runtestloop",
+        "__call__",
+        "_hookexec",
+        "_multicall",
+        "pytest_runtest_protocol",
+        "runtestprotocol",
+        "call_and_report",
+        "from_call",
+        "<lambda>",
+        "__call__",
+        "_hookexec",
+        "_multicall",
+        "pytest_runtest_call",
+        "runtest",
+        "__call__",
+        "_hookexec",
+        "_multicall",
+        "pytest_pyfunc_call",
+        "test_mean_temperature",
+    ];
+    let from_main = frames.iter().position(|&f| f == "main").unwrap();
+    let ours = &frames[from_main..];
+    // Four of the five dispatches are the program's own, in its order: under the session
+    // hook, the run loop, the protocol and `call_and_report`'s hook call. (The last one,
+    // `pytest_runtest_call → runtest`, is still left out: `pytest_pyfunc_call` fits the
+    // `<lambda>`'s hook call too.)
+    assert_eq!(&ours[..23], &truth[..23], "{heaviest}");
+    let test = ours
+        .iter()
+        .position(|&f| f == "test_mean_temperature")
+        .unwrap();
+    assert_eq!(ours[test - 1], "pytest_pyfunc_call", "{heaviest}");
+    assert!(ours[..test].iter().filter(|&&f| f == "_multicall").count() >= 4);
+    // The session hook's implementation runs in the first hook call only: it fills it.
+    for (label, _) in lines
+        .iter()
+        .filter(|(label, _)| label.contains(";pytest_cmdline_main (_pytest/main.py"))
+    {
+        let above = label.split(";pytest_cmdline_main (").next().unwrap();
+        assert_eq!(above.matches(";_multicall (").count(), 1, "{label}");
+    }
 }
 
 #[test]

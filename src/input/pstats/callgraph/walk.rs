@@ -101,6 +101,9 @@ const FIT_SLACK: f64 = 0.03;
 /// bound keeps a pathological chain from growing one stack without end.
 const MAX_REPEATS: usize = 32;
 
+/// How often the walk is redone with the best fits of the walk before.
+const FIT_PASSES: u32 = 1;
+
 /// How often the walk is redone for functions called once that found no room.
 const PLACEMENT_PASSES: u32 = 3;
 
@@ -111,6 +114,78 @@ struct WalkOut {
     budget_hit: bool,
     /// Per function called once: true when a context took it.
     placed: Vec<bool>,
+    /// Every context each such function could have gone to.
+    record: Record,
+}
+
+/// A context a function called once could have gone to, as one walk saw it.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    func: u32,
+    /// The context's path, hashed ([`mix`] over its functions).
+    context: u64,
+    /// What the context's cumulative time leaves after its own time.
+    room: f64,
+    /// The function's cumulative time.
+    ct: f64,
+}
+
+#[derive(Debug, Default)]
+struct Record {
+    seen: Vec<Seen>,
+}
+
+/// Most candidate contexts one walk records (32 bytes each).
+const MAX_SEEN: usize = 4_000_000;
+
+/// splitmix64's finaliser: path hashes that differ in any frame differ everywhere.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// For every function called once, the context with the best fit among all those a walk
+/// saw, larger functions first: the one whose room left is closest to the function's time,
+/// within [`FIT_SLACK`]. The walk's own choice is the first context with room in walk order,
+/// which hands a small leftover of an early context to a function that ran elsewhere.
+fn best_fits(record: Record) -> HashMap<u32, u64> {
+    let mut by_func = record.seen;
+    by_func.sort_by(|a, b| {
+        b.ct.total_cmp(&a.ct)
+            .then(a.func.cmp(&b.func))
+            .then(a.context.cmp(&b.context))
+    });
+    let mut left: HashMap<u64, f64> = HashMap::new();
+    for s in &by_func {
+        let room = left.entry(s.context).or_insert(s.room);
+        *room = room.max(s.room);
+    }
+    let mut out = HashMap::new();
+    let mut i = 0;
+    while i < by_func.len() {
+        let f = by_func[i].func;
+        let mut j = i;
+        let mut best: Option<(f64, u64)> = None;
+        while j < by_func.len() && by_func[j].func == f {
+            let s = by_func[j];
+            let room = left[&s.context];
+            if s.ct * (1.0 - FIT_SLACK) <= room {
+                let miss = (room - s.ct).abs();
+                if best.is_none_or(|(m, _)| miss < m) {
+                    best = Some((miss, s.context));
+                }
+            }
+            j += 1;
+        }
+        if let Some((_, c)) = best {
+            let room = left.get_mut(&c).expect("a recorded context");
+            *room = (*room - by_func[i].ct).max(0.0);
+            out.insert(f, c);
+        }
+        i = j;
+    }
+    out
 }
 
 /// Per function: true when some walked path ends in it.
@@ -131,6 +206,9 @@ struct Todo {
     flow: f64,
     /// Own time in this context, when the caller edge says it.
     own: Option<f64>,
+    /// Calls into this context: the edge's calls for a function placed whole, else the
+    /// caller context's share of them, like the flow.
+    calls: f64,
 }
 
 /// One caller→callee edge as the walk reads it, for every context of the caller.
@@ -143,6 +221,8 @@ struct Hop {
     /// The callee's own time under this caller (`tt`, at least 0), or -1 when the edge
     /// carries none.
     tt: f64,
+    /// Calls along the edge.
+    calls: f64,
 }
 
 /// Every function's callee edges, flows worked out once, side by side in one array: the walk
@@ -178,6 +258,7 @@ impl Hops {
                     callee: edge.callee,
                     flow: g.edge_flow(edge, calls_in[c], usable[c]),
                     tt: edge.tt.map_or(-1.0, |tt| tt.max(0.0)),
+                    calls: edge.calls,
                 }
             }));
         }
@@ -291,8 +372,10 @@ impl CallGraph {
         let hops = Hops::new(self);
         let mut passes = 0;
         let mut attempt = 0;
+        let mut placements: HashMap<u32, u64> = HashMap::new();
+        let mut fitted = 0;
         loop {
-            let walked = self.walk(min_flow, budget, &imports, &contexts, &hops);
+            let walked = self.walk(min_flow, budget, &imports, &contexts, &placements, &hops);
             summary.min_flow = min_flow;
             summary.budget_hit = walked.budget_hit;
             if walked.budget_hit && attempt < Budget::RETRIES {
@@ -312,6 +395,13 @@ impl CallGraph {
                             .any(|e| reached[e.caller as usize])
                 })
                 .collect();
+            if fitted < FIT_PASSES && !walked.record.seen.is_empty() {
+                // Walk again with each function in its best-fitting context of all: each
+                // walk's structure is closer to the program's, so it sees better contexts.
+                fitted += 1;
+                placements = best_fits(walked.record);
+                continue;
+            }
             nodes = walked.nodes;
             if homeless.is_empty() || passes == PLACEMENT_PASSES {
                 break;
@@ -352,6 +442,7 @@ impl CallGraph {
         budget: Budget,
         imports: &Imports,
         contexts: &Contexts,
+        placements: &HashMap<u32, u64>,
         hops: &Hops,
     ) -> WalkOut {
         let n = self.funcs.len();
@@ -364,6 +455,8 @@ impl CallGraph {
         let mut prev_at: Vec<usize> = Vec::new();
         let mut progress_at: Vec<usize> = Vec::new();
         let mut placed = vec![false; n];
+        let mut hash_at: Vec<u64> = Vec::new();
+        let mut record = Record::default();
         let mut todo: Vec<Todo> = Vec::new();
         for (root, flow) in self.roots().into_iter().rev() {
             todo.push(Todo {
@@ -372,6 +465,7 @@ impl CallGraph {
                 depth: 0,
                 flow,
                 own: self.root_own(root),
+                calls: self.root_calls(root),
             });
         }
         let mut edge_visits = 0usize;
@@ -399,6 +493,7 @@ impl CallGraph {
                     depth: 0,
                     flow: self.funcs[g as usize].ct,
                     own: None,
+                    calls: self.funcs[g as usize].nc as f64,
                 });
                 continue;
             };
@@ -410,6 +505,7 @@ impl CallGraph {
                     nodes,
                     budget_hit: true,
                     placed,
+                    record,
                 };
             }
             let Todo {
@@ -418,6 +514,7 @@ impl CallGraph {
                 depth,
                 flow,
                 own,
+                calls,
             } = item;
             while path.len() > depth {
                 let i = path.len() - 1;
@@ -426,6 +523,11 @@ impl CallGraph {
                 prev_at.pop();
                 progress_at.pop();
             }
+            let parent_hash = if depth == 0 { 0 } else { hash_at[depth - 1] };
+            hash_at.truncate(depth);
+            hash_at.push(mix(
+                parent_hash ^ u64::from(f).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ));
             path.push(f);
             prev_at.push(last_at[f as usize]);
             last_at[f as usize] = depth + 1;
@@ -443,6 +545,11 @@ impl CallGraph {
             };
             let func = &self.funcs[f as usize];
             let scale = if func.ct > 0.0 { flow / func.ct } else { 0.0 };
+            let call_share = if func.nc > 0 {
+                calls / func.nc as f64
+            } else {
+                0.0
+            };
             let own = own.unwrap_or(func.tt.max(0.0) * scale);
             let own = if own.is_finite() { own.max(0.0) } else { 0.0 };
             nodes.push(PathNode {
@@ -473,16 +580,43 @@ impl CallGraph {
             let mut room = (flow - own).max(0.0);
             fits.clear();
             if !is_exec {
+                let here = hash_at[depth];
                 fits.extend(
                     out.iter()
                         .filter(|h| {
                             contexts.once[h.callee as usize]
-                                && !placed[h.callee as usize]
                                 && !blocked(h.callee)
                                 && h.flow >= min_flow
+                                // A dispatcher calls each implementation at most once per
+                                // call: the context must have been entered that often.
+                                && h.calls <= calls * (1.0 + FIT_SLACK) + 0.5
                         })
                         .map(|h| (h.callee, h.flow)),
                 );
+                if record.seen.len() < MAX_SEEN {
+                    record.seen.extend(fits.iter().map(|&(g, ct)| Seen {
+                        func: g,
+                        context: here,
+                        room,
+                        ct,
+                    }));
+                }
+                fits.retain(|&(g, _)| !placed[g as usize]);
+                // A callee the last pass chose a context for goes there only.
+                fits.retain(|&(g, _)| placements.get(&g).is_none_or(|&c| c == here));
+                let chosen = fits.len();
+                fits.retain(|&(g, _)| !placements.contains_key(&g));
+                let chosen = chosen - fits.len();
+                for hop in out
+                    .iter()
+                    .filter(|h| placements.get(&h.callee) == Some(&here))
+                {
+                    if chosen > 0 && !placed[hop.callee as usize] && !blocked(hop.callee) {
+                        placed[hop.callee as usize] = true;
+                        room = (room - hop.flow).max(0.0);
+                        fits.push((hop.callee, -1.0));
+                    }
+                }
                 fits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 // Each time the one whose time is closest to the room left, within the
                 // slack: of two callees of about one size, each goes to the context that
@@ -531,6 +665,7 @@ impl CallGraph {
                             depth: depth + 1,
                             flow: hop.flow,
                             own: (hop.tt >= 0.0).then_some(hop.tt),
+                            calls: hop.calls,
                         });
                     }
                     continue;
@@ -553,6 +688,8 @@ impl CallGraph {
                         depth: depth + 1,
                         flow: t,
                         own: (hop.tt >= 0.0).then_some(hop.tt * scale),
+                        // A context the walk reaches ran at least once.
+                        calls: (hop.calls * call_share).max(hop.calls.min(1.0)),
                     });
                 }
             }
@@ -577,6 +714,7 @@ impl CallGraph {
                             depth: depth + 1,
                             flow: t,
                             own: None,
+                            calls: 1.0,
                         });
                     }
                 }
@@ -587,6 +725,7 @@ impl CallGraph {
             nodes,
             budget_hit: false,
             placed,
+            record,
         }
     }
 
@@ -614,6 +753,12 @@ impl CallGraph {
                 .then(a.cmp(&b))
         });
         out
+    }
+
+    /// Calls of a root: those its callers do not account for (at least one).
+    fn root_calls(&self, f: u32) -> f64 {
+        let from_callers: f64 = self.real_callers(f).map(|e| e.calls).sum();
+        (self.funcs[f as usize].nc as f64 - from_callers).max(1.0)
     }
 
     /// Own time of a root call: what the caller edges' own times leave of the function's,
