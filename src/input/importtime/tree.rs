@@ -148,7 +148,10 @@ struct Node {
     /// Index of the first row of this row's subtree: rows print in post-order, so a subtree
     /// is the contiguous run `first..=index`.
     first: u32,
-    children: Vec<u32>,
+    /// Where this row's children are in [`Builder::kids`]: one buffer for the report, not a
+    /// `Vec` per row (a `malloc` and a `free` for every row with children).
+    kids_start: u32,
+    kids_len: u32,
     cached: bool,
     failed: bool,
 }
@@ -164,6 +167,15 @@ pub(super) struct Builder<'o> {
     nodes: Vec<Node>,
     /// Finished rows whose parent has not printed yet (§1.5).
     open: Vec<u32>,
+    /// The children of every row of the open report, each row's in a run ([`Node::kids_start`]).
+    kids: Vec<u32>,
+    /// Per module name, scratch for closing a report, all zero between reports: indexed by
+    /// name where maps sized for each report were filled and dropped (perf: a sixth of
+    /// closing a report). [`mark_failures`](Self::mark_failures): 1 + the row of the name's
+    /// last leaf; the importlib-orphan check: 1 when a row of the name printed before.
+    by_name: Vec<u32>,
+    /// The pre-order walk of [`emit_tree`](Self::emit_tree): (row, level).
+    todo: Vec<(u32, usize)>,
     /// How many of `open` are nested (depth > 0): asked on every row, so counted, not scanned
     /// (a scan made 50,000 pending roots and 50,000 rows take 33 s).
     open_nested: usize,
@@ -197,6 +209,9 @@ impl<'o> Builder<'o> {
             names: Names::default(),
             nodes: Vec::new(),
             open: Vec::new(),
+            kids: Vec::new(),
+            by_name: Vec::new(),
+            todo: Vec::new(),
             open_nested: 0,
             report_open: false,
             had_header: false,
@@ -275,9 +290,11 @@ impl<'o> Builder<'o> {
             .iter()
             .rposition(|&i| self.nodes[i as usize].depth <= depth)
             .map_or(0, |p| p + 1);
-        let children: Vec<u32> = self.open.drain(first_child..).collect();
+        let kids_start = self.kids.len();
+        self.kids.extend(self.open.drain(first_child..));
+        let children = &self.kids[kids_start..];
         let mut children_cum = 0i64;
-        for &c in &children {
+        for &c in children {
             let child = &self.nodes[c as usize];
             self.open_nested -= usize::from(child.depth > 0);
             children_cum = children_cum.saturating_add(child.cumulative_us);
@@ -309,6 +326,7 @@ impl<'o> Builder<'o> {
         let first = children
             .first()
             .map_or(index, |&c| self.nodes[c as usize].first);
+        let kids_len = children.len() as u32;
         self.nodes.push(Node {
             name,
             self_us,
@@ -316,7 +334,8 @@ impl<'o> Builder<'o> {
             depth,
             line,
             first,
-            children,
+            kids_start: kids_start as u32,
+            kids_len,
             cached,
             failed: false,
         });
@@ -361,10 +380,8 @@ impl<'o> Builder<'o> {
             .partition(|&i| self.nodes[i as usize].depth == 0);
         // Roots come back in print order, each with the synthetic frame it sits under.
         let mut top: Vec<(Option<Above>, u32)> = Vec::new();
-        // Sized for the report up front: growing these maps row by row rehashed them ~10
-        // times per report (callgrind: 3% of the parse).
-        let mut seen_names: HashSet<u32> =
-            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        // The names printed so far, marked in `by_name` (all zero again below).
+        self.by_name.resize(self.names.list.len(), 0);
         let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -381,7 +398,7 @@ impl<'o> Builder<'o> {
             // importing `xml.not_there` is timed), are the ones it can build on.
             let lower = i as usize;
             for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
-                seen_names.insert(node.name);
+                self.by_name[node.name as usize] = 1;
             }
             seen_up_to = seen_up_to.max(lower);
             let node = &self.nodes[i as usize];
@@ -396,7 +413,7 @@ impl<'o> Builder<'o> {
                         if !self
                             .names
                             .get(package)
-                            .is_some_and(|p| seen_names.contains(&p)) =>
+                            .is_some_and(|p| self.by_name[p as usize] == 1) =>
                     {
                         orphan_count += 1;
                         orphan_first.get_or_insert(node.line);
@@ -406,6 +423,9 @@ impl<'o> Builder<'o> {
                 },
             };
             top.push((synthetic, i));
+        }
+        for node in &self.nodes[..seen_up_to] {
+            self.by_name[node.name as usize] = 0;
         }
         if let Some(first) = orphan_first {
             self.profile.diagnostics.note_many(
@@ -436,6 +456,7 @@ impl<'o> Builder<'o> {
         *self.profile.facts.entry("modules").or_default() +=
             self.nodes.iter().filter(|n| !n.cached).count() as u64;
         self.nodes.clear();
+        self.kids.clear();
     }
 
     fn subtree_len(&self, root: u32) -> usize {
@@ -446,8 +467,9 @@ impl<'o> Builder<'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: HashMap<u32, usize> =
-            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        // 1 + the row of each name's last leaf so far, 0 for none.
+        let last_leaf = &mut self.by_name;
+        last_leaf.resize(self.names.list.len(), 0);
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
@@ -455,14 +477,16 @@ impl<'o> Builder<'o> {
             }
             // An earlier leaf inside this row's own subtree is a circular import of a module
             // still initialising (pandas.core.ops.common does it), not a failure.
-            if let Some(prev) = last_leaf.insert(node.name, i)
-                && prev < node.first as usize
+            let slot = &mut last_leaf[node.name as usize];
+            if let Some(prev) = slot.checked_sub(1)
+                && (prev as usize) < node.first as usize
             {
-                repeated.push(prev);
+                repeated.push(prev as usize);
             }
-            if !node.children.is_empty() {
-                last_leaf.remove(&node.name);
-            }
+            *slot = if node.kids_len > 0 { 0 } else { i as u32 + 1 };
+        }
+        for node in &self.nodes {
+            last_leaf[node.name as usize] = 0;
         }
         // Where several processes write into one report, their rows repeat each other's
         // names without anything failing: trust only the log's own error messages there.
@@ -520,7 +544,8 @@ impl<'o> Builder<'o> {
         if into_trie {
             self.trie.enter(&self.path);
         }
-        let mut todo: Vec<(u32, usize)> = vec![(root, base)];
+        let mut todo = std::mem::take(&mut self.todo);
+        todo.push((root, base));
         while let Some((i, level)) = todo.pop() {
             let frame = self.frame_for(i);
             self.path.truncate(level);
@@ -532,8 +557,10 @@ impl<'o> Builder<'o> {
             } else {
                 self.profile.push_stack(&self.path, node_weight, report);
             }
-            todo.extend(node.children.iter().rev().map(|&c| (c, level + 1)));
+            let kids = &self.kids[node.kids_start as usize..][..node.kids_len as usize];
+            todo.extend(kids.iter().rev().map(|&c| (c, level + 1)));
         }
+        self.todo = todo;
     }
 
     fn frame_for(&mut self, i: u32) -> FrameId {
