@@ -19,12 +19,13 @@
 //! a row is parsed from the last `import time:` on its line.
 
 //!
-//! One job per file: `row.rs` reads one line's grammar, `failures.rs` pre-scans the log for the
+//! One job per file: `row.rs` reads one line's grammar, `plain.rs` the usual row in one pass, `failures.rs` pre-scans the log for the
 //! modules it says failed, `tree.rs` rebuilds each report's tree and emits its stacks. Copying
 //! the rest of the log to stdout (`--tee`) is [`crate::input::tee`]'s job.
 
 mod failures;
 mod parallel;
+mod plain;
 mod prune;
 mod row;
 mod tree;
@@ -108,7 +109,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
         }
         (None, _) => {
             let mut builder = tree::Builder::new(opts, failed_names);
-            text::lines(data).for_each(|(n, line)| builder.line(&line, n));
+            builder.feed(data.strip_prefix(text::UTF8_BOM).unwrap_or(data), &mut 0);
             builder
         }
     };
@@ -184,7 +185,7 @@ pub fn parse_stream(reader: &mut dyn Read, opts: &ParseOptions, chunk: usize) ->
             let mut number = 0u64;
             read_batches(reader, chunk, chunk, |lines| {
                 failures::scan(lines, &mut builder.failed_names);
-                feed(&mut builder, lines, &mut number);
+                builder.feed(lines, &mut number);
             })?;
             builder.close();
             builder
@@ -216,7 +217,7 @@ pub fn parse_stream_knowing(
             let mut builder = tree::Builder::new(opts, known);
             let mut number = 0u64;
             read_batches(reader, chunk, chunk, |lines| {
-                feed(&mut builder, lines, &mut number)
+                builder.feed(lines, &mut number)
             })?;
             builder
         }
@@ -232,14 +233,6 @@ const PARALLEL_FROM: usize = 256 << 10;
 /// thread has several reports, and memory stays a few chunks.
 fn batch_size(chunk: usize) -> usize {
     chunk.saturating_mul(8)
-}
-
-/// Feeds the lines of `lines` to `builder`, numbered after the `number` read before.
-fn feed(builder: &mut tree::Builder<'_>, lines: &[u8], number: &mut u64) {
-    for (n, line) in text::lines_after(lines, *number) {
-        builder.line(&line, n);
-        *number = n;
-    }
 }
 
 /// Reads `reader` `chunk` bytes at a time and hands `take` the text in pieces of whole lines

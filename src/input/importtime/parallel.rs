@@ -95,7 +95,7 @@ impl<'o> Parallel<'o> {
         let known = &self.merged.failed_names;
         self.carry.failed_names.clone_from(known);
         if cuts.is_empty() {
-            feed(&mut self.carry, text, &mut self.carry_lines);
+            self.carry.feed(text, &mut self.carry_lines);
             return;
         }
         let opts = self.opts;
@@ -121,7 +121,7 @@ impl<'o> Parallel<'o> {
                     jobs.into_par_iter()
                         .map(|(mut builder, mut lines, segment, closed)| {
                             builder.reserve_for(segment.len());
-                            feed(&mut builder, segment, &mut lines);
+                            builder.feed(segment, &mut lines);
                             if closed {
                                 builder.end_segment(lines + 1);
                             }
@@ -163,14 +163,6 @@ fn absorb_all<'o>(
             part
         })
         .collect()
-}
-
-/// Feeds the lines of `text` to `builder`, numbered after the `lines` it has read.
-fn feed(builder: &mut Builder<'_>, text: &[u8], lines: &mut u64) {
-    for (n, line) in text::lines_after(text, *lines) {
-        builder.line(&line, n);
-        *lines = n;
-    }
 }
 
 /// Offsets of header lines that cut `text` into about `pieces` segments: for each

@@ -1,6 +1,7 @@
 //! The grammar of one importtime line (FORMATS.md §1.2): header, timed row, 3.14 `cached` row,
 //! or a damaged line that has the marker but not the grammar.
 
+use super::plain;
 use super::text::{self, rfind};
 
 /// The marker every row and header carries.
@@ -39,7 +40,7 @@ pub enum Row<'a> {
 /// has no marker at all (other output).
 pub fn parse_row(line: &[u8]) -> Option<(usize, Row<'_>)> {
     let at = if let Some(rest) = line.strip_prefix(MARKER) {
-        if let Some(row) = plain_timed(rest) {
+        if let Some(row) = plain::row(rest) {
             return Some((0, row));
         }
         // A second marker later on the line is still taken (§1.8).
@@ -55,67 +56,6 @@ pub fn parse_row(line: &[u8]) -> Option<(usize, Row<'_>)> {
     Some((at, classify(rest)))
 }
 
-/// The row nearly every line of a log is, `      123 |       4567 |     json.decoder` after
-/// the marker, read in one forward pass: two space-padded integers (an optional `-`, at most 18
-/// digits, so no overflow check), one space, an even indent, then a name of printable ASCII
-/// other than `|` and space to the end. `None` for anything else, which [`classify`] then
-/// reads; on what this accepts, the two agree (the test `plain_rows_read_as_classify_reads_them`).
-///
-/// Why it is safe to skip [`parse_row`]'s search for a later marker: `import time:` has a
-/// space and letters, and such a line has no letter before its name and no space in it. And
-/// ASCII is UTF-8. `classify` made six passes over the line (UTF-8 check, three `|` searches,
-/// two trims) and the search a seventh: perf put a quarter of the parse there.
-fn plain_timed(rest: &[u8]) -> Option<Row<'_>> {
-    let mut at = 0;
-    let self_us = padded_integer(rest, &mut at)?;
-    let cumulative_us = padded_integer(rest, &mut at)?;
-    if rest.get(at) != Some(&b' ') {
-        return None;
-    }
-    let field = &rest[at + 1..];
-    let indent = field.iter().position(|&b| b != b' ')?;
-    let name = &field[indent..];
-    if indent % 2 == 1 || !name.iter().all(|&b| b.is_ascii_graphic() && b != b'|') {
-        return None;
-    }
-    Some(Row::Timed {
-        self_us,
-        cumulative_us,
-        depth: (indent / 2) as u32,
-        name: std::str::from_utf8(name).ok()?,
-    })
-}
-
-/// Reads ` *-?[0-9]{1,18} *\|` from `at` and moves `at` past the `|`.
-fn padded_integer(b: &[u8], at: &mut usize) -> Option<i64> {
-    let mut i = *at;
-    while b.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    let negative = b.get(i) == Some(&b'-');
-    i += usize::from(negative);
-    let digits = i;
-    let mut value: i64 = 0;
-    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        value = value * 10 + i64::from(c - b'0');
-        i += 1;
-        if i - digits > 18 {
-            return None;
-        }
-    }
-    if i == digits {
-        return None;
-    }
-    while b.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    if b.get(i) != Some(&b'|') {
-        return None;
-    }
-    *at = i + 1;
-    Some(if negative { -value } else { value })
-}
-
 /// Windows PowerShell 5 reports the first stderr line of a native command as an error record
 /// (FORMATS.md §0): `python : import time: self [us] | …` (a header found mid-line, as usual),
 /// then a block whose `    + CategoryInfo          : NotSpecified: (import time: se...ported
@@ -126,7 +66,8 @@ fn is_powershell_record(before_marker: &[u8]) -> bool {
         .starts_with(b"+ CategoryInfo")
 }
 
-fn classify(rest: &[u8]) -> Row<'_> {
+/// The row in `rest`, a line after its marker, by the general grammar.
+pub(super) fn classify(rest: &[u8]) -> Row<'_> {
     // CPython prints names as UTF-8: anything else is a damaged line.
     let Ok(rest) = std::str::from_utf8(rest) else {
         return Row::Malformed;
@@ -337,69 +278,6 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(parse_row(line.as_bytes()), expected, "{line}");
         }
-    }
-
-    #[test]
-    fn plain_rows_read_as_classify_reads_them() {
-        let fields = [
-            "1",
-            "  40 ",
-            "0",
-            "-0",
-            "-69751",
-            "  123456789012345678",
-            "1234567890123456789",
-            "+7",
-            " - 1",
-            "",
-            " ",
-            "1 2",
-            "\t5",
-            "12a",
-            "cached",
-            "self [us]",
-            "-",
-        ];
-        let names = [
-            " a",
-            " json.decoder",
-            "   x",
-            "    _frozen_importlib",
-            "",
-            " ",
-            "  a b",
-            " a|b",
-            " a ",
-            " é",
-            " a\t",
-            "  ",
-            " a\u{7f}",
-            " ~!",
-            "a",
-        ];
-        let mut accepted = 0;
-        for first in fields {
-            for second in fields {
-                for name in names {
-                    let rest = format!("{first}|{second}|{name}");
-                    if let Some(row) = plain_timed(rest.as_bytes()) {
-                        accepted += 1;
-                        assert_eq!(row, classify(rest.as_bytes()), "{rest:?}");
-                    }
-                }
-            }
-        }
-        // Signed and padded integers with even indents and plain names take the fast path.
-        assert_eq!(accepted, 6 * 6 * 4);
-        assert_eq!(
-            parse_row(b"import time:       -5 |         40 |     a.b"),
-            Some((0, timed(-5, 40, 2, "a.b")))
-        );
-        // A later marker on the line is still the row's.
-        assert_eq!(
-            parse_row(b"import time: 1 | 1 | a import time: 2 | 2 | b"),
-            Some((23, timed(2, 2, 0, "b")))
-        );
     }
 
     #[test]

@@ -8,8 +8,10 @@ use ahash::{HashMap, HashSet};
 
 use super::super::ParseOptions;
 use super::super::pyframe::module_category;
+use super::plain;
 use super::prune::{Cut, ReportTrie};
 use super::row::{Row, parse_row};
+use super::text;
 
 /// Label of the synthetic root holding rows whose parent never printed (§1.5).
 pub const UNFINISHED: &str = "<unfinished>";
@@ -106,7 +108,8 @@ enum Above {
 /// lines are read (no allocation per row either, only per distinct name).
 #[derive(Default)]
 struct Names {
-    ids: HashMap<Box<str>, u32>,
+    /// By the name's bytes: plain rows ([`plain::Plain`]) have their names as bytes.
+    ids: HashMap<Box<[u8]>, u32>,
     list: Vec<Box<str>>,
     /// The unmarked frame of each name, once interned: the common case needs no second lookup.
     frame: Vec<Option<FrameId>>,
@@ -117,19 +120,25 @@ struct Names {
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
+        self.id_of_bytes(name.as_bytes())
+    }
+
+    /// [`id`](Self::id) of the name whose UTF-8 bytes are `name`.
+    fn id_of_bytes(&mut self, name: &[u8]) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
         let id = u32::try_from(self.list.len()).expect("fewer than 2^32 module names");
         self.ids.insert(name.into(), id);
-        self.list.push(name.into());
+        // Exact for UTF-8, which every caller's bytes are.
+        self.list.push(String::from_utf8_lossy(name).into());
         self.frame.push(None);
         self.plain.push(false);
         id
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.ids.get(name.as_bytes()).copied()
     }
 
     fn name(&self, id: u32) -> &str {
@@ -226,15 +235,49 @@ impl<'o> Builder<'o> {
         }
     }
 
+    /// Reads the lines of `text` (whole lines of a log), numbered after the `number` read
+    /// before; `number` ends as the last one's. A plain row is read with its line break in one
+    /// pass ([`plain::line`]); any other line goes through the general path.
+    pub(super) fn feed(&mut self, text: &[u8], number: &mut u64) {
+        let mut at = 0;
+        while at < text.len() {
+            *number += 1;
+            if let Some((row, len)) = plain::line(&text[at..]) {
+                self.rows += 1;
+                let name = self.names.id_of_bytes(row.name);
+                self.push(
+                    name,
+                    row.self_us,
+                    row.cumulative_us,
+                    row.depth,
+                    *number,
+                    false,
+                );
+                at += len;
+                continue;
+            }
+            let end = text::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+            self.line(&text::clean_line(&text[at..end]), *number);
+            at = end + 1;
+        }
+    }
+
     /// Handles one (cleaned) line.
     pub(super) fn line(&mut self, line: &[u8], number: u64) {
         let Some((at, row)) = parse_row(line) else {
             return;
         };
-        let at_line = Position::Line(number);
         if at > 0 && row != Row::Malformed {
-            self.profile.diagnostics.note(MID_LINE, at_line);
+            self.profile
+                .diagnostics
+                .note(MID_LINE, Position::Line(number));
         }
+        self.row(row, number);
+    }
+
+    /// Handles the row of line `number`.
+    fn row(&mut self, row: Row<'_>, number: u64) {
+        let at_line = Position::Line(number);
         match row {
             Row::Header => {
                 if self.open_nested > 0 {
@@ -410,10 +453,10 @@ impl<'o> Builder<'o> {
                 }
                 None => match self.names.name(node.name).split_once('.') {
                     Some((package, _))
-                        if !self
+                        if self
                             .names
                             .get(package)
-                            .is_some_and(|p| self.by_name[p as usize] == 1) =>
+                            .is_none_or(|p| self.by_name[p as usize] != 1) =>
                     {
                         orphan_count += 1;
                         orphan_first.get_or_insert(node.line);
