@@ -144,6 +144,16 @@ impl<'o> Parallel<'o> {
         absorb_all(&mut self.merged, &mut self.merged_lines, pending);
         self.carry.close();
         self.merged.absorb(&mut self.carry, self.merged_lines);
+        // Freeing the segments' builders took 5-10 ms (perf, x200 log) at a point where
+        // nothing else runs: a thread of its own frees them while the fold starts.
+        let heavy: Vec<_> = self
+            .spare
+            .drain(..)
+            .chain([self.carry])
+            .map(Builder::into_heavy)
+            .collect();
+        // When no thread can start, the closure and what it holds are freed here instead.
+        let _ = std::thread::Builder::new().spawn(move || drop(heavy));
         self.merged
     }
 }

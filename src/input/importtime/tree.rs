@@ -731,6 +731,18 @@ impl<'o> Builder<'o> {
         self.total = self.total.saturating_add(std::mem::take(&mut part.total));
     }
 
+    /// What this builder holds that takes long to free (a few thousand names, its tables and
+    /// its stacks' room), without the borrow of the options, so another thread can free it.
+    pub(super) fn into_heavy(self) -> impl Send + 'static {
+        (
+            self.profile,
+            self.names,
+            self.failed_names,
+            self.nodes,
+            self.trie,
+        )
+    }
+
     pub(super) fn finish(mut self) -> Result<Profile> {
         self.close_report();
         if self.profile.reports.is_empty() {
