@@ -86,11 +86,11 @@ fn padded_integer(b: &[u8], at: &mut usize) -> Option<i64> {
     let digits = i;
     let mut value: i64 = 0;
     while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        value = value * 10 + i64::from(c - b'0');
-        i += 1;
-        if i - digits > 18 {
+        if i - digits == 18 {
             return None;
         }
+        value = value * 10 + i64::from(c - b'0');
+        i += 1;
     }
     if i == digits {
         return None;
@@ -172,6 +172,8 @@ mod tests {
             "-69751",
             "           123456789012345678   ",
             "1234567890123456789",
+            "9999999999999999999",
+            "-99999999999999999999",
             "+7",
             " - 1",
             "",
