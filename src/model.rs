@@ -418,6 +418,11 @@ impl Profile {
 
     /// Adds a stack (root first). Stacks may repeat; the fold adds them up.
     pub fn push_stack(&mut self, frames: &[FrameId], weight: u64, report: u32) {
+        if self.arena.capacity() - self.arena.len() < frames.len()
+            || self.stacks.len() == self.stacks.capacity()
+        {
+            self.grow(frames.len(), 1);
+        }
         let start = u32::try_from(self.arena.len()).expect("fewer than 2^32 frames in stacks");
         self.arena.extend_from_slice(frames);
         self.stacks.push(StackEntry {
@@ -443,6 +448,7 @@ impl Profile {
         u32::try_from(self.arena.len() + other.arena.len())
             .expect("fewer than 2^32 frames in stacks");
         let base = self.arena.len() as u32;
+        self.grow(other.arena.len(), other.stacks.len());
         let (frames, theirs) = (&mut self.frames, &other.frames);
         self.arena
             .extend(other.arena.drain(..).map(|f| frame(frames, theirs, f)));
@@ -458,8 +464,18 @@ impl Profile {
     /// knows about how many it will push grows its buffers once (room never written to is
     /// never faulted in).
     pub fn reserve_stacks(&mut self, stacks: usize, frames: usize) {
-        self.stacks.reserve(stacks);
+        self.grow(frames, stacks);
+    }
+
+    /// Room for `frames` more frames and `stacks` more stacks (doubling, as `Vec` grows), in
+    /// huge pages when large ([`crate::hugepages`]: the stacks of a large log were a third
+    /// of its page faults).
+    #[cold]
+    fn grow(&mut self, frames: usize, stacks: usize) {
         self.arena.reserve(frames);
+        self.stacks.reserve(stacks);
+        crate::hugepages::advise(&self.arena);
+        crate::hugepages::advise(&self.stacks);
     }
 
     /// Adds `weight` to the `i`th stack pushed, for a parser that meets a stack again and

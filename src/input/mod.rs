@@ -238,8 +238,13 @@ fn load_streaming(source: &Source, from: Option<Format>, opts: &ParseOptions) ->
         return streaming::other(head, reader, from, opts, size_hint);
     }
     let chunk = importtime::CHUNK;
+    // The size on disk: the text's for a plain log, less for a gzip one (room then grows).
+    let size = match source {
+        Source::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        Source::Stdin => 0,
+    };
     let mut stream = io::Cursor::new(head).chain(reader);
-    let known = match importtime::parse_stream(&mut stream, opts, chunk)? {
+    let known = match importtime::parse_stream(&mut stream, opts, chunk, size)? {
         importtime::Streamed::Done(profile) => return Ok(Loaded::Parsed(profile)),
         importtime::Streamed::Again(known) => known,
     };

@@ -83,6 +83,11 @@ impl<'o> Parallel<'o> {
         }
     }
 
+    /// Makes room in the result for the stacks of `bytes` bytes of log.
+    pub(super) fn reserve_for(&mut self, bytes: usize) {
+        self.merged.reserve_for(bytes);
+    }
+
     /// The failure messages read so far; a batch's must be added before [`batch`](Self::batch).
     pub(super) fn failed_names(&mut self) -> &mut HashSet<String> {
         &mut self.merged.failed_names

@@ -649,11 +649,15 @@ impl<'o> Builder<'o> {
         self.close_report();
     }
 
-    /// Makes room for the stacks of `bytes` more bytes of log, read by a fresh builder of the
-    /// parallel parse: one stack per row and a row takes at least [`MIN_ROW_BYTES`], so
-    /// about one growth at most, where a builder growing from nothing copied and faulted in
-    /// its stacks about twice over (the room is only address space until it is written).
+    /// Makes room for the stacks of `bytes` more bytes of log: one stack per row and a row
+    /// takes at least [`MIN_ROW_BYTES`], so about one growth at most, where a builder growing
+    /// from nothing copied and faulted in its stacks about twice over (the room is only
+    /// address space until it is written). Not when narrow subtrees are cut: then few of
+    /// the rows' stacks are kept.
     pub(super) fn reserve_for(&mut self, bytes: usize) {
+        if self.opts.prune_below.is_some() {
+            return;
+        }
         let rows = bytes / MIN_ROW_BYTES;
         self.profile.reserve_stacks(rows, rows * FRAMES_PER_ROW);
     }
