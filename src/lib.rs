@@ -22,7 +22,6 @@ pub mod error;
 pub mod filter;
 pub mod fold;
 pub mod folded;
-pub mod hugepages;
 pub mod identity;
 pub mod input;
 pub mod limits;

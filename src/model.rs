@@ -418,11 +418,6 @@ impl Profile {
 
     /// Adds a stack (root first). Stacks may repeat; the fold adds them up.
     pub fn push_stack(&mut self, frames: &[FrameId], weight: u64, report: u32) {
-        if self.arena.capacity() - self.arena.len() < frames.len()
-            || self.stacks.len() == self.stacks.capacity()
-        {
-            self.grow(frames.len(), 1);
-        }
         let start = u32::try_from(self.arena.len()).expect("fewer than 2^32 frames in stacks");
         self.arena.extend_from_slice(frames);
         self.stacks.push(StackEntry {
@@ -467,15 +462,10 @@ impl Profile {
         self.grow(frames, stacks);
     }
 
-    /// Room for `frames` more frames and `stacks` more stacks (doubling, as `Vec` grows), in
-    /// huge pages when large ([`crate::hugepages`]: the stacks of a large log were a third
-    /// of its page faults).
-    #[cold]
+    /// Room for `frames` more frames and `stacks` more stacks (doubling, as `Vec` grows).
     fn grow(&mut self, frames: usize, stacks: usize) {
         self.arena.reserve(frames);
         self.stacks.reserve(stacks);
-        crate::hugepages::advise(&self.arena);
-        crate::hugepages::advise(&self.stacks);
     }
 
     /// Adds `weight` to the `i`th stack pushed, for a parser that meets a stack again and

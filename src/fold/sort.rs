@@ -63,7 +63,6 @@ impl<'a> Sorter<'a> {
         let base = self.codes.len();
         let mut end = base;
         self.stacks.reserve(count);
-        crate::hugepages::advise(&self.stacks);
         for i in 0..count {
             let ((report, frames), weight) = stack(i);
             let len = head(report).len() + frames.len();
@@ -75,10 +74,7 @@ impl<'a> Sorter<'a> {
         // that fill them.
         if self.codes.is_empty() {
             self.codes = vec![0; end];
-            crate::hugepages::advise(&self.codes);
         } else {
-            self.codes.reserve(end - self.codes.len());
-            crate::hugepages::advise(&self.codes);
             self.codes.resize(end, 0);
         }
         let added = &self.stacks[self.stacks.len() - count..];
@@ -204,9 +200,7 @@ fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ran
         starts[i] += starts[i - 1];
     }
     let bounds = starts.clone();
-    let mut grouped = Vec::with_capacity(stacks.len());
-    crate::hugepages::advise(&grouped);
-    grouped.resize(stacks.len(), (0u32, 0u32, 0u64));
+    let mut grouped = vec![(0u32, 0u32, 0u64); stacks.len()];
     for s in stacks.iter() {
         let at = &mut starts[first(s)];
         grouped[*at] = *s;
