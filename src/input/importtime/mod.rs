@@ -181,7 +181,10 @@ pub fn parse_stream(
     chunk: usize,
     expected: u64,
 ) -> Result<Streamed> {
-    let expected = usize::try_from(expected).unwrap_or(0);
+    // At most what a quarter of a GiB of log needs: the room is reserved before anything is
+    // known about the log, and a reservation larger than the machine's memory can be refused
+    // (an abort); a longer log's room grows from there.
+    let expected = usize::try_from(expected.min(RESERVE_AT_MOST)).unwrap_or(0);
     let mut builder = match parallel::pool(opts) {
         Some(pool) => {
             let mut reports = parallel::Parallel::new(opts, pool, HashSet::default());
@@ -237,6 +240,9 @@ pub fn parse_stream_knowing(
     };
     builder.finish()
 }
+
+/// The longest log [`parse_stream`] makes room for up front.
+const RESERVE_AT_MOST: u64 = 256 << 20;
 
 /// A whole log at least this long is parsed on several threads when `--jobs` allows: below
 /// it, starting the threads costs more than they save.
