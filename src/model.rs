@@ -443,6 +443,7 @@ impl Profile {
         u32::try_from(self.arena.len() + other.arena.len())
             .expect("fewer than 2^32 frames in stacks");
         let base = self.arena.len() as u32;
+        self.grow(other.arena.len(), other.stacks.len());
         let (frames, theirs) = (&mut self.frames, &other.frames);
         self.arena
             .extend(other.arena.drain(..).map(|f| frame(frames, theirs, f)));
@@ -458,8 +459,13 @@ impl Profile {
     /// knows about how many it will push grows its buffers once (room never written to is
     /// never faulted in).
     pub fn reserve_stacks(&mut self, stacks: usize, frames: usize) {
-        self.stacks.reserve(stacks);
+        self.grow(frames, stacks);
+    }
+
+    /// Room for `frames` more frames and `stacks` more stacks (doubling, as `Vec` grows).
+    fn grow(&mut self, frames: usize, stacks: usize) {
         self.arena.reserve(frames);
+        self.stacks.reserve(stacks);
     }
 
     /// Adds `weight` to the `i`th stack pushed, for a parser that meets a stack again and

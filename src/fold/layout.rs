@@ -1,7 +1,7 @@
 //! The text of the sorted stacks, one folded line `a;b;c WEIGHT\n` each: laid out in parallel
 //! into one buffer for the renderers ([`Sorted::into_lines`]), or one piece at a time for
 //! `-f folded` ([`Sorted::lay_out`], written by `write.rs` as the pieces are made). Both put
-//! every line down with [`Sorted::put_lines`], so the two are the same bytes.
+//! every line down with [`Sorted::put_line`], so the two are the same bytes.
 
 use std::ops::Range;
 
@@ -21,9 +21,12 @@ pub(super) struct Sorted {
     /// Each rank's label, one after another: rank `r` is `labels[bounds[r]..bounds[r + 1]]`.
     /// [`WIDE`] spare bytes at the end, so that every label can be copied `WIDE` bytes at once.
     labels: Vec<u8>,
-    bounds: Vec<usize>,
-    /// Per rank: the length of its label.
-    lens: Vec<u32>,
+    /// Per rank: where its label starts in `labels`, and its length (one lookup per frame
+    /// written, where two arrays took two).
+    spans: Vec<(usize, u32)>,
+    /// The longest label, and [`WIDE`] if that is longer: a stack of `n` frames takes at most
+    /// `n` times this, plus its weight, in the buffer it is written to.
+    widest: usize,
     /// Per rank: whether its label ends in the `;` of an inner element.
     inner: Vec<bool>,
     /// The ranks of every stack, `stacks` pointing into them.
@@ -41,23 +44,27 @@ impl Sorted {
         stacks: Vec<Stack>,
     ) -> Sorted {
         let mut text = Vec::new();
-        let mut bounds = vec![0];
-        let mut lens = Vec::new();
+        let mut spans = Vec::new();
         let mut inner = Vec::new();
         for (label, is_inner) in labels {
+            let start = text.len();
             text.extend_from_slice(label.as_bytes());
             if is_inner {
                 text.push(b';');
             }
-            lens.push(u32::try_from(text.len() - bounds.last().unwrap()).expect("a short label"));
-            bounds.push(text.len());
+            let len = u32::try_from(text.len() - start).expect("a short label");
+            spans.push((start, len));
             inner.push(is_inner);
         }
         text.resize(text.len() + WIDE, b' ');
+        let widest = spans
+            .iter()
+            .map(|&(_, len)| len as usize)
+            .fold(WIDE, usize::max);
         Sorted {
             labels: text,
-            bounds,
-            lens,
+            spans,
+            widest,
             inner,
             ranks,
             stacks,
@@ -71,42 +78,54 @@ impl Sorted {
     /// The length of a stack's label, and of its line without the newline.
     fn lengths(&self, s: &Stack) -> (usize, usize) {
         let ranks = self.ranks_of(s);
-        let labels: usize = ranks.iter().map(|&r| self.lens[r as usize] as usize).sum();
+        let labels: usize = ranks
+            .iter()
+            .map(|&r| self.spans[r as usize].1 as usize)
+            .sum();
         let stack = labels - usize::from(ranks.last().is_some_and(|&r| self.inner[r as usize]));
         (stack, stack + 1 + digits(s.2))
     }
 
     /// Writes the lines of `stacks` into `piece`, which is exactly as long as they are.
     fn put_lines(&self, stacks: &[Stack], piece: &mut [u8]) {
-        let mut at = 0;
-        for s in stacks {
-            let ranks = self.ranks_of(s);
-            for &r in ranks {
-                let (start, len) = (self.bounds[r as usize], self.lens[r as usize] as usize);
-                // A short label is copied as `WIDE` bytes, one fixed-size move instead of a
-                // `memcpy` call (callgrind: a third of the layout); the bytes past it are
-                // written over by what follows, up to the piece's exact end.
-                if len <= WIDE && at + WIDE <= piece.len() {
-                    piece[at..at + WIDE].copy_from_slice(&self.labels[start..start + WIDE]);
-                } else {
-                    piece[at..at + len].copy_from_slice(&self.labels[start..start + len]);
-                }
-                at += len;
+        let end = stacks.iter().fold(0, |at, s| self.put_line(s, piece, at));
+        debug_assert_eq!(end, piece.len());
+    }
+
+    /// The most bytes [`put_line`](Self::put_line) may write for `s` (a `u64` has 20 digits).
+    fn room(&self, s: &Stack) -> usize {
+        s.1 as usize * self.widest + 22
+    }
+
+    /// Writes the line of `s` into `buf` from `at`; where it ends. Bytes past the end, up to
+    /// [`room`](Self::room), may be written over too.
+    fn put_line(&self, s: &Stack, buf: &mut [u8], mut at: usize) -> usize {
+        let ranks = self.ranks_of(s);
+        for &r in ranks {
+            let (start, len) = self.spans[r as usize];
+            let len = len as usize;
+            // A short label is copied as `WIDE` bytes, one fixed-size move instead of a
+            // `memcpy` call (callgrind: a third of the layout); the bytes past it are
+            // written over by what follows, up to the buffer's end.
+            if len <= WIDE && at + WIDE <= buf.len() {
+                buf[at..at + WIDE].copy_from_slice(&self.labels[start..start + WIDE]);
+            } else {
+                buf[at..at + len].copy_from_slice(&self.labels[start..start + len]);
             }
-            // The last frame's `;`, when it has one, is where the weight's space goes.
-            if ranks.last().is_some_and(|&r| self.inner[r as usize]) {
-                at -= 1;
-            }
-            piece[at] = b' ';
-            at += 1;
-            let mut buf = itoa::Buffer::new();
-            let w = buf.format(s.2).as_bytes();
-            piece[at..at + w.len()].copy_from_slice(w);
-            at += w.len();
-            piece[at] = b'\n';
-            at += 1;
+            at += len;
         }
-        debug_assert_eq!(at, piece.len());
+        // The last frame's `;`, when it has one, is where the weight's space goes.
+        if ranks.last().is_some_and(|&r| self.inner[r as usize]) {
+            at -= 1;
+        }
+        buf[at] = b' ';
+        at += 1;
+        let mut digits = itoa::Buffer::new();
+        let w = digits.format(s.2).as_bytes();
+        buf[at..at + w.len()].copy_from_slice(w);
+        at += w.len();
+        buf[at] = b'\n';
+        at + 1
     }
 
     /// All lines in one buffer, for the renderers, which read them as [`Lines`]. Runs inside
@@ -175,17 +194,21 @@ impl Sorted {
         pieces
     }
 
-    /// The lines of `stacks[range]` in `buf`, replacing what it held (its room is kept, so a
-    /// buffer used again costs no new memory).
-    pub(super) fn lay_out(&self, range: Range<usize>, buf: &mut Vec<u8>) {
-        let stacks = &self.stacks[range];
-        let total: usize = stacks.iter().map(|s| self.lengths(s).1 + 1).sum();
-        // Every byte is written below: a buffer used again is only zeroed where it grows.
-        if buf.len() < total {
-            buf.resize(total, 0);
+    /// The lines of `stacks[range]` at the start of `buf`, replacing what it held; their
+    /// length. The buffer keeps its length (room for the lines and some spare bytes), so a
+    /// buffer used again costs no new memory and is not zeroed again. The room is made as the
+    /// lines are written, from a bound on each one: adding up the exact lengths first was
+    /// another pass over every frame, a third of the layout (callgrind).
+    pub(super) fn lay_out(&self, range: Range<usize>, buf: &mut Vec<u8>) -> usize {
+        let mut at = 0;
+        for s in &self.stacks[range] {
+            let room = at + self.room(s);
+            if buf.len() < room {
+                buf.resize(room.max(2 * buf.len()), 0);
+            }
+            at = self.put_line(s, buf, at);
         }
-        buf.truncate(total);
-        self.put_lines(stacks, buf);
+        at
     }
 }
 
@@ -228,8 +251,8 @@ mod tests {
             let mut text = Vec::new();
             let mut buf = b"left over".to_vec();
             for piece in pieces {
-                s.lay_out(piece, &mut buf);
-                text.extend_from_slice(&buf);
+                let len = s.lay_out(piece, &mut buf);
+                text.extend_from_slice(&buf[..len]);
             }
             assert_eq!(text, whole.as_str().as_bytes(), "pieces of {frames} frames");
         }

@@ -218,14 +218,61 @@ fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ran
     }
     // A group of most stacks (one root, no reports) is sorted in parallel itself.
     let large = (stacks.len() / 4).max(1 << 14);
+    let packing = Packing::new(ranks);
     groups.into_par_iter().for_each(|group| {
+        let mut keyed: Vec<(u64, Entry)> =
+            group.iter().map(|s| (packing.key(key(s)), *s)).collect();
+        // Stacks with equal keys agree on every rank the key holds: the rest decides.
+        let rest = |s: &Entry| {
+            let ranks = key(s);
+            &ranks[packing.tail.min(ranks.len())..]
+        };
+        let order = |a: &(u64, Entry), b: &(u64, Entry)| {
+            a.0.cmp(&b.0).then_with(|| rest(&a.1).cmp(rest(&b.1)))
+        };
         if group.len() > large {
-            group.par_sort_unstable_by(|a, b| key(a).cmp(key(b)));
+            keyed.par_sort_unstable_by(order);
         } else {
-            group.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+            keyed.sort_unstable_by(order);
+        }
+        for (slot, (_, s)) in group.iter_mut().zip(keyed) {
+            *slot = s;
         }
     });
     *stacks = grouped;
+}
+
+/// A sorted stack: start of its ranks in `codes`, their number, its weight.
+type Entry = (u32, u32, u64);
+
+/// How the ranks after a group's shared first one are packed into a `u64` sort key: each rank
+/// plus one (0: the list has ended, which sorts first, as a shorter list does), in `bits` bits,
+/// the first highest, so comparing keys compares those ranks as comparing the lists would.
+/// perf: comparing whole rank lists, slice against slice, was a fifth of the CPU of
+/// `-f folded` on the 31 MB benchmark log, and most comparisons are settled in a few ranks.
+struct Packing {
+    bits: u32,
+    /// Where the ranks not in the key start: after the first and the key's.
+    tail: usize,
+}
+
+impl Packing {
+    /// For rank lists whose ranks are below `ranks`.
+    fn new(ranks: usize) -> Self {
+        let bits = (usize::BITS - ranks.leading_zeros()).max(1);
+        // Ranks are `u32`: at least two fit.
+        let count = (u64::BITS / bits) as usize;
+        Packing {
+            bits,
+            tail: 1 + count,
+        }
+    }
+
+    fn key(&self, ranks: &[u32]) -> u64 {
+        (1..self.tail).fold(0u64, |k, i| {
+            (k << self.bits) | ranks.get(i).map_or(0, |&r| u64::from(r) + 1)
+        })
+    }
 }
 
 /// Byte order of `a` and `b` as label elements: an inner element is followed by `;`, the last

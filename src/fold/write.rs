@@ -33,8 +33,8 @@ pub(super) fn write(
     if threads <= 1 {
         let mut buf = Vec::new();
         for piece in pieces {
-            sorted.lay_out(piece, &mut buf);
-            out.write_all(&buf)?;
+            let len = sorted.lay_out(piece, &mut buf);
+            out.write_all(&buf[..len])?;
         }
         return Ok(());
     }
@@ -42,19 +42,20 @@ pub(super) fn write(
     // in order through a channel that holds one window: at most two windows of buffers and
     // the one being written exist. Written buffers come back to be filled again.
     let window = 2 * threads;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(window);
+    // A laid-out buffer and the length of its lines.
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(window);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
     pool.in_place_scope(move |scope| {
         scope.spawn(move |_| {
             for group in pieces.chunks(window) {
-                let mut bufs: Vec<Vec<u8>> = group
+                let mut bufs: Vec<(Vec<u8>, usize)> = group
                     .iter()
-                    .map(|_| empty_rx.try_recv().unwrap_or_default())
+                    .map(|_| (empty_rx.try_recv().unwrap_or_default(), 0))
                     .collect();
                 group
                     .par_iter()
                     .zip(bufs.par_iter_mut())
-                    .for_each(|(piece, buf)| sorted.lay_out(piece.clone(), buf));
+                    .for_each(|(piece, (buf, len))| *len = sorted.lay_out(piece.clone(), buf));
                 for buf in bufs {
                     // The writer stopped (a write failed): nothing more to lay out.
                     if full_tx.send(buf).is_err() {
@@ -67,8 +68,8 @@ pub(super) fn write(
         // `full_rx`, so after a failed write the layout's next send fails and it ends,
         // instead of waiting for room that never comes while the scope waits for it.
         let mut written = Ok(());
-        for buf in full_rx.iter() {
-            if let Err(e) = out.write_all(&buf) {
+        for (buf, len) in full_rx.iter() {
+            if let Err(e) = out.write_all(&buf[..len]) {
                 written = Err(e);
                 break;
             }

@@ -109,7 +109,7 @@ pub(super) fn stdin(from: Option<Format>, opts: &ParseOptions) -> Result<Loaded>
         return other(head, reader, from, opts, 0);
     }
     let mut stream = rejoin(head, reader);
-    let known = match importtime::parse_stream(&mut stream, opts, importtime::CHUNK)? {
+    let known = match importtime::parse_stream(&mut stream, opts, importtime::CHUNK, 0)? {
         importtime::Streamed::Done(profile) => return Ok(Loaded::Parsed(profile)),
         importtime::Streamed::Again(known) => known,
     };

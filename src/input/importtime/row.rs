@@ -1,6 +1,7 @@
 //! The grammar of one importtime line (FORMATS.md §1.2): header, timed row, 3.14 `cached` row,
 //! or a damaged line that has the marker but not the grammar.
 
+use super::plain;
 use super::text::{self, rfind};
 
 /// The marker every row and header carries.
@@ -38,8 +39,11 @@ pub enum Row<'a> {
 /// Finds the row in `line`, returning the marker's offset and the row. `None` when the line
 /// has no marker at all (other output).
 pub fn parse_row(line: &[u8]) -> Option<(usize, Row<'_>)> {
-    let at = if line.starts_with(MARKER) {
-        // The common case; a second marker later on the line is still taken (§1.8).
+    let at = if let Some(rest) = line.strip_prefix(MARKER) {
+        if let Some(row) = plain::row(rest) {
+            return Some((0, row));
+        }
+        // A second marker later on the line is still taken (§1.8).
         rfind(&line[MARKER.len()..], MARKER).map_or(0, |i| i + MARKER.len())
     } else {
         let at = rfind(line, MARKER)?;
@@ -62,7 +66,8 @@ fn is_powershell_record(before_marker: &[u8]) -> bool {
         .starts_with(b"+ CategoryInfo")
 }
 
-fn classify(rest: &[u8]) -> Row<'_> {
+/// The row in `rest`, a line after its marker, by the general grammar.
+pub(super) fn classify(rest: &[u8]) -> Row<'_> {
     // CPython prints names as UTF-8: anything else is a damaged line.
     let Ok(rest) = std::str::from_utf8(rest) else {
         return Row::Malformed;

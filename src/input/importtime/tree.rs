@@ -8,8 +8,10 @@ use ahash::{HashMap, HashSet};
 
 use super::super::ParseOptions;
 use super::super::pyframe::module_category;
+use super::plain;
 use super::prune::{Cut, ReportTrie};
 use super::row::{Row, parse_row};
+use super::text;
 
 /// Label of the synthetic root holding rows whose parent never printed (§1.5).
 pub const UNFINISHED: &str = "<unfinished>";
@@ -106,7 +108,8 @@ enum Above {
 /// lines are read (no allocation per row either, only per distinct name).
 #[derive(Default)]
 struct Names {
-    ids: HashMap<Box<str>, u32>,
+    /// By the name's bytes: plain rows ([`plain::Plain`]) have their names as bytes.
+    ids: HashMap<Box<[u8]>, u32>,
     list: Vec<Box<str>>,
     /// The unmarked frame of each name, once interned: the common case needs no second lookup.
     frame: Vec<Option<FrameId>>,
@@ -117,19 +120,25 @@ struct Names {
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
+        self.id_of_bytes(name.as_bytes())
+    }
+
+    /// [`id`](Self::id) of the name whose UTF-8 bytes are `name`.
+    fn id_of_bytes(&mut self, name: &[u8]) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
         let id = u32::try_from(self.list.len()).expect("fewer than 2^32 module names");
         self.ids.insert(name.into(), id);
-        self.list.push(name.into());
+        // Exact for UTF-8, which every caller's bytes are.
+        self.list.push(String::from_utf8_lossy(name).into());
         self.frame.push(None);
         self.plain.push(false);
         id
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.ids.get(name.as_bytes()).copied()
     }
 
     fn name(&self, id: u32) -> &str {
@@ -148,7 +157,10 @@ struct Node {
     /// Index of the first row of this row's subtree: rows print in post-order, so a subtree
     /// is the contiguous run `first..=index`.
     first: u32,
-    children: Vec<u32>,
+    /// Where this row's children are in [`Builder::kids`]: one buffer for the report, not a
+    /// `Vec` per row (a `malloc` and a `free` for every row with children).
+    kids_start: u32,
+    kids_len: u32,
     cached: bool,
     failed: bool,
 }
@@ -164,6 +176,15 @@ pub(super) struct Builder<'o> {
     nodes: Vec<Node>,
     /// Finished rows whose parent has not printed yet (§1.5).
     open: Vec<u32>,
+    /// The children of every row of the open report, each row's in a run ([`Node::kids_start`]).
+    kids: Vec<u32>,
+    /// Per module name, scratch for closing a report, all zero between reports: indexed by
+    /// name where maps sized for each report were filled and dropped (perf: a sixth of
+    /// closing a report). [`mark_failures`](Self::mark_failures): 1 + the row of the name's
+    /// last leaf; the importlib-orphan check: 1 when a row of the name printed before.
+    by_name: Vec<u32>,
+    /// The pre-order walk of [`emit_tree`](Self::emit_tree): (row, level).
+    todo: Vec<(u32, usize)>,
     /// How many of `open` are nested (depth > 0): asked on every row, so counted, not scanned
     /// (a scan made 50,000 pending roots and 50,000 rows take 33 s).
     open_nested: usize,
@@ -197,6 +218,9 @@ impl<'o> Builder<'o> {
             names: Names::default(),
             nodes: Vec::new(),
             open: Vec::new(),
+            kids: Vec::new(),
+            by_name: Vec::new(),
+            todo: Vec::new(),
             open_nested: 0,
             report_open: false,
             had_header: false,
@@ -211,15 +235,49 @@ impl<'o> Builder<'o> {
         }
     }
 
+    /// Reads the lines of `text` (whole lines of a log), numbered after the `number` read
+    /// before; `number` ends as the last one's. A plain row is read with its line break in one
+    /// pass ([`plain::line`]); any other line goes through the general path.
+    pub(super) fn feed(&mut self, text: &[u8], number: &mut u64) {
+        let mut at = 0;
+        while at < text.len() {
+            *number += 1;
+            if let Some((row, len)) = plain::line(&text[at..]) {
+                self.rows += 1;
+                let name = self.names.id_of_bytes(row.name);
+                self.push(
+                    name,
+                    row.self_us,
+                    row.cumulative_us,
+                    row.depth,
+                    *number,
+                    false,
+                );
+                at += len;
+                continue;
+            }
+            let end = text::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+            self.line(&text::clean_line(&text[at..end]), *number);
+            at = end + 1;
+        }
+    }
+
     /// Handles one (cleaned) line.
     pub(super) fn line(&mut self, line: &[u8], number: u64) {
         let Some((at, row)) = parse_row(line) else {
             return;
         };
-        let at_line = Position::Line(number);
         if at > 0 && row != Row::Malformed {
-            self.profile.diagnostics.note(MID_LINE, at_line);
+            self.profile
+                .diagnostics
+                .note(MID_LINE, Position::Line(number));
         }
+        self.row(row, number);
+    }
+
+    /// Handles the row of line `number`.
+    fn row(&mut self, row: Row<'_>, number: u64) {
+        let at_line = Position::Line(number);
         match row {
             Row::Header => {
                 if self.open_nested > 0 {
@@ -275,9 +333,11 @@ impl<'o> Builder<'o> {
             .iter()
             .rposition(|&i| self.nodes[i as usize].depth <= depth)
             .map_or(0, |p| p + 1);
-        let children: Vec<u32> = self.open.drain(first_child..).collect();
+        let kids_start = self.kids.len();
+        self.kids.extend(self.open.drain(first_child..));
+        let children = &self.kids[kids_start..];
         let mut children_cum = 0i64;
-        for &c in &children {
+        for &c in children {
             let child = &self.nodes[c as usize];
             self.open_nested -= usize::from(child.depth > 0);
             children_cum = children_cum.saturating_add(child.cumulative_us);
@@ -309,6 +369,7 @@ impl<'o> Builder<'o> {
         let first = children
             .first()
             .map_or(index, |&c| self.nodes[c as usize].first);
+        let kids_len = children.len() as u32;
         self.nodes.push(Node {
             name,
             self_us,
@@ -316,7 +377,8 @@ impl<'o> Builder<'o> {
             depth,
             line,
             first,
-            children,
+            kids_start: kids_start as u32,
+            kids_len,
             cached,
             failed: false,
         });
@@ -361,10 +423,8 @@ impl<'o> Builder<'o> {
             .partition(|&i| self.nodes[i as usize].depth == 0);
         // Roots come back in print order, each with the synthetic frame it sits under.
         let mut top: Vec<(Option<Above>, u32)> = Vec::new();
-        // Sized for the report up front: growing these maps row by row rehashed them ~10
-        // times per report (callgrind: 3% of the parse).
-        let mut seen_names: HashSet<u32> =
-            HashSet::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        // The names printed so far, marked in `by_name` (all zero again below).
+        self.by_name.resize(self.names.list.len(), 0);
         let mut order: Vec<(u32, Option<Above>)> = roots
             .iter()
             .map(|&r| (r, None))
@@ -381,7 +441,7 @@ impl<'o> Builder<'o> {
             // importing `xml.not_there` is timed), are the ones it can build on.
             let lower = i as usize;
             for node in &self.nodes[seen_up_to..lower.max(seen_up_to)] {
-                seen_names.insert(node.name);
+                self.by_name[node.name as usize] = 1;
             }
             seen_up_to = seen_up_to.max(lower);
             let node = &self.nodes[i as usize];
@@ -393,10 +453,10 @@ impl<'o> Builder<'o> {
                 }
                 None => match self.names.name(node.name).split_once('.') {
                     Some((package, _))
-                        if !self
+                        if self
                             .names
                             .get(package)
-                            .is_some_and(|p| seen_names.contains(&p)) =>
+                            .is_none_or(|p| self.by_name[p as usize] != 1) =>
                     {
                         orphan_count += 1;
                         orphan_first.get_or_insert(node.line);
@@ -406,6 +466,9 @@ impl<'o> Builder<'o> {
                 },
             };
             top.push((synthetic, i));
+        }
+        for node in &self.nodes[..seen_up_to] {
+            self.by_name[node.name as usize] = 0;
         }
         if let Some(first) = orphan_first {
             self.profile.diagnostics.note_many(
@@ -436,6 +499,7 @@ impl<'o> Builder<'o> {
         *self.profile.facts.entry("modules").or_default() +=
             self.nodes.iter().filter(|n| !n.cached).count() as u64;
         self.nodes.clear();
+        self.kids.clear();
     }
 
     fn subtree_len(&self, root: u32) -> usize {
@@ -446,8 +510,9 @@ impl<'o> Builder<'o> {
     /// name is imported again later in the same report: a module that loaded stays in
     /// `sys.modules` and never gets a second row (§1.3).
     fn mark_failures(&mut self) {
-        let mut last_leaf: HashMap<u32, usize> =
-            HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        // 1 + the row of each name's last leaf so far, 0 for none.
+        let last_leaf = &mut self.by_name;
+        last_leaf.resize(self.names.list.len(), 0);
         let mut repeated: Vec<usize> = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.cached {
@@ -455,14 +520,16 @@ impl<'o> Builder<'o> {
             }
             // An earlier leaf inside this row's own subtree is a circular import of a module
             // still initialising (pandas.core.ops.common does it), not a failure.
-            if let Some(prev) = last_leaf.insert(node.name, i)
-                && prev < node.first as usize
+            let slot = &mut last_leaf[node.name as usize];
+            if let Some(prev) = slot.checked_sub(1)
+                && (prev as usize) < node.first as usize
             {
-                repeated.push(prev);
+                repeated.push(prev as usize);
             }
-            if !node.children.is_empty() {
-                last_leaf.remove(&node.name);
-            }
+            *slot = if node.kids_len > 0 { 0 } else { i as u32 + 1 };
+        }
+        for node in &self.nodes {
+            last_leaf[node.name as usize] = 0;
         }
         // Where several processes write into one report, their rows repeat each other's
         // names without anything failing: trust only the log's own error messages there.
@@ -520,7 +587,8 @@ impl<'o> Builder<'o> {
         if into_trie {
             self.trie.enter(&self.path);
         }
-        let mut todo: Vec<(u32, usize)> = vec![(root, base)];
+        let mut todo = std::mem::take(&mut self.todo);
+        todo.push((root, base));
         while let Some((i, level)) = todo.pop() {
             let frame = self.frame_for(i);
             self.path.truncate(level);
@@ -532,8 +600,10 @@ impl<'o> Builder<'o> {
             } else {
                 self.profile.push_stack(&self.path, node_weight, report);
             }
-            todo.extend(node.children.iter().rev().map(|&c| (c, level + 1)));
+            let kids = &self.kids[node.kids_start as usize..][..node.kids_len as usize];
+            todo.extend(kids.iter().rev().map(|&c| (c, level + 1)));
         }
+        self.todo = todo;
     }
 
     fn frame_for(&mut self, i: u32) -> FrameId {
@@ -579,11 +649,15 @@ impl<'o> Builder<'o> {
         self.close_report();
     }
 
-    /// Makes room for the stacks of `bytes` more bytes of log, read by a fresh builder of the
-    /// parallel parse: one stack per row and a row takes at least [`MIN_ROW_BYTES`], so
-    /// about one growth at most, where a builder growing from nothing copied and faulted in
-    /// its stacks about twice over (the room is only address space until it is written).
+    /// Makes room for the stacks of `bytes` more bytes of log: one stack per row and a row
+    /// takes at least [`MIN_ROW_BYTES`], so about one growth at most, where a builder growing
+    /// from nothing copied and faulted in its stacks about twice over (the room is only
+    /// address space until it is written). Not when narrow subtrees are cut: then few of
+    /// the rows' stacks are kept.
     pub(super) fn reserve_for(&mut self, bytes: usize) {
+        if self.opts.prune_below.is_some() {
+            return;
+        }
         let rows = bytes / MIN_ROW_BYTES;
         self.profile.reserve_stacks(rows, rows * FRAMES_PER_ROW);
     }
@@ -659,6 +733,18 @@ impl<'o> Builder<'o> {
         }
         self.rows += std::mem::take(&mut part.rows);
         self.total = self.total.saturating_add(std::mem::take(&mut part.total));
+    }
+
+    /// What this builder holds that takes long to free (a few thousand names, its tables and
+    /// its stacks' room), without the borrow of the options, so another thread can free it.
+    pub(super) fn into_heavy(self) -> impl Send + 'static {
+        (
+            self.profile,
+            self.names,
+            self.failed_names,
+            self.nodes,
+            self.trie,
+        )
     }
 
     pub(super) fn finish(mut self) -> Result<Profile> {
