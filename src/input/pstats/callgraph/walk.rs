@@ -101,11 +101,15 @@ const FIT_SLACK: f64 = 0.03;
 /// bound keeps a pathological chain from growing one stack without end.
 const MAX_REPEATS: usize = 32;
 
+/// Share of the profile's time that functions called once and placed nowhere must carry for
+/// the walk to be redone with them shared out.
+const HOMELESS_SHARE: f64 = 1e-3;
+
 /// How often the walk is redone with the best fits of the walk before.
 const FIT_PASSES: u32 = 1;
 
 /// How often the walk is redone for functions called once that found no room.
-const PLACEMENT_PASSES: u32 = 3;
+const PLACEMENT_PASSES: u32 = 1;
 
 /// What one walk made.
 struct WalkOut {
@@ -398,12 +402,21 @@ impl CallGraph {
             if fitted < FIT_PASSES && !walked.record.seen.is_empty() {
                 // Walk again with each function in its best-fitting context of all: each
                 // walk's structure is closer to the program's, so it sees better contexts.
+                // One that fits no context this walk saw is shared out in that walk already.
                 fitted += 1;
                 placements = best_fits(walked.record);
+                for f in homeless {
+                    if !placements.contains_key(&(f as u32)) {
+                        contexts.once[f] = false;
+                    }
+                }
                 continue;
             }
             nodes = walked.nodes;
-            if homeless.is_empty() || passes == PLACEMENT_PASSES {
+            // Another walk only for what can be seen: a thousandth of the profile's time is
+            // a frame of about one pixel; less is attached under a caller's heaviest stack.
+            let homeless_ct: f64 = homeless.iter().map(|&f| self.funcs[f].ct.max(0.0)).sum();
+            if homeless_ct < HOMELESS_SHARE * own_total || passes == PLACEMENT_PASSES {
                 break;
             }
             passes += 1;
@@ -594,12 +607,17 @@ impl CallGraph {
                         .map(|h| (h.callee, h.flow)),
                 );
                 if record.seen.len() < MAX_SEEN {
-                    record.seen.extend(fits.iter().map(|&(g, ct)| Seen {
-                        func: g,
-                        context: here,
-                        room,
-                        ct,
-                    }));
+                    // Only where it fits the whole room: nowhere else can it go.
+                    record.seen.extend(
+                        fits.iter()
+                            .filter(|&&(_, ct)| ct * (1.0 - FIT_SLACK) <= room)
+                            .map(|&(g, ct)| Seen {
+                                func: g,
+                                context: here,
+                                room,
+                                ct,
+                            }),
+                    );
                 }
                 fits.retain(|&(g, _)| !placed[g as usize]);
                 // A callee the last pass chose a context for goes there only.
