@@ -487,6 +487,7 @@ impl CallGraph {
         let orphans = self.orphan_candidates();
         let mut next_orphan = 0;
         let mut fits: Vec<(u32, f64)> = Vec::new();
+        let mut chosen: Vec<(u32, f64)> = Vec::new();
         loop {
             let Some(item) = todo.pop() else {
                 // A heavy function no walked path reached: its callers' entries do not lead
@@ -619,21 +620,23 @@ impl CallGraph {
                             }),
                     );
                 }
+                // A callee the fitting walk chose a context for goes there, whole, and
+                // nowhere else.
                 fits.retain(|&(g, _)| !placed[g as usize]);
-                // A callee the last pass chose a context for goes there only.
-                fits.retain(|&(g, _)| placements.get(&g).is_none_or(|&c| c == here));
-                let chosen = fits.len();
-                fits.retain(|&(g, _)| !placements.contains_key(&g));
-                let chosen = chosen - fits.len();
-                for hop in out
-                    .iter()
-                    .filter(|h| placements.get(&h.callee) == Some(&here))
-                {
-                    if chosen > 0 && !placed[hop.callee as usize] && !blocked(hop.callee) {
-                        placed[hop.callee as usize] = true;
-                        room = (room - hop.flow).max(0.0);
-                        fits.push((hop.callee, -1.0));
+                chosen.clear();
+                fits.retain(|&(g, ct)| match placements.get(&g) {
+                    Some(&c) => {
+                        if c == here {
+                            chosen.push((g, ct));
+                        }
+                        false
                     }
+                    None => true,
+                });
+                for &(g, ct) in &chosen {
+                    placed[g as usize] = true;
+                    room = (room - ct).max(0.0);
+                    fits.push((g, -1.0));
                 }
                 fits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 // Each time the one whose time is closest to the room left, within the
