@@ -8,12 +8,14 @@
 //! **The walk** follows §2.7: start at every root call, scale each callee by the share of its
 //! cumulative time that flows along the edge (`edge ct`; for plain-int caller values, as in the
 //! `profile` module and the sampling profiler, `ct(g) · calls(f→g) / max(nc(g), Σ calls into
-//! g)`), never enter a function already on the path (recursion and cycles are inside the outer
-//! call's time), and keep the path on an explicit stack (sympy profiles have 17,000
+//! g)`), enter a function already on the path only past a never-recursive one (a dispatcher
+//! such as pluggy's `_multicall`; direct recursion and cycles are inside the outer call's
+//! time: `contexts.rs`), and keep the path on an explicit stack (sympy profiles have 17,000
 //! functions). It uses the other constraints of the file too: a context's own time comes from
-//! its caller edge's own time (`tt`), and module bodies (run once, by `exec`) are drawn
-//! under the importer `imports.rs` matched them to instead of under whichever `exec` carries
-//! most time.
+//! its caller edge's own time (`tt`), a function called once goes whole into the context
+//! that fits it best (`contexts.rs`, `walk.rs`), and module bodies (run once, by `exec`) are
+//! drawn under the importer `imports.rs` matched them to instead of under whichever `exec`
+//! carries most time.
 //!
 //! **Conservation.** The walk only decides *where* time goes, never *how much*: each function
 //! f owns `T(f) = round(tt(f) · 10⁶)` microseconds (f64 product, rounded half away from zero;
