@@ -19,9 +19,9 @@
 //!   mostly, did a function whose only caller is a re-enterable dispatcher (each hook
 //!   implementation, called by `_multicall` from the one place its hook is called): pytest
 //!   calls `pytest_runtest_makereport` three times per test, always from `call_and_report`.
-//!   The walk places such a function whole (its full cumulative time along the edge) in the
-//!   first context of the caller it reaches that has room for it, instead of a share in every
-//!   context. (Extending this to every function with a single caller, such as the generator
+//!   The walk places such a function whole (its full cumulative time along the edge) in one
+//!   context of the caller, instead of a share in every context: the one, of all a first walk
+//!   saw, whose room is closest to its time (`walk.rs`, `best_fits`). (Extending this to every function with a single caller, such as the generator
 //!   that only `sum` resumes, made the sympy recordings worse: `sum` runs in many contexts.)
 //!   Module bodies are placed by [`super::imports`] instead.
 //!
