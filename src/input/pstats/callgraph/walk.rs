@@ -116,10 +116,13 @@ struct WalkOut {
     nodes: Vec<PathNode>,
     /// True when it stopped at its [`Budget`].
     budget_hit: bool,
+    /// Per function: true when the walk visited it (the importlib chain drawn between an
+    /// importer and its bodies does not count: its frames walk no callees).
+    reached: Vec<bool>,
     /// Per function called once: true when a context took it.
     placed: Vec<bool>,
-    /// Every context each such function could have gone to.
-    record: Record,
+    /// In a recording walk, every context each such function could have gone to.
+    seen: Vec<Seen>,
 }
 
 /// A context a function called once could have gone to, as one walk saw it.
@@ -132,11 +135,6 @@ struct Seen {
     room: f64,
     /// The function's cumulative time.
     ct: f64,
-}
-
-#[derive(Debug, Default)]
-struct Record {
-    seen: Vec<Seen>,
 }
 
 /// Most candidate contexts one walk records (32 bytes each).
@@ -153,8 +151,7 @@ fn mix(mut x: u64) -> u64 {
 /// saw, larger functions first: the one whose room left is closest to the function's time,
 /// within [`FIT_SLACK`]. The walk's own choice is the first context with room in walk order,
 /// which hands a small leftover of an early context to a function that ran elsewhere.
-fn best_fits(record: Record) -> HashMap<u32, u64> {
-    let mut by_func = record.seen;
+fn best_fits(mut by_func: Vec<Seen>) -> HashMap<u32, u64> {
     by_func.sort_by(|a, b| {
         b.ct.total_cmp(&a.ct)
             .then(a.func.cmp(&b.func))
@@ -190,15 +187,6 @@ fn best_fits(record: Record) -> HashMap<u32, u64> {
         i = j;
     }
     out
-}
-
-/// Per function: true when some walked path ends in it.
-fn reached_funcs(n: usize, nodes: &[PathNode]) -> Vec<bool> {
-    let mut reached = vec![false; n];
-    for node in nodes.iter().filter(|node| node.func != NONE) {
-        reached[node.func as usize] = true;
-    }
-    reached
 }
 
 /// A path the walk has yet to visit.
@@ -290,13 +278,14 @@ impl CallGraph {
     /// Functions that receive root calls (FORMATS.md §2.7): more calls than their real
     /// callers account for, or no real caller at all. A caller that was itself never called
     /// (`('profile', 0, 'profiler')`, whose only callee is the script's code object) is not a
-    /// real caller. Returns `(function, seconds flowing in)`.
-    fn roots(&self) -> Vec<(u32, f64)> {
+    /// real caller. Returns `(function, seconds flowing in, root calls)`; the calls are at
+    /// least one.
+    fn roots(&self) -> Vec<(u32, f64, f64)> {
         let mut roots = Vec::new();
         for (i, f) in self.funcs.iter().enumerate() {
             let real: Vec<&Edge> = self.real_callers(i as u32).collect();
             if real.is_empty() {
-                roots.push((i as u32, f.ct.max(0.0)));
+                roots.push((i as u32, f.ct.max(0.0), (f.nc as f64).max(1.0)));
                 continue;
             }
             let from_callers: f64 = real.iter().map(|e| e.calls).sum();
@@ -310,7 +299,7 @@ impl CallGraph {
                     f.nc
                 };
                 let share = (root_calls / per.max(1) as f64).min(1.0);
-                roots.push((i as u32, f.ct.max(0.0) * share));
+                roots.push((i as u32, f.ct.max(0.0) * share, root_calls.max(1.0)));
             }
         }
         roots
@@ -376,10 +365,19 @@ impl CallGraph {
         let hops = Hops::new(self);
         let mut passes = 0;
         let mut attempt = 0;
-        let mut placements: HashMap<u32, u64> = HashMap::new();
+        // None for a walk that records where functions called once could go, then the best
+        // fits it found.
+        let mut placements: Option<HashMap<u32, u64>> = None;
         let mut fitted = 0;
         loop {
-            let walked = self.walk(min_flow, budget, &imports, &contexts, &placements, &hops);
+            let walked = self.walk(
+                min_flow,
+                budget,
+                &imports,
+                &contexts,
+                placements.as_ref(),
+                &hops,
+            );
             summary.min_flow = min_flow;
             summary.budget_hit = walked.budget_hit;
             if walked.budget_hit && attempt < Budget::RETRIES {
@@ -389,7 +387,7 @@ impl CallGraph {
             }
             // A function called once that found no context with room for it (the rooms are
             // estimates) is shared out like the others in another pass.
-            let reached = reached_funcs(self.funcs.len(), &walked.nodes);
+            let reached = &walked.reached;
             let homeless: Vec<usize> = (0..self.funcs.len())
                 .filter(|&f| {
                     contexts.once[f]
@@ -399,14 +397,15 @@ impl CallGraph {
                             .any(|e| reached[e.caller as usize])
                 })
                 .collect();
-            if fitted < FIT_PASSES && !walked.record.seen.is_empty() {
+            if fitted < FIT_PASSES && !walked.seen.is_empty() {
                 // Walk again with each function in its best-fitting context of all: each
                 // walk's structure is closer to the program's, so it sees better contexts.
                 // One that fits no context this walk saw is shared out in that walk already.
                 fitted += 1;
-                placements = best_fits(walked.record);
+                placements = Some(best_fits(walked.seen));
+                let chosen = placements.as_ref().expect("just fitted");
                 for f in homeless {
-                    if !placements.contains_key(&(f as u32)) {
+                    if !chosen.contains_key(&(f as u32)) {
                         contexts.once[f] = false;
                     }
                 }
@@ -455,7 +454,7 @@ impl CallGraph {
         budget: Budget,
         imports: &Imports,
         contexts: &Contexts,
-        placements: &HashMap<u32, u64>,
+        placements: Option<&HashMap<u32, u64>>,
         hops: &Hops,
     ) -> WalkOut {
         let n = self.funcs.len();
@@ -469,16 +468,16 @@ impl CallGraph {
         let mut progress_at: Vec<usize> = Vec::new();
         let mut placed = vec![false; n];
         let mut hash_at: Vec<u64> = Vec::new();
-        let mut record = Record::default();
+        let mut seen: Vec<Seen> = Vec::new();
         let mut todo: Vec<Todo> = Vec::new();
-        for (root, flow) in self.roots().into_iter().rev() {
+        for (root, flow, calls) in self.roots().into_iter().rev() {
             todo.push(Todo {
                 func: root,
                 parent: NONE,
                 depth: 0,
                 flow,
                 own: self.root_own(root),
-                calls: self.root_calls(root),
+                calls,
             });
         }
         let mut edge_visits = 0usize;
@@ -518,8 +517,9 @@ impl CallGraph {
                 return WalkOut {
                     nodes,
                     budget_hit: true,
+                    reached,
                     placed,
-                    record,
+                    seen,
                 };
             }
             let Todo {
@@ -587,8 +587,9 @@ impl CallGraph {
             } else {
                 scale
             };
-            // Functions called once go whole into the first context with room for them
-            // (contexts.rs). The other callees keep their edge shares: squeezing them into
+            // Functions called once go whole into one context (contexts.rs): in a recording
+            // walk the first with room for them, then the one the recording fitted best.
+            // The other callees keep their edge shares: squeezing them into
             // the room left was measured and lost last-3-frame time on the pytest-on-sympy
             // recording (85.2% to 83.3%).
             let mut room = (flow - own).max(0.0);
@@ -607,9 +608,9 @@ impl CallGraph {
                         })
                         .map(|h| (h.callee, h.flow)),
                 );
-                if record.seen.len() < MAX_SEEN {
+                if placements.is_none() && seen.len() < MAX_SEEN {
                     // Only where it fits the whole room: nowhere else can it go.
-                    record.seen.extend(
+                    seen.extend(
                         fits.iter()
                             .filter(|&&(_, ct)| ct * (1.0 - FIT_SLACK) <= room)
                             .map(|&(g, ct)| Seen {
@@ -624,7 +625,7 @@ impl CallGraph {
                 // nowhere else.
                 fits.retain(|&(g, _)| !placed[g as usize]);
                 chosen.clear();
-                fits.retain(|&(g, ct)| match placements.get(&g) {
+                fits.retain(|&(g, ct)| match placements.and_then(|p| p.get(&g)) {
                     Some(&c) => {
                         if c == here {
                             chosen.push((g, ct));
@@ -745,8 +746,9 @@ impl CallGraph {
         WalkOut {
             nodes,
             budget_hit: false,
+            reached,
             placed,
-            record,
+            seen,
         }
     }
 
@@ -774,12 +776,6 @@ impl CallGraph {
                 .then(a.cmp(&b))
         });
         out
-    }
-
-    /// Calls of a root: those its callers do not account for (at least one).
-    fn root_calls(&self, f: u32) -> f64 {
-        let from_callers: f64 = self.real_callers(f).map(|e| e.calls).sum();
-        (self.funcs[f as usize].nc as f64 - from_callers).max(1.0)
     }
 
     /// Own time of a root call: what the caller edges' own times leave of the function's,
