@@ -483,7 +483,7 @@ const RECORDED: &[(&str, [f64; 4])] = &[
     ("samples/pstats/truth/py311_mix", [0.93, 0.95, 0.99, 0.99]),
     (
         "samples/pstats/truth/py311_imports",
-        [0.33, 0.83, 0.99, 0.58],
+        [0.40, 0.83, 0.99, 0.58],
     ),
     (
         "samples/pstats/truth/py311_pytest",
@@ -491,7 +491,7 @@ const RECORDED: &[(&str, [f64; 4])] = &[
     ),
     (
         "samples/pstats/truth/py311_imports_b",
-        [0.35, 0.87, 0.99, 0.56],
+        [0.44, 0.87, 0.99, 0.56],
     ),
 ];
 
@@ -588,6 +588,74 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
             .sum();
         hit as f64 / total as f64
     })
+}
+
+/// `from . import models` in `shop/__init__.py` runs importlib's `_handle_fromlist`, which
+/// hands `_call_with_frames_removed` the `__import__` that loads the submodule; the same
+/// trampoline runs every body's `exec` under `exec_module`. The merged edges drew
+/// `_handle_fromlist → _call_with_frames_removed → exec` straight into `models.py`, a stack
+/// the program never had (16.6% of the recorded run's time first went wrong there).
+#[test]
+fn a_from_import_in_a_package_runs_the_submodule_through_import() {
+    let opts = ParseOptions {
+        max_depth: 10_000,
+        ..ParseOptions::default()
+    };
+    let p = parse_with(Path::new("samples/pstats/truth/py311_imports.prof"), &opts);
+    let lines = p.folded_lines();
+    let names = |label: &str| -> Vec<String> {
+        label
+            .split(';')
+            .map(|f| f.split(" (").next().unwrap().to_string())
+            .collect()
+    };
+    let mut under_fromlist = 0;
+    for (label, w) in &lines {
+        let frames = names(label);
+        for i in 0..frames.len().saturating_sub(2) {
+            if frames[i] == "_handle_fromlist" && frames[i + 1] == "_call_with_frames_removed" {
+                assert_eq!(
+                    frames[i + 2],
+                    "<built-in method builtins.__import__>",
+                    "{label}"
+                );
+                under_fromlist += w;
+            }
+        }
+    }
+    assert!(
+        under_fromlist > 60_000,
+        "{under_fromlist} µs under from-imports"
+    );
+    let (models, _) = lines
+        .iter()
+        .filter(|(label, _)| label.contains("shop/models.py:1)"))
+        .min_by_key(|(label, _)| label.len())
+        .expect("shop/models.py's body has a stack");
+    let frames = names(models);
+    let at = frames
+        .iter()
+        .position(|f| f == "_handle_fromlist")
+        .expect("models.py is imported by a from-import");
+    assert_eq!(
+        frames[at..],
+        [
+            "_handle_fromlist",
+            "_call_with_frames_removed",
+            "<built-in method builtins.__import__>",
+            "_find_and_load",
+            "_find_and_load_unlocked",
+            "_load_unlocked",
+            "exec_module",
+            "_call_with_frames_removed",
+            "<built-in method builtins.exec>",
+            "<module>",
+        ]
+    );
+    assert!(
+        models.contains("shop/__init__.py:1);_handle_fromlist"),
+        "{models}"
+    );
 }
 
 /// pytest runs a test five pluggy dispatches deep (`__call__ → _hookexec → _multicall`, once

@@ -48,6 +48,7 @@ pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
 mod contexts;
 mod imports;
+mod trampoline;
 mod walk;
 
 /// Largest own time accepted for one function, and for the whole profile, in microseconds

@@ -56,6 +56,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
+use super::trampoline::{Trampolines, WORK_KINDS};
 use super::{CallGraph, FuncName, NONE};
 
 /// Bodies matched to importers, and the chain to draw between them.
@@ -82,6 +83,8 @@ pub(super) struct Imports {
     /// Time of `exec`'s non-body callees, and of the bodies no importer took (the script).
     pub exec_nonbody_ct: f64,
     pub exec_unmatched_ct: f64,
+    /// Which callees importlib's `_call_with_frames_removed` can have under each caller.
+    pub trampolines: Trampolines,
 }
 
 impl Imports {
@@ -354,6 +357,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         matched: vec![false; n],
         body: vec![false; n],
         chain: vec![Vec::new(); n],
+        trampolines: Trampolines::new(g),
         ..Imports::default()
     };
     let exec = (0..n as u32)
@@ -795,40 +799,85 @@ fn descends(host_of: &[u32], body: u32, x: u32) -> bool {
 }
 
 /// The widest path (largest smallest edge ct) from each importer through the import system
-/// to `exec`, found once for all importers by a backward search from `exec`.
+/// to `exec`, found once for all importers by a backward search from `exec`. A trampoline
+/// (`_call_with_frames_removed`) is one state of the search per kind of work its callers hand
+/// it: under `_handle_fromlist` it leads on only to the import call, under `exec_module` only
+/// to `exec` ([`Trampolines`]), so no chain takes `_handle_fromlist →
+/// _call_with_frames_removed → exec`.
 fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
     let n = g.funcs.len();
-    // width[f]: best bottleneck from f to exec; next[f]: the step taken.
-    let mut width = vec![f64::NEG_INFINITY; n];
-    let mut next = vec![NONE; n];
-    width[exec as usize] = f64::INFINITY;
-    let mut done = vec![false; n];
+    let tramps = std::mem::take(&mut out.trampolines);
     let members: Vec<usize> = (0..n).filter(|&f| system[f]).collect();
+    // States: each function (for a trampoline: its contexts handed work of no known kind),
+    // then per trampoline one state for each other kind of work it can be handed.
+    let mut first_twin = vec![NONE; n];
+    let mut owner: Vec<u32> = Vec::new();
+    for &f in &members {
+        if tramps.is_trampoline(f as u32) {
+            first_twin[f] = u32::try_from(n + owner.len()).expect("fewer than 2^32 states");
+            owner.extend(std::iter::repeat_n(f as u32, WORK_KINDS - 1));
+        }
+    }
+    let func_of = |s: usize| if s < n { s as u32 } else { owner[s - n] };
+    let state = |tramp: u32, kind: usize| {
+        if kind == 0 {
+            tramp as usize
+        } else {
+            first_twin[tramp as usize] as usize + kind - 1
+        }
+    };
+    // The state an edge from `caller` into `callee` arrives at, and the state of `caller`
+    // that edge leaves from.
+    let into = |caller: u32, callee: u32| {
+        if tramps.is_trampoline(callee) {
+            state(callee, tramps.caller_state(caller))
+        } else {
+            callee as usize
+        }
+    };
+    let from = |caller: u32, callee: u32| {
+        if tramps.is_trampoline(caller) {
+            state(caller, tramps.callee_state(callee))
+        } else {
+            caller as usize
+        }
+    };
+    let states: Vec<usize> = members.iter().copied().chain(n..n + owner.len()).collect();
+    // width[s]: best bottleneck from state s to exec; next[s]: the state stepped to.
+    let mut width = vec![f64::NEG_INFINITY; n + owner.len()];
+    let mut next = vec![NONE; n + owner.len()];
+    width[exec as usize] = f64::INFINITY;
+    let mut done = vec![false; n + owner.len()];
     loop {
         // Dijkstra on the bottleneck; the import system is small (a few hundred functions).
-        let mut pick = NONE;
-        for &f in &members {
-            if !done[f]
-                && width[f] > f64::NEG_INFINITY
-                && (pick == NONE || width[f] > width[pick as usize])
+        let mut pick = usize::MAX;
+        for &s in &states {
+            if !done[s]
+                && width[s] > f64::NEG_INFINITY
+                && (pick == usize::MAX || width[s] > width[pick])
             {
-                pick = f as u32;
+                pick = s;
             }
         }
-        if pick == NONE {
+        if pick == usize::MAX {
             break;
         }
-        done[pick as usize] = true;
-        for &e in &g.callers[pick as usize] {
+        done[pick] = true;
+        let p = func_of(pick);
+        for &e in &g.callers[p as usize] {
             let edge = &g.edges[e as usize];
-            let c = edge.caller as usize;
-            if !system[c] || done[c] || c == pick as usize {
+            let c = edge.caller;
+            if !system[c as usize] || into(c, p) != pick {
                 continue;
             }
-            let w = width[pick as usize].min(edge.ct.unwrap_or(0.0));
-            if w > width[c] {
-                width[c] = w;
-                next[c] = pick;
+            let cs = from(c, p);
+            if done[cs] || cs == pick {
+                continue;
+            }
+            let w = width[pick].min(edge.ct.unwrap_or(0.0));
+            if w > width[cs] {
+                width[cs] = w;
+                next[cs] = pick as u32;
             }
         }
     }
@@ -840,18 +889,20 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
         for &e in &g.callees[x] {
             let edge = &g.edges[e as usize];
             let c = edge.callee;
-            if system[c as usize] && width[c as usize] > f64::NEG_INFINITY {
-                let w = width[c as usize].min(edge.ct.unwrap_or(0.0));
+            let s = into(x as u32, c);
+            if system[c as usize] && width[s] > f64::NEG_INFINITY {
+                let w = width[s].min(edge.ct.unwrap_or(0.0));
                 if first.1 == NONE || w > first.0 {
-                    first = (w, c);
+                    first = (w, s as u32);
                 }
             }
         }
         let mut chain = Vec::new();
         let mut cur = first.1;
         while cur != NONE && chain.len() < 64 {
-            chain.push(cur);
-            if cur == exec {
+            let f = func_of(cur as usize);
+            chain.push(f);
+            if f == exec {
                 break;
             }
             cur = next[cur as usize];
@@ -861,6 +912,7 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
         }
         out.chain[x] = chain;
     }
+    out.trampolines = tramps;
 }
 
 #[cfg(test)]
@@ -1099,6 +1151,124 @@ mod tests {
                 format!("exec;main.py:<module>;main.py:f;{chain};/p/b.py:<module> 199000"),
             ]
         );
+    }
+
+    /// The script imports package `a`, whose `__init__` runs `from . import sub`: importlib's
+    /// `_handle_fromlist` hands `_call_with_frames_removed` the `__import__` that loads
+    /// `sub.py`, while `exec_module` hands the same trampoline the `exec` of each body.
+    fn fromlist_graph() -> CallGraph {
+        const IMPORT: &str = "<built-in method builtins.__import__>";
+        const CWFR: &str = "_call_with_frames_removed";
+        graph(&[
+            ("~", EXEC, 3, 0.0, 1.0, vec![(BOOT, CWFR, 2, 0.6)]),
+            (
+                "main.py",
+                "<module>",
+                1,
+                0.3,
+                1.0,
+                vec![("~", EXEC, 1, 1.0)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                2,
+                0.0,
+                0.7,
+                vec![("main.py", "<module>", 1, 0.7), ("~", IMPORT, 1, 0.5)],
+            ),
+            (
+                BOOT,
+                "exec_module",
+                2,
+                0.0,
+                0.7,
+                vec![(BOOT, "_find_and_load", 2, 0.7)],
+            ),
+            (
+                BOOT,
+                CWFR,
+                3,
+                0.0,
+                0.7,
+                vec![
+                    (BOOT, "exec_module", 2, 0.7),
+                    (BOOT, "_handle_fromlist", 1, 0.5),
+                ],
+            ),
+            (
+                BOOT,
+                "_handle_fromlist",
+                1,
+                0.0,
+                0.5,
+                vec![("/p/a/__init__.py", "<module>", 1, 0.5)],
+            ),
+            ("~", IMPORT, 1, 0.0, 0.5, vec![(BOOT, CWFR, 1, 0.5)]),
+            (
+                "/p/a/__init__.py",
+                "<module>",
+                1,
+                0.1,
+                0.6,
+                vec![("~", EXEC, 1, 0.6)],
+            ),
+            body("/p/a/sub.py", 0.5),
+        ])
+    }
+
+    #[test]
+    fn a_from_import_chain_goes_through_import_not_straight_to_exec() {
+        let g = fromlist_graph();
+        let m = match_imports(&g);
+        let a = find(&g, "/p/a/__init__.py", "<module>");
+        let sub = find(&g, "/p/a/sub.py", "<module>");
+        assert_eq!(m.hosted[a as usize], [sub]);
+        let names =
+            |x: u32| -> Vec<&str> { m.chain[x as usize].iter().map(|&c| name(&g, c)).collect() };
+        assert_eq!(
+            names(a),
+            [
+                "_handle_fromlist",
+                "_call_with_frames_removed",
+                "<built-in method builtins.__import__>",
+                "_find_and_load",
+                "exec_module",
+                "_call_with_frames_removed",
+                EXEC
+            ]
+        );
+        let main = find(&g, "main.py", "<module>");
+        assert_eq!(
+            names(main),
+            [
+                "_find_and_load",
+                "exec_module",
+                "_call_with_frames_removed",
+                EXEC
+            ]
+        );
+        // The walk follows the trampoline the same way: under `_handle_fromlist` it calls
+        // `__import__`, never `exec`.
+        let mut total = 0;
+        g.infer(100, |steps, w| {
+            total += w;
+            let names: Vec<&str> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Func(f) => name(&g, *f),
+                    _ => "?",
+                })
+                .collect();
+            for pair in names.windows(3) {
+                assert_ne!(
+                    pair,
+                    ["_handle_fromlist", "_call_with_frames_removed", EXEC],
+                    "{names:?}"
+                );
+            }
+        });
+        assert_eq!(total, 900_000);
     }
 
     /// The script collects two test modules (pytest's `import_path` → importlib → the

@@ -669,8 +669,29 @@ impl CallGraph {
                 }
                 fits.retain(|&(_, ct)| ct < 0.0);
             }
+            // A trampoline's callees depend on its caller (trampoline.rs): only those this
+            // caller can have, taking the time the others' shares would have had.
+            let trampolines = &imports.trampolines;
+            let handed = if trampolines.is_trampoline(f) {
+                let caller = (parent != NONE).then(|| nodes[parent as usize].func);
+                let (mut all, mut allowed) = (0.0, 0.0);
+                for h in out {
+                    all += h.flow;
+                    if trampolines.allows(caller, f, h.callee) {
+                        allowed += h.flow;
+                    }
+                }
+                (allowed > 0.0).then(|| (caller, scale * all / allowed))
+            } else {
+                None
+            };
             for hop in out {
                 let g = hop.callee;
+                let scale = match handed {
+                    Some((caller, _)) if !trampolines.allows(caller, f, g) => continue,
+                    Some((_, handed_scale)) => handed_scale,
+                    None => scale,
+                };
                 // Bodies run under the importer they were matched to; unmatched ones (the
                 // script itself) under a root `exec` only.
                 if is_exec

@@ -1,0 +1,141 @@
+//! importlib's `_call_with_frames_removed(f, *args)`: a frame that calls whatever its caller
+//! hands it, so which callee ran under it depends on the caller, a fact the pstats file's
+//! merged edges lose.
+//!
+//! In every CPython from 3.7 to 3.15 its callers hand it either an *import call* or loader
+//! work:
+//!
+//! - `_handle_fromlist` (`from pkg import submodule`) hands it the import function
+//!   (`builtins.__import__` from C, `_gcd_import` from `importlib.__import__`), and so does
+//!   `_find_and_load_unlocked` when it first imports a parent package (`_gcd_import`);
+//! - every other caller hands it loader work: `exec_module` runs `exec` on the module's code,
+//!   an extension's `create_module`/`exec_module` run `_imp.create_dynamic`/`exec_dynamic`.
+//!
+//! Walking it by edge shares draws `_handle_fromlist → _call_with_frames_removed → exec`, a
+//! stack no program has, where the real one is `… → __import__ → _find_and_load → … →
+//! exec_module → _call_with_frames_removed → exec` (16–18% of all time on the recorded
+//! `pstats_imports.py` runs first went wrong at that frame). The walk and the importers'
+//! chains ask [`Trampolines::allows`] before following an edge out of it.
+
+use super::{CallGraph, FuncName};
+
+/// The kinds of work `_call_with_frames_removed` is handed: each known caller hands one kind,
+/// each known callee is one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// Not named below: a third-party loader's call, or any other callee.
+    Other,
+    /// `_handle_fromlist` and `_find_and_load_unlocked` hand the import function
+    /// (`builtins.__import__`, `_gcd_import`).
+    Import,
+    /// `source_to_code` hands `compile`.
+    Compile,
+    /// `exec_module` hands `exec` (source and bytecode modules), `_imp.exec_dynamic` or
+    /// `_imp.exec_builtin`.
+    Exec,
+    /// `create_module` hands `_imp.create_dynamic` or `_imp.create_builtin`.
+    Create,
+}
+
+/// What a function is to the trampoline rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Other,
+    /// `_call_with_frames_removed`.
+    Trampoline,
+    /// A caller that hands the trampoline this kind of work.
+    Hands(Work),
+    /// A callee that is this kind of work.
+    Is(Work),
+}
+
+/// Per function, its role (all [`Role::Other`] in a file without importlib frames).
+#[derive(Debug, Default)]
+pub(super) struct Trampolines {
+    role: Vec<Role>,
+}
+
+impl Trampolines {
+    pub(super) fn new(g: &CallGraph) -> Trampolines {
+        let role = (0..g.funcs.len())
+            .map(|f| {
+                let func = &g.funcs[f];
+                let FuncName::Plain(name) = &func.key.name else {
+                    return Role::Other;
+                };
+                let file = func.key.file.replace('\\', "/");
+                if &*file == "~" {
+                    return match &**name {
+                        "<built-in method builtins.__import__>" => Role::Is(Work::Import),
+                        "<built-in method builtins.compile>" => Role::Is(Work::Compile),
+                        "<built-in method builtins.exec>"
+                        | "<built-in method _imp.exec_dynamic>"
+                        | "<built-in method _imp.exec_builtin>" => Role::Is(Work::Exec),
+                        "<built-in method _imp.create_dynamic>"
+                        | "<built-in method _imp.create_builtin>" => Role::Is(Work::Create),
+                        _ => Role::Other,
+                    };
+                }
+                let importlib = file.starts_with("<frozen importlib._bootstrap")
+                    || file.ends_with("importlib/_bootstrap.py")
+                    || file.ends_with("importlib/_bootstrap_external.py");
+                if !importlib {
+                    return Role::Other;
+                }
+                // 3.15's sampling profiler qualifies methods (`_LoaderBasics.exec_module`).
+                match name.rsplit('.').next().unwrap_or(name) {
+                    "_call_with_frames_removed" => Role::Trampoline,
+                    "_handle_fromlist" | "_find_and_load_unlocked" => Role::Hands(Work::Import),
+                    "source_to_code" => Role::Hands(Work::Compile),
+                    "exec_module" => Role::Hands(Work::Exec),
+                    "create_module" => Role::Hands(Work::Create),
+                    "_gcd_import" => Role::Is(Work::Import),
+                    _ => Role::Other,
+                }
+            })
+            .collect();
+        Trampolines { role }
+    }
+
+    /// Whether `f` is a trampoline, whose callees depend on its caller.
+    pub(super) fn is_trampoline(&self, f: u32) -> bool {
+        self.role.get(f as usize) == Some(&Role::Trampoline)
+    }
+
+    /// The work an edge from `caller` into a trampoline hands it.
+    fn handed(&self, caller: Option<u32>) -> Work {
+        match caller.and_then(|c| self.role.get(c as usize)) {
+            Some(Role::Hands(work)) => *work,
+            _ => Work::Other,
+        }
+    }
+
+    /// The work `callee` is when a trampoline calls it.
+    fn work_of(&self, callee: u32) -> Work {
+        match self.role.get(callee as usize) {
+            Some(Role::Is(work)) => *work,
+            _ => Work::Other,
+        }
+    }
+
+    /// Whether `callee` can run under trampoline `via` when `caller` called it: the work that
+    /// caller hands over (any other caller: work of no known kind). Edges out of any other
+    /// function are all allowed.
+    pub(super) fn allows(&self, caller: Option<u32>, via: u32, callee: u32) -> bool {
+        !self.is_trampoline(via) || self.handed(caller) == self.work_of(callee)
+    }
+
+    /// The state of the importers' chain search ([`super::imports`]) an edge from `caller`
+    /// into trampoline `via` arrives at, and the one a trampoline's edge into `callee` leaves
+    /// from: the kind of work, as an index.
+    pub(super) fn caller_state(&self, caller: u32) -> usize {
+        self.handed(Some(caller)) as usize
+    }
+
+    pub(super) fn callee_state(&self, callee: u32) -> usize {
+        self.work_of(callee) as usize
+    }
+}
+
+/// How many kinds of [`Work`] there are: the states of one trampoline in the chain search.
+pub(super) const WORK_KINDS: usize = 5;
