@@ -835,11 +835,17 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
             callee as usize
         }
     };
+    // (A trampoline's edge leaves from the state of its callee's kind, and from the state
+    // of callers handing work of no known kind, which may hand anything.)
     let from = |caller: u32, callee: u32| {
         if tramps.is_trampoline(caller) {
-            state(caller, tramps.callee_state(callee))
+            let kind = tramps.callee_state(callee);
+            [
+                Some(state(caller, kind)),
+                (kind != 0).then_some(caller as usize),
+            ]
         } else {
-            caller as usize
+            [Some(caller as usize), None]
         }
     };
     let states: Vec<usize> = members.iter().copied().chain(n..n + owner.len()).collect();
@@ -870,14 +876,15 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
             if !system[c as usize] || into(c, p) != pick {
                 continue;
             }
-            let cs = from(c, p);
-            if done[cs] || cs == pick {
-                continue;
-            }
-            let w = width[pick].min(edge.ct.unwrap_or(0.0));
-            if w > width[cs] {
-                width[cs] = w;
-                next[cs] = pick as u32;
+            for cs in from(c, p).into_iter().flatten() {
+                if done[cs] || cs == pick {
+                    continue;
+                }
+                let w = width[pick].min(edge.ct.unwrap_or(0.0));
+                if w > width[cs] {
+                    width[cs] = w;
+                    next[cs] = pick as u32;
+                }
             }
         }
     }

@@ -23,7 +23,8 @@ use super::{CallGraph, FuncName};
 /// each known callee is one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
-    /// Not named below: a third-party loader's call, or any other callee.
+    /// Not named below: a third-party loader's call (which may hand anything), or any other
+    /// callee.
     Other,
     /// `_handle_fromlist` and `_find_and_load_unlocked` hand the import function
     /// (`builtins.__import__`, `_gcd_import`).
@@ -119,10 +120,14 @@ impl Trampolines {
     }
 
     /// Whether `callee` can run under trampoline `via` when `caller` called it: the work that
-    /// caller hands over (any other caller: work of no known kind). Edges out of any other
-    /// function are all allowed.
+    /// caller hands over. A caller not named here (a third-party loader, an older importlib)
+    /// may hand anything, and edges out of any other function are all allowed.
     pub(super) fn allows(&self, caller: Option<u32>, via: u32, callee: u32) -> bool {
-        !self.is_trampoline(via) || self.handed(caller) == self.work_of(callee)
+        if !self.is_trampoline(via) {
+            return true;
+        }
+        let handed = self.handed(caller);
+        handed == Work::Other || handed == self.work_of(callee)
     }
 
     /// The state of the importers' chain search ([`super::imports`]) an edge from `caller`
