@@ -556,6 +556,17 @@ fn build(
     if inputs.iter().filter(|s| **s == Source::Stdin).count() > 1 {
         return Err(Error::usage("stdin (-) can be read only once"));
     }
+    // `-o -` is stdout, as `-` is stdin among the inputs (it used to write a file named `-`),
+    // even on a terminal: the user asked for it. Where stdout carries something else it is
+    // refused.
+    let is_run = matches!(command, Command::Run { .. });
+    let to_stdout = output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if to_stdout && (tee || is_run || open) {
+        return Err(Error::usage(
+            "-o - (stdout) cannot go with --tee, run or --open: give -o FILE",
+        ));
+    }
+    let output = output.filter(|_| !to_stdout);
     let format = match (format, &output) {
         (Some(f), _) => f,
         (None, Some(path)) => match OutputFormat::from_extension(path) {
@@ -575,8 +586,8 @@ fn build(
     };
     // Where the output goes when -o is left out: a file importflame names when stdout is
     // taken (--tee, run), wanted as a file (--open), or a terminal an SVG would flood.
-    let is_run = matches!(command, Command::Run { .. });
     let needs_file = output.is_none()
+        && !to_stdout
         && (tee
             || is_run
             || open
@@ -702,6 +713,24 @@ mod tests {
             Some(std::path::Path::new("importflame.svg"))
         );
         assert!(config.announce_output);
+    }
+
+    #[test]
+    fn dash_as_the_output_is_stdout_not_a_file_named_dash() {
+        let config = Cli::parse_from(["importflame", "x.log", "-o", "-"])
+            .into_config()
+            .unwrap();
+        assert_eq!(config.output, None);
+        assert_eq!(config.format, OutputFormat::Svg);
+        let config = Cli::parse_from(["importflame", "x.log", "-f", "folded", "-o", "-"])
+            .into_config()
+            .unwrap();
+        assert_eq!((config.output, config.format), (None, OutputFormat::Folded));
+        let err = Cli::parse_from(["importflame", "--tee", "x.log", "-o", "-"])
+            .into_config()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("-o - (stdout)"), "{err}");
     }
 
     #[test]

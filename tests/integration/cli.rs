@@ -99,6 +99,32 @@ fn the_output_extension_picks_the_format_and_the_file_is_written() {
     assert!(leftovers.is_empty(), "no temporary files left behind");
 }
 
+/// `-o -` wrote a file named `-` in the working directory instead of stdout.
+#[test]
+fn dash_as_the_output_writes_stdout_and_no_file_named_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo(SAMPLE);
+    let out = run_in(
+        &[sample.to_str().unwrap(), "-f", "folded", "-o", "-"],
+        Vec::new(),
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("python #1;"), "{}", stdout(&out));
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+    let out = run_in(
+        &["--tee", sample.to_str().unwrap(), "-o", "-"],
+        Vec::new(),
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("-o - (stdout)"), "{}", stderr(&out));
+}
+
 #[test]
 fn a_failed_run_leaves_an_existing_output_file_untouched() {
     let dir = tempfile::tempdir().unwrap();
