@@ -262,16 +262,30 @@ fn recursion_and_cycles_give_real_paths_without_loops() {
         "samples/pstats/recursion_profile.prof",
     ] {
         let p = parse(Path::new(prof));
+        // cProfile's `f → f` pairs carry times, so direct recursion is drawn level under
+        // level, at most 16 deep; the `profile` module's count-only pairs keep it folded.
+        let direct_cap = if prof.contains("cprofile") { 16 } else { 2 };
+        let mut deepest = 0;
         for (label, _) in p.folded_lines() {
             let frames: Vec<&str> = label.split(';').collect();
             for name in [
                 "fact", "is_even", "is_odd", "walk_a", "walk_b", "walk_c", "deep ",
             ] {
                 // The own time a recursive edge carries sits on a stack ending `caller;f`,
-                // as in the program, so f may appear twice; the walk never loops further.
+                // as in the program, so f may appear twice; mutual recursion never loops
+                // further.
                 let n = frames.iter().filter(|f| f.starts_with(name)).count();
-                assert!(n <= 2, "{prof}: {name} repeats in {label}");
+                let cap = if matches!(name, "fact" | "deep ") {
+                    deepest = deepest.max(n);
+                    direct_cap
+                } else {
+                    2
+                };
+                assert!(n <= cap, "{prof}: {name} repeats in {label}");
             }
+        }
+        if prof.contains("cprofile") {
+            assert_eq!(deepest, 16, "{prof}: recursion drawn level under level");
         }
         let lines = p.folded_lines();
         let has = |suffix: &str| lines.iter().any(|(l, _)| l.ends_with(suffix));
@@ -480,18 +494,18 @@ fn detection_routes_every_pstats_sample_to_this_parser() {
 /// Recorded programs with their true stacks (samples/pstats/truth/README.md), and the floor
 /// each accuracy view must hold: (exact stack, last 3 frames, caller→callee, `<module>` chain).
 const RECORDED: &[(&str, [f64; 4])] = &[
-    ("samples/pstats/truth/py311_mix", [0.93, 0.95, 0.99, 0.99]),
+    ("samples/pstats/truth/py311_mix", [0.93, 0.98, 0.99, 0.99]),
     (
         "samples/pstats/truth/py311_imports",
-        [0.40, 0.83, 0.99, 0.58],
+        [0.39, 0.90, 0.99, 0.58],
     ),
     (
         "samples/pstats/truth/py311_pytest",
-        [0.20, 0.88, 0.99, 0.49],
+        [0.20, 0.90, 0.99, 0.49],
     ),
     (
         "samples/pstats/truth/py311_imports_b",
-        [0.44, 0.87, 0.99, 0.56],
+        [0.44, 0.91, 0.99, 0.56],
     ),
 ];
 

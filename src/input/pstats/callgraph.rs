@@ -9,8 +9,9 @@
 //! cumulative time that flows along the edge (`edge ct`; for plain-int caller values, as in the
 //! `profile` module and the sampling profiler, `ct(g) · calls(f→g) / max(nc(g), Σ calls into
 //! g)`), enter a function already on the path only past a never-recursive one (a dispatcher
-//! such as pluggy's `_multicall`; direct recursion and cycles are inside the outer call's
-//! time: `contexts.rs`), and keep the path on an explicit stack (sympy profiles have 17,000
+//! such as pluggy's `_multicall`; cycles are inside the outer call's time, direct recursion
+//! is drawn level under level by the `f → f` edge's share: `contexts.rs`), follow importlib's
+//! `_call_with_frames_removed` only to the work its caller hands it (`trampoline.rs`), and keep the path on an explicit stack (sympy profiles have 17,000
 //! functions). It uses the other constraints of the file too: a context's own time comes from
 //! its caller edge's own time (`tt`), a function called once goes whole into the context
 //! that fits it best (`contexts.rs`, `walk.rs`), and module bodies (run once, by `exec`) are
@@ -663,6 +664,42 @@ mod tests {
                 "main;small;dispatch;job10 10",
             ]
         );
+    }
+
+    #[test]
+    fn direct_recursion_is_drawn_frame_under_frame_as_deep_as_its_calls_go() {
+        // fact(4): one outer call, three recursive ones, each 10 µs of its own and a 5 µs
+        // `mul`. cProfile's `fact → fact` pair counts the cumulative time of the outermost
+        // recursive call only (45 µs) and the own time of all three (30 µs).
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 60.0, &[]),
+            (
+                "fact",
+                1,
+                4,
+                40.0,
+                60.0,
+                &[("main", 1, 10.0, 60.0), ("fact", 3, 30.0, 45.0)],
+            ),
+            ("mul", 4, 4, 20.0, 20.0, &[("fact", 4, 20.0, 20.0)]),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let depth = |line: &str| line.split(';').filter(|f| f.starts_with("fact")).count();
+        let weight = |line: &str| line.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap();
+        assert!(lines.contains(&"main;fact 10".to_string()), "{lines:?}");
+        // Four levels, as three recursive calls of one outer call go, and no deeper.
+        for d in 1..=4 {
+            assert!(lines.iter().any(|l| depth(l) == d), "{d}: {lines:?}");
+        }
+        assert!(lines.iter().all(|l| depth(l) <= 4), "{lines:?}");
+        // The recursive calls keep their own time, and every microsecond is kept.
+        let deeper: u64 = lines
+            .iter()
+            .filter(|l| depth(l) >= 2 && !l.contains("mul"))
+            .map(|l| weight(l))
+            .sum();
+        assert_eq!(deeper, 30);
+        assert_eq!(lines.iter().map(|l| weight(l)).sum::<u64>(), 60);
     }
 
     #[test]

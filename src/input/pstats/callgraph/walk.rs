@@ -557,6 +557,17 @@ impl CallGraph {
                 let at = last_at[g as usize];
                 at != 0 && !(contexts.reenterable[g as usize] && progress > at)
             };
+            // Direct recursion (`f → f`) is drawn frame under frame, each level taking the
+            // recursive edge's share of the one above, up to `contexts.unroll`.
+            let unroll = contexts.unroll[f as usize] as usize;
+            let recurse = unroll > 1
+                && path
+                    .iter()
+                    .rev()
+                    .take(unroll)
+                    .take_while(|&&p| p == f)
+                    .count()
+                    < unroll;
             let func = &self.funcs[f as usize];
             let scale = if func.ct > 0.0 { flow / func.ct } else { 0.0 };
             let call_share = if func.nc > 0 {
@@ -724,6 +735,7 @@ impl CallGraph {
                 // `exec` called by code that runs strings is no recursion of the root `exec`
                 // that ran the script: it runs other code, drawn under that caller.
                 let again = imports.exec == Some(g) && imports.runs_strings(f);
+                let again = again || (g == f && recurse && hop.tt >= 0.0);
                 if t >= min_flow && (!blocked(g) || again) {
                     todo.push(Todo {
                         func: g,
