@@ -9,8 +9,8 @@
 //!   hangs every nested hook's implementations directly under the first hook call. The walk
 //!   may enter a *re-enterable* function again when a function that is never recursive
 //!   (`nc == cc`) lies between: that bounds every path (each such function at most once on
-//!   it), keeps direct and mutual recursion folded into the outer call (its time is inside
-//!   that call's, as cProfile counts it), and lets `pytest_runtestloop → __call__` open a
+//!   it), keeps mutual recursion folded into the outer call (its time is inside that
+//!   call's, as cProfile counts it; direct recursion: below), and lets `pytest_runtestloop → __call__` open a
 //!   new hook context. The import system, `exec` and module bodies keep their own rule
 //!   ([`super::imports`]), and so does a function whose callers give only call counts (the
 //!   `profile` module's files), whose nested contexts' times could only be guessed.
@@ -21,10 +21,10 @@
 //!   calls `pytest_runtest_makereport` three times per test, always from `call_and_report`.
 //!   The walk places such a function whole (its full cumulative time along the edge) in one
 //!   context of the caller, instead of a share in every context: the one, of all a first walk
-//!   saw, whose room is closest to its time (`walk.rs`, `best_fits`). (Extending this to every function with a single caller, such as the generator
-//!   that only `sum` resumes, made the sympy recordings worse: `sum` runs in many contexts.)
-//!   Module bodies are placed by [`super::imports`] instead.
-//!
+//!   saw, whose room is closest to its time (`walk.rs`, `best_fits`). (Extending this to
+//!   every function with a single caller, such as the generator that only `sum` resumes,
+//!   made the sympy recordings worse: `sum` runs in many contexts.) Module bodies are placed
+//!   by [`super::imports`] instead.
 //! - **Direct recursion.** `f → f` (a tree walk such as minidom's `writexml`, `fact`,
 //!   `merge_sort`) is drawn frame under frame instead of folded into the outer call: cProfile's
 //!   `f → f` pair holds the cumulative time of the outermost recursive call and the own time

@@ -24,7 +24,7 @@ use super::{CallGraph, FuncName};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
     /// Not named below: a third-party loader's call (which may hand anything), or any other
-    /// callee.
+    /// callee. First, so its index is 0: the trampoline's own state in the chain search.
     Other,
     /// `_handle_fromlist` and `_find_and_load_unlocked` hand the import function
     /// (`builtins.__import__`, `_gcd_import`).
@@ -130,13 +130,15 @@ impl Trampolines {
         handed == Work::Other || handed == self.work_of(callee)
     }
 
-    /// The state of the importers' chain search ([`super::imports`]) an edge from `caller`
-    /// into trampoline `via` arrives at, and the one a trampoline's edge into `callee` leaves
-    /// from: the kind of work, as an index.
+    /// The trampoline state of the importers' chain search ([`super::imports`]) that an edge
+    /// from `caller` into a trampoline arrives at: the kind of work handed, as an index
+    /// (0 for work of no known kind).
     pub(super) fn caller_state(&self, caller: u32) -> usize {
         self.handed(Some(caller)) as usize
     }
 
+    /// The trampoline state that a trampoline's edge into `callee` leaves from: the kind of
+    /// work `callee` is, as an index (0 for no known kind).
     pub(super) fn callee_state(&self, callee: u32) -> usize {
         self.work_of(callee) as usize
     }
@@ -144,3 +146,4 @@ impl Trampolines {
 
 /// How many kinds of [`Work`] there are: the states of one trampoline in the chain search.
 pub(super) const WORK_KINDS: usize = 5;
+const _: () = assert!(Work::Other as usize == 0 && Work::Create as usize + 1 == WORK_KINDS);
