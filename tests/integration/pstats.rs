@@ -672,6 +672,53 @@ fn a_from_import_in_a_package_runs_the_submodule_through_import() {
     );
 }
 
+/// importlib's `_call_with_frames_removed` runs what its caller hands it; the merged edges
+/// drew pairs no CPython has (`exec_module → … → compile`, `create_module → … → __import__`,
+/// `exec_module → … → create_dynamic`). Every sample from cProfile (3.7, 3.11, 3.14, a merged
+/// pytest-profiling file) and from the `profile` module now draws only real ones.
+#[test]
+fn importlib_s_trampoline_runs_only_what_its_caller_hands_it_in_every_sample() {
+    let bare = |frame: &str| -> String {
+        let name = frame.split(" (").next().unwrap();
+        let name = name
+            .strip_prefix("<built-in method ")
+            .or_else(|| name.strip_prefix("<built-in "))
+            .and_then(|n| n.strip_suffix('>'))
+            .map_or(name, |n| n.rsplit('.').next().unwrap());
+        name.rsplit('.').next().unwrap().to_string()
+    };
+    let handed = |caller: &str| -> &[&str] {
+        match caller {
+            "_handle_fromlist" | "_find_and_load_unlocked" => &["__import__", "_gcd_import"],
+            "source_to_code" => &["compile"],
+            "exec_module" => &["exec", "exec_dynamic", "exec_builtin", "get_frozen_object"],
+            "create_module" => &["create_dynamic", "create_builtin"],
+            "find_spec" => &["find_frozen"],
+            _ => &[],
+        }
+    };
+    for prof in [
+        "samples/pstats/workload.prof",
+        "samples/pstats/py37_workload.prof",
+        "samples/pstats/py314_workload.prof",
+        "samples/pstats/pytest_profiling_combined.prof",
+        "samples/pstats/workload_profile_module.prof",
+    ] {
+        let p = parse(Path::new(prof));
+        let mut pairs = 0;
+        for (label, _) in p.folded_lines() {
+            let frames: Vec<String> = label.split(';').map(bare).collect();
+            for w in frames.windows(3) {
+                if w[1] == "_call_with_frames_removed" && !handed(&w[0]).is_empty() {
+                    pairs += 1;
+                    assert!(handed(&w[0]).contains(&w[2].as_str()), "{prof}: {label}");
+                }
+            }
+        }
+        assert!(pairs > 0, "{prof}");
+    }
+}
+
 /// pytest runs a test five pluggy dispatches deep (`__call__ → _hookexec → _multicall`, once
 /// per nested hook): the walk used to enter `_multicall` only once per stack, which hung every
 /// test function directly under the first hook call (`main → _main → __call__ → … →

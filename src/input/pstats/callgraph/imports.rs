@@ -835,17 +835,16 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
             callee as usize
         }
     };
-    // (A trampoline's edge leaves from the state of its callee's kind, and from the state
-    // of callers handing work of no known kind, which may hand anything.)
-    let from = |caller: u32, callee: u32| {
-        if tramps.is_trampoline(caller) {
-            let kind = tramps.callee_state(callee);
-            [
-                Some(state(caller, kind)),
-                (kind != 0).then_some(caller as usize),
-            ]
-        } else {
-            [Some(caller as usize), None]
+    // (A trampoline's edge leaves from the state of its callee's kind and from the state of
+    // callers handing work of no known kind, which may hand anything; an edge into a callee
+    // of no known kind leaves from every state.)
+    let from = |caller: u32, callee: u32| -> Vec<usize> {
+        if !tramps.is_trampoline(caller) {
+            return vec![caller as usize];
+        }
+        match tramps.callee_state(callee) {
+            0 => (0..WORK_KINDS).map(|k| state(caller, k)).collect(),
+            kind => vec![state(caller, kind), caller as usize],
         }
     };
     let states: Vec<usize> = members.iter().copied().chain(n..n + owner.len()).collect();
@@ -876,7 +875,7 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
             if !system[c as usize] || into(c, p) != pick {
                 continue;
             }
-            for cs in from(c, p).into_iter().flatten() {
+            for cs in from(c, p) {
                 if done[cs] || cs == pick {
                     continue;
                 }

@@ -8,8 +8,10 @@
 //! - `_handle_fromlist` (`from pkg import submodule`) hands it the import function
 //!   (`builtins.__import__` from C, `_gcd_import` from `importlib.__import__`), and so does
 //!   `_find_and_load_unlocked` when it first imports a parent package (`_gcd_import`);
-//! - every other caller hands it loader work: `exec_module` runs `exec` on the module's code,
-//!   an extension's `create_module`/`exec_module` run `_imp.create_dynamic`/`exec_dynamic`.
+//! - every other caller hands it loader work: `exec_module` runs `exec` on the module's code
+//!   (`_imp.get_frozen_object` first for a frozen module), an extension's
+//!   `create_module`/`exec_module` run `_imp.create_dynamic`/`exec_dynamic`,
+//!   `source_to_code` runs `compile`, the frozen importer's `find_spec` `_imp.find_frozen`.
 //!
 //! Walking it by edge shares draws `_handle_fromlist → _call_with_frames_removed → exec`, a
 //! stack no program has, where the real one is `… → __import__ → _find_and_load → … →
@@ -31,11 +33,13 @@ enum Work {
     Import,
     /// `source_to_code` hands `compile`.
     Compile,
-    /// `exec_module` hands `exec` (source and bytecode modules), `_imp.exec_dynamic` or
-    /// `_imp.exec_builtin`.
+    /// `exec_module` hands `exec` (source and bytecode modules), `_imp.exec_dynamic`,
+    /// `_imp.exec_builtin` or (a frozen module's) `_imp.get_frozen_object`.
     Exec,
     /// `create_module` hands `_imp.create_dynamic` or `_imp.create_builtin`.
     Create,
+    /// `find_spec` (the frozen importer's) hands `_imp.find_frozen`.
+    Find,
 }
 
 /// What a function is to the trampoline rule.
@@ -65,15 +69,21 @@ impl Trampolines {
                     return Role::Other;
                 };
                 let file = func.key.file.replace('\\', "/");
-                if &*file == "~" {
-                    return match &**name {
-                        "<built-in method builtins.__import__>" => Role::Is(Work::Import),
-                        "<built-in method builtins.compile>" => Role::Is(Work::Compile),
-                        "<built-in method builtins.exec>"
-                        | "<built-in method _imp.exec_dynamic>"
-                        | "<built-in method _imp.exec_builtin>" => Role::Is(Work::Exec),
-                        "<built-in method _imp.create_dynamic>"
-                        | "<built-in method _imp.create_builtin>" => Role::Is(Work::Create),
+                // Built-ins: cProfile's `~` keys, and the `profile` module's, whose file is
+                // empty and whose name is bare (`('', 0, 'exec')`).
+                if &*file == "~" || (file.is_empty() && func.key.line == 0) {
+                    let bare = name
+                        .strip_prefix("<built-in method ")
+                        .and_then(|n| n.strip_suffix('>'))
+                        .map_or(&**name, |n| n.rsplit('.').next().unwrap_or(n));
+                    return match bare {
+                        "__import__" => Role::Is(Work::Import),
+                        "compile" => Role::Is(Work::Compile),
+                        "exec" | "exec_dynamic" | "exec_builtin" | "get_frozen_object" => {
+                            Role::Is(Work::Exec)
+                        }
+                        "create_dynamic" | "create_builtin" => Role::Is(Work::Create),
+                        "find_frozen" => Role::Is(Work::Find),
                         _ => Role::Other,
                     };
                 }
@@ -90,6 +100,7 @@ impl Trampolines {
                     "source_to_code" => Role::Hands(Work::Compile),
                     "exec_module" => Role::Hands(Work::Exec),
                     "create_module" => Role::Hands(Work::Create),
+                    "find_spec" => Role::Hands(Work::Find),
                     "_gcd_import" => Role::Is(Work::Import),
                     _ => Role::Other,
                 }
@@ -121,13 +132,14 @@ impl Trampolines {
 
     /// Whether `callee` can run under trampoline `via` when `caller` called it: the work that
     /// caller hands over. A caller not named here (a third-party loader, an older importlib)
-    /// may hand anything, and edges out of any other function are all allowed.
+    /// may hand anything, and a callee not named here (one a later CPython adds) may be
+    /// handed by anyone; edges out of any other function are all allowed.
     pub(super) fn allows(&self, caller: Option<u32>, via: u32, callee: u32) -> bool {
         if !self.is_trampoline(via) {
             return true;
         }
-        let handed = self.handed(caller);
-        handed == Work::Other || handed == self.work_of(callee)
+        let (handed, work) = (self.handed(caller), self.work_of(callee));
+        handed == Work::Other || work == Work::Other || handed == work
     }
 
     /// The trampoline state of the importers' chain search ([`super::imports`]) that an edge
@@ -145,5 +157,5 @@ impl Trampolines {
 }
 
 /// How many kinds of [`Work`] there are: the states of one trampoline in the chain search.
-pub(super) const WORK_KINDS: usize = 5;
-const _: () = assert!(Work::Other as usize == 0 && Work::Create as usize + 1 == WORK_KINDS);
+pub(super) const WORK_KINDS: usize = 6;
+const _: () = assert!(Work::Other as usize == 0 && Work::Find as usize + 1 == WORK_KINDS);
