@@ -12,8 +12,9 @@
 //!   it), keeps mutual recursion folded into the outer call (its time is inside that
 //!   call's, as cProfile counts it; direct recursion: below), and lets
 //!   `pytest_runtestloop → __call__` open a new hook context. The import system, `exec` and
-//!   module bodies keep their own rule ([`super::imports`]), and so does a function whose callers give only call counts (the
-//!   `profile` module's files), whose nested contexts' times could only be guessed.
+//!   module bodies keep their own rule ([`super::imports`]), and so does a function whose
+//!   callers give only call counts (the `profile` module's files), whose nested contexts'
+//!   times could only be guessed.
 //! - **Called once.** A function with one call in the whole run (`nc == 1`: a session hook
 //!   implementation, `main`, a test function) ran in exactly one context of its caller. So,
 //!   mostly, did a function whose only caller is a re-enterable dispatcher (each hook
