@@ -57,7 +57,9 @@ pub(super) fn write_pieces<P: Send>(
     let queue = Queue::new(pieces, 2 * threads);
     let (queue, fill) = (&queue, &fill);
     pool.in_place_scope(move |scope| {
-        for _ in 0..threads {
+        // One thread fewer than the pool's: the writing thread fills too, so `--jobs`
+        // threads work, not one more than there are cores for.
+        for _ in 1..threads {
             scope.spawn(move |_| while queue.fill_next(fill) {});
         }
         // This closure runs on the calling thread, which owns `out`; the scope waits for
