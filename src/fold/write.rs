@@ -152,7 +152,12 @@ impl<P> Queue<P> {
             }
             if let Some((index, piece, mut buf)) = self.take(&mut state) {
                 drop(state);
+                // A filler that panics stops the queue as it unwinds, so that the writer,
+                // waiting for the piece it took, ends instead of waiting for ever (the pool
+                // raises the panic again once the writer has returned).
+                let stop = Stop(self);
                 let len = fill(piece, &mut buf);
+                std::mem::forget(stop);
                 self.lock().filled.insert(index, (buf, len));
                 self.changed.notify_all();
                 return true;
@@ -183,6 +188,9 @@ impl<P> Queue<P> {
                 let len = fill(piece, &mut buf);
                 state = self.lock();
                 state.filled.insert(index, (buf, len));
+            } else if state.stopped {
+                // Only a filler's panic stops the queue before the writer is done.
+                return Err(io::Error::other("a thread laying out the output stopped"));
             } else {
                 state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
             }
@@ -240,6 +248,28 @@ mod tests {
                     "{threads} threads, pieces of {frames} frames"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_panic_laying_out_a_piece_is_raised_not_waited_for() {
+        for threads in [2, 3] {
+            let pieces: Vec<usize> = (0..50).collect();
+            let result = std::panic::catch_unwind(|| {
+                let mut out = Vec::new();
+                write_pieces(pieces, &pool(threads), &mut out, |piece, buf| {
+                    // The writing thread is no pool thread and slow, so fillers take pieces,
+                    // and every piece a filler takes panics.
+                    if rayon::current_thread_index().is_some() {
+                        panic!("piece {piece}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    buf.clear();
+                    buf.push(b'x');
+                    1
+                })
+            });
+            assert!(result.is_err(), "{threads} threads");
         }
     }
 
