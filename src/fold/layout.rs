@@ -1,8 +1,9 @@
 //! The text of the sorted stacks, one folded line `a;b;c WEIGHT\n` each: laid out in parallel
 //! into one buffer for the renderers ([`Sorted::into_lines`]), or one piece at a time for
-//! `-f folded` ([`Sorted::lay_out`], written by `write.rs` as the pieces are made). Both put
+//! `-f folded` ([`Sorted::lay_out_stacks`], written by `write.rs` as the pieces are made). Both put
 //! every line down with [`Sorted::put_line`], so the two are the same bytes.
 
+#[cfg(test)]
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -69,6 +70,11 @@ impl Sorted {
             ranks,
             stacks,
         }
+    }
+
+    /// The rank lists every stack points into.
+    pub(super) fn ranks(&self) -> &[u32] {
+        &self.ranks
     }
 
     fn ranks_of(&self, s: &Stack) -> &[u32] {
@@ -177,7 +183,9 @@ impl Sorted {
     }
 
     /// The stacks cut into consecutive pieces of at least `frames` frames and lines together
-    /// (the last may have fewer; a line counts, so empty stacks make pieces too).
+    /// (the last may have fewer; a line counts, so empty stacks make pieces too). For the
+    /// tests: `-f folded` cuts its pieces from groups (`groups.rs`).
+    #[cfg(test)]
     pub(super) fn pieces(&self, frames: usize) -> Vec<Range<usize>> {
         let mut pieces = Vec::new();
         let (mut start, mut sum) = (0, 0);
@@ -194,14 +202,21 @@ impl Sorted {
         pieces
     }
 
-    /// The lines of `stacks[range]` at the start of `buf`, replacing what it held; their
-    /// length. The buffer keeps its length (room for the lines and some spare bytes), so a
-    /// buffer used again costs no new memory and is not zeroed again. The room is made as the
-    /// lines are written, from a bound on each one: adding up the exact lengths first was
-    /// another pass over every frame, a third of the layout (callgrind).
+    /// [`lay_out_stacks`](Self::lay_out_stacks) of `stacks[range]`. For the tests.
+    #[cfg(test)]
     pub(super) fn lay_out(&self, range: Range<usize>, buf: &mut Vec<u8>) -> usize {
+        self.lay_out_stacks(&self.stacks[range], buf)
+    }
+
+    /// The lines of `stacks` (pointing into this value's ranks) at the start of `buf`,
+    /// replacing what it held; their length. The buffer keeps its length (room for the lines
+    /// and some spare bytes), so a buffer used again costs no new memory and is not zeroed
+    /// again. The room is made as the lines are written, from a bound on each one: adding up
+    /// the exact lengths first was another pass over every frame, a third of the layout
+    /// (callgrind).
+    pub(super) fn lay_out_stacks(&self, stacks: &[Stack], buf: &mut Vec<u8>) -> usize {
         let mut at = 0;
-        for s in &self.stacks[range] {
+        for s in stacks {
             let room = at + self.room(s);
             if buf.len() < room {
                 buf.resize(room.max(2 * buf.len()), 0);

@@ -5,6 +5,7 @@
 //! chart keeps input (import) order instead and runs sequentially.
 
 mod cut;
+mod groups;
 mod layout;
 mod runs;
 mod sort;
@@ -13,6 +14,7 @@ mod write;
 use std::collections::HashMap;
 use std::io::Write;
 
+use groups::Grouped;
 use layout::Sorted;
 use runs::combine_runs;
 pub use runs::{Pick, RunsMode, combine, combined_stacks, run_totals, runs};
@@ -83,7 +85,8 @@ pub struct FoldedOutput {
 enum Stacks {
     /// A flame chart's lines, in input order (laid out whole: they are not sorted in parallel).
     InOrder(Lines),
-    Sorted(Sorted),
+    /// Grouped by first rank, each group sorted and merged as its piece is laid out.
+    Grouped(Grouped),
 }
 
 /// Folds `inputs` for [`FoldedOutput::write`]: every stack is kept (`opts.drawable`, an SVG's
@@ -93,7 +96,8 @@ pub fn fold_for_output(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folde
     let stacks = if opts.keep_order {
         Stacks::InOrder(setup.in_order(inputs, opts))
     } else {
-        Stacks::Sorted(setup.sorted(inputs, opts, None).0)
+        let sorter = setup.sorter(inputs, opts);
+        Stacks::Grouped(setup.pool.install(|| sorter.into_groups()))
     };
     Ok(FoldedOutput {
         pool: setup.pool,
@@ -102,13 +106,18 @@ pub fn fold_for_output(inputs: &[Named<'_>], opts: &FoldOptions) -> Result<Folde
 }
 
 impl FoldedOutput {
-    /// Writes every line, `stack weight\n`, to `out`.
-    pub fn write(&self, out: &mut dyn Write) -> Result<()> {
-        match &self.stacks {
+    /// Writes every line, `stack weight\n`, to `out`. Once, but for `--flamechart`.
+    pub fn write(&mut self, out: &mut dyn Write) -> Result<()> {
+        match &mut self.stacks {
             Stacks::InOrder(lines) => out.write_all(lines.as_str().as_bytes())?,
-            Stacks::Sorted(sorted) => write::write(sorted, &self.pool, write::PIECE_FRAMES, out)?,
+            Stacks::Grouped(grouped) => grouped.write(&self.pool, write::PIECE_FRAMES, out)?,
         }
         Ok(())
+    }
+
+    /// The fold's worker threads (`--jobs`, 0 resolved).
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
     }
 }
 
@@ -189,6 +198,12 @@ impl Setup {
         opts: &FoldOptions,
         drawable: Option<f64>,
     ) -> (Sorted, bool) {
+        let sorter = self.sorter(inputs, opts);
+        self.pool.install(|| sorter.into_sorted(drawable))
+    }
+
+    /// Every stack of every input added to a [`Sorter`], with its root labels.
+    fn sorter<'a>(&'a self, inputs: &[Named<'a>], opts: &FoldOptions) -> Sorter<'a> {
         let mut sorter = Sorter::default();
         for (input, prefix) in inputs.iter().zip(&self.prefixes) {
             let profile = input.profile;
@@ -210,7 +225,7 @@ impl Setup {
                     .install(|| sorter.add(profile, prefix, profile.stack_count(), stack));
             }
         }
-        self.pool.install(|| sorter.into_sorted(drawable))
+        sorter
     }
 }
 

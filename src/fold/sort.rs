@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+use super::groups::Grouped;
 use super::layout::Sorted;
 use super::{StackKey, cut};
 use crate::model::{FrameId, Profile};
@@ -61,15 +62,40 @@ impl<'a> Sorter<'a> {
             .collect();
         let head = |report: u32| prefix_ids.get(report as usize).unwrap_or(&prefix_ids[0]);
         let base = self.codes.len();
+        // Each stack's length and weight, then its start: the sums of the lengths before it,
+        // chunk by chunk (done in one thread, this pass was a serial 5–10% of `-j 2`'s fold
+        // of the 31 MB benchmark log, most of it faulting in the 7 MB of `stacks`).
+        let first = self.stacks.len();
+        let chunk = 1 << 12;
+        self.stacks
+            .par_extend((0..count).into_par_iter().with_min_len(chunk).map(|i| {
+                let ((report, frames), weight) = stack(i);
+                (0, (head(report).len() + frames.len()) as u32, weight)
+            }));
+        let added = &mut self.stacks[first..];
+        let sums: Vec<usize> = added
+            .par_chunks(chunk)
+            .map(|c| c.iter().map(|s| s.1 as usize).sum())
+            .collect();
         let mut end = base;
-        self.stacks.reserve(count);
-        for i in 0..count {
-            let ((report, frames), weight) = stack(i);
-            let len = head(report).len() + frames.len();
-            let start = u32::try_from(end).expect("fewer than 2^32 frames in stacks");
-            self.stacks.push((start, len as u32, weight));
-            end += len;
-        }
+        let starts: Vec<usize> = sums
+            .iter()
+            .map(|&sum| {
+                let start = end;
+                end += sum;
+                start
+            })
+            .collect();
+        u32::try_from(end).expect("fewer than 2^32 frames in stacks");
+        added
+            .par_chunks_mut(chunk)
+            .zip(starts)
+            .for_each(|(c, mut at)| {
+                for s in c {
+                    s.0 = at as u32;
+                    at += s.1 as usize;
+                }
+            });
         // A fresh buffer comes zeroed from the system, its pages first touched by the threads
         // that fill them.
         if self.codes.is_empty() {
@@ -112,25 +138,7 @@ impl<'a> Sorter<'a> {
     /// `--min-width` percent), only the stacks an SVG drawn at that width needs are kept (see
     /// `cut.rs`); the flag returned says whether they were cut.
     pub(super) fn into_sorted(mut self, drawable: Option<f64>) -> (Sorted, bool) {
-        // rank[code] for both forms of every element, and the element of each rank.
-        let mut order: Vec<u32> = (0..2 * self.names.len() as u32).collect();
-        let names = &self.names;
-        order.par_sort_unstable_by(|&a, &b| {
-            compare_elements(
-                names[(a / 2) as usize],
-                a % 2 == 1,
-                names[(b / 2) as usize],
-                b % 2 == 1,
-            )
-        });
-        let mut rank = vec![0u32; order.len()];
-        for (r, &code) in order.iter().enumerate() {
-            rank[code as usize] = r as u32;
-        }
-        self.codes
-            .par_iter_mut()
-            .with_min_len(1 << 14)
-            .for_each(|c| *c = rank[*c as usize]);
+        let order = self.rank();
         let codes = &self.codes;
         let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
         sort_by_first_then_rest(&mut self.stacks, codes, order.len());
@@ -151,6 +159,73 @@ impl<'a> Sorter<'a> {
             .iter()
             .map(|&code| (self.names[(code / 2) as usize], code % 2 == 0));
         (Sorted::new(labels, self.codes, self.stacks), was_cut)
+    }
+
+    /// Ranks every code (see the type's doc): sorts both forms of every element, rewrites
+    /// `codes` as ranks in place, and returns the code of each rank.
+    fn rank(&mut self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..2 * self.names.len() as u32).collect();
+        let names = &self.names;
+        order.par_sort_unstable_by(|&a, &b| {
+            compare_elements(
+                names[(a / 2) as usize],
+                a % 2 == 1,
+                names[(b / 2) as usize],
+                b % 2 == 1,
+            )
+        });
+        let mut rank = vec![0u32; order.len()];
+        for (r, &code) in order.iter().enumerate() {
+            rank[code as usize] = r as u32;
+        }
+        self.codes
+            .par_iter_mut()
+            .with_min_len(1 << 14)
+            .for_each(|c| *c = rank[*c as usize]);
+        order
+    }
+
+    /// The stacks for `-f folded`: ranked and grouped by their first rank, each group left to
+    /// be sorted and merged as its piece is laid out (`groups.rs`), except the groups too
+    /// large for one piece, sorted (in parallel) and merged here. Runs inside the fold's pool.
+    pub(super) fn into_groups(mut self) -> Grouped {
+        let order = self.rank();
+        let (mut stacks, bounds) = group_by_first(&self.stacks, &self.codes, order.len());
+        drop(std::mem::take(&mut self.stacks));
+        let packing = Packing::new(order.len());
+        let large = large_group(stacks.len());
+        let codes = &self.codes;
+        // Each large group sorted and merged, its stacks moved up to close the gap left by
+        // the merged ones; `merged[g]` is where group `g` ends after that (in `stacks`).
+        let mut kept = Vec::with_capacity(bounds.len());
+        let mut at = 0;
+        let mut sorted = Vec::with_capacity(bounds.len());
+        for w in bounds.windows(2) {
+            let len = w[1] - w[0];
+            stacks.copy_within(w[0]..w[1], at);
+            let group = &mut stacks[at..at + len];
+            let presorted = len > large;
+            let len = if presorted {
+                sort_group(group, codes, &packing, true);
+                merge_equal(group, codes)
+            } else {
+                len
+            };
+            sorted.push(presorted);
+            at += len;
+            kept.push(at);
+        }
+        stacks.truncate(at);
+        let labels = order
+            .iter()
+            .map(|&code| (self.names[(code / 2) as usize], code % 2 == 0));
+        Grouped::new(
+            Sorted::new(labels, self.codes, Vec::new()),
+            stacks,
+            kept,
+            sorted,
+            packing,
+        )
     }
 
     /// The stacks an SVG at `min_width` percent draws from, cut on their ranks (`order`: the
@@ -185,28 +260,7 @@ impl<'a> Sorter<'a> {
 /// Equal rank lists are equal labels and are added up afterwards, so the order among them
 /// does not matter.
 fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ranks: usize) {
-    let first = |&(start, len, _): &(u32, u32, u64)| {
-        if len == 0 {
-            0
-        } else {
-            codes[start as usize] as usize + 1
-        }
-    };
-    let mut starts = vec![0usize; ranks + 2];
-    for s in stacks.iter() {
-        starts[first(s) + 1] += 1;
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let bounds = starts.clone();
-    let mut grouped = vec![(0u32, 0u32, 0u64); stacks.len()];
-    for s in stacks.iter() {
-        let at = &mut starts[first(s)];
-        grouped[*at] = *s;
-        *at += 1;
-    }
-    let key = |&(start, len, _): &(u32, u32, u64)| &codes[start as usize..][..len as usize];
+    let (mut grouped, bounds) = group_by_first(stacks, codes, ranks);
     let mut groups: Vec<&mut [(u32, u32, u64)]> = Vec::new();
     let mut rest = grouped.as_mut_slice();
     for w in bounds.windows(2) {
@@ -216,30 +270,151 @@ fn sort_by_first_then_rest(stacks: &mut Vec<(u32, u32, u64)>, codes: &[u32], ran
             groups.push(group);
         }
     }
-    // A group of most stacks (one root, no reports) is sorted in parallel itself.
-    let large = (stacks.len() / 4).max(1 << 14);
+    let large = large_group(stacks.len());
     let packing = Packing::new(ranks);
-    groups.into_par_iter().for_each(|group| {
-        let mut keyed: Vec<(u64, Entry)> =
-            group.iter().map(|s| (packing.key(key(s)), *s)).collect();
-        // Stacks with equal keys agree on every rank the key holds: the rest decides.
-        let rest = |s: &Entry| {
-            let ranks = key(s);
-            &ranks[packing.tail.min(ranks.len())..]
-        };
-        let order = |a: &(u64, Entry), b: &(u64, Entry)| {
-            a.0.cmp(&b.0).then_with(|| rest(&a.1).cmp(rest(&b.1)))
-        };
-        if group.len() > large {
-            keyed.par_sort_unstable_by(order);
-        } else {
-            keyed.sort_unstable_by(order);
-        }
-        for (slot, (_, s)) in group.iter_mut().zip(keyed) {
-            *slot = s;
-        }
-    });
+    groups
+        .into_par_iter()
+        .for_each(|group| sort_group(group, codes, &packing, group.len() > large));
     *stacks = grouped;
+}
+
+/// `stacks` ordered by their first rank (a counting sort, the empty stacks first), and where
+/// each group of one first rank starts, with the end last: `bounds.windows(2)` are the groups,
+/// in order, the empty ones included.
+pub(super) fn group_by_first(
+    stacks: &[Entry],
+    codes: &[u32],
+    ranks: usize,
+) -> (Vec<Entry>, Vec<usize>) {
+    let first = |&(start, len, _): &Entry| {
+        if len == 0 {
+            0
+        } else {
+            codes[start as usize] as usize + 1
+        }
+    };
+    group_runs(stacks, &first, ranks).unwrap_or_else(|| group_counting(stacks, first, ranks))
+}
+
+/// [`group_by_first`] by a counting sort on `first`: any order of the stacks.
+fn group_counting(
+    stacks: &[Entry],
+    first: impl Fn(&Entry) -> usize,
+    ranks: usize,
+) -> (Vec<Entry>, Vec<usize>) {
+    let mut starts = vec![0usize; ranks + 2];
+    for s in stacks {
+        starts[first(s) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let bounds = starts.clone();
+    let mut grouped = vec![(0u32, 0u32, 0u64); stacks.len()];
+    for s in stacks {
+        let at = &mut starts[first(s)];
+        grouped[*at] = *s;
+        *at += 1;
+    }
+    (grouped, bounds)
+}
+
+/// [`group_by_first`] when every group is one run of neighbours in `stacks` (an importtime
+/// log: its reports one after another, each with its own root): the runs found in parallel
+/// and copied in their order, in parallel, instead of every stack scattered to its group by
+/// one thread (perf: 5–10% of `-j 2`'s fold of the 31 MB benchmark log, serial). The same
+/// result as the counting sort, which is stable. `None` when some group is in several runs.
+fn group_runs(
+    stacks: &[Entry],
+    first: &(impl Fn(&Entry) -> usize + Sync),
+    ranks: usize,
+) -> Option<(Vec<Entry>, Vec<usize>)> {
+    let mut starts: Vec<usize> = (1..stacks.len())
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .filter(|&i| first(&stacks[i]) != first(&stacks[i - 1]))
+        .collect();
+    if starts.len() > ranks + 1 {
+        return None;
+    }
+    starts.insert(0, 0);
+    // Runs as (first rank, start, end), in rank order.
+    let mut runs: Vec<(usize, usize, usize)> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&stacks.len()]))
+        .filter(|(start, end)| start < end)
+        .map(|(&start, &end)| (first(&stacks[start]), start, end))
+        .collect();
+    runs.sort_unstable();
+    if runs.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut bounds = vec![0usize; ranks + 2];
+    for &(f, start, end) in &runs {
+        bounds[f + 1] = end - start;
+    }
+    for i in 1..bounds.len() {
+        bounds[i] += bounds[i - 1];
+    }
+    let mut grouped = vec![(0u32, 0u32, 0u64); stacks.len()];
+    let mut pieces = Vec::with_capacity(runs.len());
+    let mut rest = grouped.as_mut_slice();
+    for &(_, start, end) in &runs {
+        let (piece, tail) = std::mem::take(&mut rest).split_at_mut(end - start);
+        rest = tail;
+        pieces.push((piece, &stacks[start..end]));
+    }
+    pieces
+        .into_par_iter()
+        .for_each(|(piece, run)| piece.copy_from_slice(run));
+    Some((grouped, bounds))
+}
+
+/// A group of more stacks than this (one root and no reports: most of them) is sorted in
+/// parallel itself, not beside the others.
+pub(super) fn large_group(stacks: usize) -> usize {
+    (stacks / 4).max(1 << 14)
+}
+
+/// Sorts one group of stacks sharing their first rank by the rest of their rank lists, in
+/// parallel when `parallel` (it must then run inside the pool).
+pub(super) fn sort_group(group: &mut [Entry], codes: &[u32], packing: &Packing, parallel: bool) {
+    if group.len() < 2 {
+        return;
+    }
+    let key = |&(start, len, _): &Entry| &codes[start as usize..][..len as usize];
+    let mut keyed: Vec<(u64, Entry)> = group.iter().map(|s| (packing.key(key(s)), *s)).collect();
+    // Stacks with equal keys agree on every rank the key holds: the rest decides.
+    let rest = |s: &Entry| {
+        let ranks = key(s);
+        &ranks[packing.tail.min(ranks.len())..]
+    };
+    let order =
+        |a: &(u64, Entry), b: &(u64, Entry)| a.0.cmp(&b.0).then_with(|| rest(&a.1).cmp(rest(&b.1)));
+    if parallel {
+        keyed.par_sort_unstable_by(order);
+    } else {
+        keyed.sort_unstable_by(order);
+    }
+    for (slot, (_, s)) in group.iter_mut().zip(keyed) {
+        *slot = s;
+    }
+}
+
+/// Adds up neighbours with equal rank lists in sorted `stacks`, the first of each run kept
+/// with the sum, moved to the front; how many are kept (`Vec::dedup_by` on a slice).
+pub(super) fn merge_equal(stacks: &mut [Entry], codes: &[u32]) -> usize {
+    let key = |&(start, len, _): &Entry| &codes[start as usize..][..len as usize];
+    let mut kept = 0;
+    for i in 0..stacks.len() {
+        if kept > 0 && key(&stacks[i]) == key(&stacks[kept - 1]) {
+            stacks[kept - 1].2 += stacks[i].2;
+        } else {
+            stacks[kept] = stacks[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// A sorted stack: start of its ranks in `codes`, their number, its weight.
@@ -250,7 +425,7 @@ type Entry = (u32, u32, u64);
 /// the first highest, so comparing keys compares those ranks as comparing the lists would.
 /// perf: comparing whole rank lists, slice against slice, was a fifth of the CPU of
 /// `-f folded` on the 31 MB benchmark log, and most comparisons are settled in a few ranks.
-struct Packing {
+pub(super) struct Packing {
     bits: u32,
     /// Where the ranks not in the key start: after the first and the key's.
     tail: usize,
@@ -288,4 +463,49 @@ fn compare_elements(a: &str, a_last: bool, b: &str, b_last: bool) -> Ordering {
         };
         next(a, a_last).cmp(&next(b, b_last))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stacks of one frame each (`codes` holds their first ranks, 0–3), in the given order.
+    fn stacks(firsts: &[u32]) -> (Vec<Entry>, Vec<u32>) {
+        let codes = firsts.to_vec();
+        let stacks = (0..firsts.len() as u32)
+            .map(|i| (i, 1, u64::from(i)))
+            .collect();
+        (stacks, codes)
+    }
+
+    #[test]
+    fn groups_found_as_runs_are_the_counting_sorts_groups() {
+        let (mut s, mut codes) = stacks(&[2, 2, 2, 0, 0, 3, 1, 1, 1, 1]);
+        // An empty stack makes a group of its own, before every other.
+        s.push((0, 0, 99));
+        codes.push(0);
+        let first = |&(start, len, _): &Entry| {
+            if len == 0 {
+                0
+            } else {
+                codes[start as usize] as usize + 1
+            }
+        };
+        let runs = group_runs(&s, &first, 4).expect("each group is one run");
+        assert_eq!(runs, group_counting(&s, first, 4));
+        let (grouped, bounds) = runs;
+        assert_eq!(bounds, [0, 1, 3, 7, 10, 11]);
+        let weights: Vec<u64> = grouped.iter().map(|e| e.2).collect();
+        assert_eq!(weights, [99, 3, 4, 6, 7, 8, 9, 0, 1, 2, 5]);
+    }
+
+    #[test]
+    fn a_group_in_two_runs_is_left_to_the_counting_sort() {
+        let (s, codes) = stacks(&[1, 0, 1]);
+        let first = |&(start, _, _): &Entry| codes[start as usize] as usize + 1;
+        assert_eq!(group_runs(&s, &first, 2), None);
+        let (grouped, bounds) = group_by_first(&s, &codes, 2);
+        assert_eq!(bounds, [0, 0, 1, 3]);
+        assert_eq!(grouped, [(1, 1, 1), (0, 1, 0), (2, 1, 2)]);
+    }
 }
