@@ -604,6 +604,16 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
     })
 }
 
+/// The folded lines of a recorded `.prof` with no stack shortened: the true stacks of a pytest
+/// run go deeper than the default depth limit.
+fn whole_stack_lines(prof: &str) -> Vec<(String, u64)> {
+    let opts = ParseOptions {
+        max_depth: 10_000,
+        ..ParseOptions::default()
+    };
+    parse_with(Path::new(prof), &opts).folded_lines()
+}
+
 /// `from . import models` in `shop/__init__.py` runs importlib's `_handle_fromlist`, which
 /// hands `_call_with_frames_removed` the `__import__` that loads the submodule; the same
 /// trampoline runs every body's `exec` under `exec_module`. The merged edges drew
@@ -611,12 +621,7 @@ fn accuracy(truth: &[(Vec<String>, u64)], ours: &[(Vec<String>, u64)]) -> [f64; 
 /// the program never had (16.6% of the recorded run's time first went wrong there).
 #[test]
 fn a_from_import_in_a_package_runs_the_submodule_through_import() {
-    let opts = ParseOptions {
-        max_depth: 10_000,
-        ..ParseOptions::default()
-    };
-    let p = parse_with(Path::new("samples/pstats/truth/py311_imports.prof"), &opts);
-    let lines = p.folded_lines();
+    let lines = whole_stack_lines("samples/pstats/truth/py311_imports.prof");
     let names = |label: &str| -> Vec<String> {
         label
             .split(';')
@@ -725,12 +730,7 @@ fn importlib_s_trampoline_runs_only_what_its_caller_hands_it_in_every_sample() {
 /// pytest_pyfunc_call`), and spread the session hooks' implementations over every hook call.
 #[test]
 fn pytest_test_functions_sit_under_the_nested_hooks_that_ran_them() {
-    let opts = ParseOptions {
-        max_depth: 10_000,
-        ..ParseOptions::default()
-    };
-    let p = parse_with(Path::new("samples/pstats/truth/py311_pytest.prof"), &opts);
-    let lines = p.folded_lines();
+    let lines = whole_stack_lines("samples/pstats/truth/py311_pytest.prof");
     let (heaviest, _) = lines
         .iter()
         .filter(|(label, _)| {

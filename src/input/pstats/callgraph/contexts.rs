@@ -83,12 +83,16 @@ impl Contexts {
         let unroll = (0..n)
             .map(|f| {
                 let func = &g.funcs[f];
+                // (Re-enterable: every caller edge, `f → f` too, carries its times.)
+                if !reenterable[f] || func.cc == 0 {
+                    return 1;
+                }
                 let recursive: f64 = g
                     .real_callers(f as u32)
-                    .filter(|e| e.caller == f as u32 && e.ct.is_some())
+                    .filter(|e| e.caller == f as u32)
                     .map(|e| e.calls)
                     .sum();
-                if !reenterable[f] || recursive <= 0.0 || func.cc == 0 {
+                if recursive <= 0.0 {
                     return 1;
                 }
                 // As deep as the recursive calls per outer call would go in a line.

@@ -751,7 +751,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             out.exec_unmatched_ct += g.funcs[b].ct;
         }
     }
-    chains(g, &system, exec, &mut out);
+    out.chain = chains(g, &system, exec, &out.hosted, &out.trampolines);
     out
 }
 
@@ -804,9 +804,14 @@ fn descends(host_of: &[u32], body: u32, x: u32) -> bool {
 /// it: under `_handle_fromlist` it leads on only to the import call, under `exec_module` only
 /// to `exec` ([`Trampolines`]), so no chain takes `_handle_fromlist →
 /// _call_with_frames_removed → exec`.
-fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
+fn chains(
+    g: &CallGraph,
+    system: &[bool],
+    exec: u32,
+    hosted: &[Vec<u32>],
+    tramps: &Trampolines,
+) -> Vec<Vec<u32>> {
     let n = g.funcs.len();
-    let tramps = std::mem::take(&mut out.trampolines);
     let members: Vec<usize> = (0..n).filter(|&f| system[f]).collect();
     // States: each function (for a trampoline: its contexts handed work of no known kind),
     // then per trampoline one state for each other kind of work it can be handed.
@@ -887,8 +892,9 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
             }
         }
     }
+    let mut out = vec![Vec::new(); n];
     for x in 0..n {
-        if out.hosted[x].is_empty() {
+        if hosted[x].is_empty() {
             continue;
         }
         let mut first = (f64::NEG_INFINITY, NONE);
@@ -916,9 +922,9 @@ fn chains(g: &CallGraph, system: &[bool], exec: u32, out: &mut Imports) {
         if chain.last() != Some(&exec) {
             chain = vec![exec];
         }
-        out.chain[x] = chain;
+        out[x] = chain;
     }
-    out.trampolines = tramps;
+    out
 }
 
 #[cfg(test)]

@@ -735,7 +735,7 @@ impl CallGraph {
                 // `exec` called by code that runs strings is no recursion of the root `exec`
                 // that ran the script: it runs other code, drawn under that caller.
                 let again = imports.exec == Some(g) && imports.runs_strings(f);
-                let again = again || (g == f && recurse && hop.tt >= 0.0);
+                let again = again || (g == f && recurse);
                 if t >= min_flow && (!blocked(g) || again) {
                     todo.push(Todo {
                         func: g,
