@@ -14,8 +14,9 @@ the best score any output can reach on average over them is a ceiling for every 
                                                    ceilings (JSON); --modules: trade module
                                                    bodies only; --shapes: N traded programs,
                                                    each trading in another order
-  pstats_ceiling.py write OUT INDEX DEST [OLD=NEW]  program INDEX (0: the recorded one) as
-                                                   DEST.prof + DEST.truth.gz, paths rewritten
+  pstats_ceiling.py write OUT INDEX DEST [OLD=NEW]  program INDEX (0: the recorded one, also
+                                                   without a ceiling run) as DEST.prof +
+                                                   DEST.truth.gz, paths rewritten
 
 Alternatives come from two moves, both checked by recomputing the whole file:
   * own-time redistribution on the same tree shape: a linear program over every node's own time
@@ -552,7 +553,11 @@ def main(argv):
         save(argv[2] + ".alternatives.gz", funcs, programs)
         print(json.dumps(report))
     elif len(argv) >= 5 and argv[1] == "write":
-        funcs, programs = load(argv[2] + ".alternatives.gz")
+        if argv[3] == "0" and not os.path.exists(argv[2] + ".alternatives.gz"):
+            funcs, nodes = load(argv[2] + ".tree.gz")  # the recording itself, no ceiling run
+            programs = [nodes]
+        else:
+            funcs, programs = load(argv[2] + ".alternatives.gz")
         for rule in argv[5:]:  # OLD=NEW: machine paths out of committed files
             old, new = rule.split("=", 1)
             funcs = [new + f[len(old):] if f.startswith(old) else f for f in funcs]

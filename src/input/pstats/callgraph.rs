@@ -49,6 +49,7 @@ pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
 mod contexts;
 mod imports;
+mod margins;
 mod trampoline;
 mod walk;
 
@@ -700,6 +701,53 @@ mod tests {
             .sum();
         assert_eq!(deeper, 30);
         assert_eq!(lines.iter().map(|l| weight(l)).sum::<u64>(), 60);
+    }
+
+    #[test]
+    fn a_helper_s_callees_follow_what_each_caller_s_edge_left_below_it() {
+        // `tally` under `scan` is its own loop and `len`; under `load` a `dumps` round trip.
+        // The file sums tally's callees over both callers; the caller edges say how much ran
+        // below tally under each (scan 125 µs, load 17 µs). Plain shares by cumulative time
+        // gave load 12% of every callee (15 µs of len, where 3 ran).
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 192.0, &[]),
+            ("scan", 1, 1, 0.0, 173.0, &[("main", 1, 0.0, 173.0)]),
+            ("load", 1, 1, 0.0, 19.0, &[("main", 1, 0.0, 19.0)]),
+            (
+                "tally",
+                240,
+                240,
+                49.0,
+                192.0,
+                &[("scan", 200, 47.0, 173.0), ("load", 40, 2.0, 19.0)],
+            ),
+            (
+                "len",
+                8000,
+                8000,
+                129.0,
+                129.0,
+                &[("tally", 8000, 129.0, 129.0)],
+            ),
+            ("dumps", 40, 40, 1.0, 14.0, &[("tally", 40, 1.0, 14.0)]),
+            ("encode", 40, 40, 13.0, 13.0, &[("dumps", 40, 13.0, 13.0)]),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let under = |prefix: &str| -> u64 {
+            lines
+                .iter()
+                .filter(|l| l.starts_with(prefix))
+                .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+                .sum()
+        };
+        // Each caller's tally has below it what its edge leaves: ct − tt.
+        assert!(under("main;scan;tally;").abs_diff(126) <= 2, "{lines:?}");
+        assert!(under("main;load;tally;").abs_diff(17) <= 2, "{lines:?}");
+        // The leaf follows tally's own time per caller, the round trip the room left.
+        assert!(under("main;load;tally;len").abs_diff(3) <= 2, "{lines:?}");
+        assert!(under("main;load;tally;dumps") >= 12, "{lines:?}");
+        // Every microsecond is kept.
+        assert_eq!(under("main"), 192);
     }
 
     #[test]

@@ -83,15 +83,20 @@ impl Contexts {
         let unroll = (0..n)
             .map(|f| {
                 let func = &g.funcs[f];
-                // (Re-enterable: every caller edge, `f → f` too, carries its times.)
-                if !reenterable[f] || func.cc == 0 {
+                // A re-enterable function's caller edges all carry their times; in the
+                // import system, `_handle_fromlist` runs itself once more for
+                // `from package import *` (over `__all__`), and its `f → f` edge says so.
+                let self_edge = g
+                    .real_callers(f as u32)
+                    .find(|e| e.caller == f as u32 && e.ct.is_some() && e.tt.is_some());
+                let import_recursion = import_system(f)
+                    && imports.exec != Some(f as u32)
+                    && !runs_modules(&func.key.name)
+                    && self_edge.is_some();
+                if !(reenterable[f] || import_recursion) || func.cc == 0 {
                     return 1;
                 }
-                let recursive: f64 = g
-                    .real_callers(f as u32)
-                    .filter(|e| e.caller == f as u32)
-                    .map(|e| e.calls)
-                    .sum();
+                let recursive: f64 = self_edge.map_or(0.0, |e| e.calls);
                 if recursive <= 0.0 {
                     return 1;
                 }

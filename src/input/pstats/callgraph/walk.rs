@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
+use super::margins::{self, Margins};
 use super::{CallGraph, Edge, NONE};
 
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
@@ -205,14 +206,14 @@ struct Todo {
 
 /// One caller→callee edge as the walk reads it, for every context of the caller.
 #[derive(Clone, Copy, Debug)]
-struct Hop {
-    callee: u32,
+pub(super) struct Hop {
+    pub(super) callee: u32,
     /// Seconds of cumulative time along the edge per unit of the caller's scale
     /// ([`CallGraph::edge_flow`]).
-    flow: f64,
+    pub(super) flow: f64,
     /// The callee's own time under this caller (`tt`, at least 0), or -1 when the edge
     /// carries none.
-    tt: f64,
+    pub(super) tt: f64,
     /// Calls along the edge.
     calls: f64,
 }
@@ -221,10 +222,12 @@ struct Hop {
 /// visits a function's edges once per path through it (millions of visits on a large
 /// profile), and looking up each edge, its callee's entry and the callee's sums there was
 /// most of the walk's instructions (callgrind, issue 18).
-struct Hops {
+pub(super) struct Hops {
     /// Where each function's hops start in `hops` (one more entry at the end).
     starts: Vec<u32>,
     hops: Vec<Hop>,
+    /// Per caller of a function, what its hops' shares are multiplied by (margins.rs).
+    fitted: Margins,
 }
 
 impl Hops {
@@ -255,11 +258,15 @@ impl Hops {
             }));
         }
         starts.push(u32::try_from(hops.len()).expect("fewer than 2^32 edges"));
-        Hops { starts, hops }
+        Hops {
+            starts,
+            hops,
+            fitted: Margins::default(),
+        }
     }
 
     /// The hops out of function `f`, in the order of its callee edges.
-    fn of(&self, f: u32) -> &[Hop] {
+    pub(super) fn of(&self, f: u32) -> &[Hop] {
         &self.hops[self.starts[f as usize] as usize..self.starts[f as usize + 1] as usize]
     }
 }
@@ -280,7 +287,7 @@ impl CallGraph {
     /// (`('profile', 0, 'profiler')`, whose only callee is the script's code object) is not a
     /// real caller. Returns `(function, seconds flowing in, root calls)`; the calls are at
     /// least one.
-    fn roots(&self) -> Vec<(u32, f64, f64)> {
+    pub(super) fn roots(&self) -> Vec<(u32, f64, f64)> {
         let mut roots = Vec::new();
         for (i, f) in self.funcs.iter().enumerate() {
             let real: Vec<&Edge> = self.real_callers(i as u32).collect();
@@ -362,7 +369,8 @@ impl CallGraph {
         let mut nodes;
         let imports = imports::match_imports(self);
         let mut contexts = Contexts::new(self, &imports);
-        let hops = Hops::new(self);
+        let mut hops = Hops::new(self);
+        hops.fitted = Margins::new(self, &hops, &contexts, &imports);
         let mut passes = 0;
         let mut attempt = 0;
         // None for a walk that records where functions called once could go, then the best
@@ -696,7 +704,16 @@ impl CallGraph {
             } else {
                 None
             };
-            for hop in out {
+            // Callee shares fitted to this context's caller (margins.rs).
+            let factors = hops.fitted.factors(
+                f,
+                if parent == NONE {
+                    margins::ROOT
+                } else {
+                    nodes[parent as usize].func
+                },
+            );
+            for (j, hop) in out.iter().enumerate() {
                 let g = hop.callee;
                 let scale = match handed {
                     Some((caller, _)) if !trampolines.allows(caller, f, g) => continue,
@@ -730,6 +747,7 @@ impl CallGraph {
                 } else {
                     scale
                 };
+                let scale = scale * factors.map_or(1.0, |k| f64::from(k[j]));
                 let t = hop.flow * scale;
                 let t = if t.is_finite() { t } else { 0.0 };
                 // `exec` called by code that runs strings is no recursion of the root `exec`

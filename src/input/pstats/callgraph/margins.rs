@@ -1,0 +1,230 @@
+//! How a function's callees split over its callers: a table fitted to both margins the file
+//! gives, instead of every callee in proportion to each caller's cumulative time.
+//!
+//! For a function `f` with callers `a_i` and callees `g_j`, the file holds, per caller edge,
+//! the time below `f` under that caller (`ct(a_i → f) − tt(a_i → f)`, the row margin), and per
+//! callee edge its cumulative time (`ct(f → g_j)`, the column margin). Plain edge shares put
+//! `g_j` under `a_i` in proportion to `ct(a_i → f)`: a module body whose `from x import y`
+//! loads a large submodule through `_handle_fromlist` then also gets most of the `hasattr`
+//! calls that `_handle_fromlist` made for every other module's names.
+//!
+//! The table starts from what each kind of callee follows. The own-like part of a callee's
+//! time (its own time's share of its time under `f`: all of it for a leaf such as `hasattr`)
+//! is taken to run in step with `f`'s own work, so it goes to the callers in proportion to
+//! `tt(a_i → f)`; the rest (an import below `_handle_fromlist`) goes in proportion to the
+//! room each caller's margin has left once those parts are placed. The table is then scaled,
+//! rows and columns in turn (iterative proportional fitting), towards every row adding up to
+//! its margin and every column to its own: the callees' totals stay what the file says, and
+//! each caller gets about as much below `f` as its edge holds. (Starting from either
+//! proportion alone, the fit ends at the same table as plain shares scaled to the rows; that
+//! was tried before and lost: BENCHMARKS.md.)
+//!
+//! The walk multiplies a callee's share in a context of `f` by the table's cell for that
+//! context's caller over the plain share. Only functions the file describes fully get a
+//! table: cProfile edge tuples on every caller, no recursion through `f` except
+//! `_handle_fromlist`'s star imports (drawn level under level, [`super::contexts`]), and
+//! neither `exec`, module bodies nor importlib's trampoline, whose callees
+//! [`super::imports`] and [`super::trampoline`] decide.
+//!
+//! Limits: a caller is only the function right above `f`, so deeper context is still shared
+//! by flow; and the fit keeps the start's proportions between callees, so a callee that ran
+//! under one caller only (the lazy imports that `hasattr` sets off in one star import) is
+//! still spread over every caller with room. The pair's call counts bound how many callers
+//! it can have; that is not used.
+
+use super::CallGraph;
+use super::contexts::Contexts;
+use super::imports::Imports;
+use super::walk::Hops;
+
+/// Marks the row of a function's root calls (a path with no parent).
+pub(super) const ROOT: u32 = u32::MAX;
+
+/// Most cells one function's table may have: the fit costs a few passes over them.
+const MAX_CELLS: usize = 1 << 16;
+
+/// Most cells over all tables (4 bytes each).
+const MAX_TOTAL_CELLS: usize = 1 << 22;
+
+/// Passes of row and column scaling. The recorded programs' scores moved by under 0.1 point
+/// between 4, 24 and 100 passes: the seed carries the information, the fit only trims it.
+const PASSES: usize = 8;
+
+/// A function whose callee edges add up to more or less than what its caller edges leave
+/// below it by more than this share is described inconsistently (timer rounding on tiny
+/// functions, sampled shares): it keeps plain shares.
+const MARGIN_MISMATCH: f64 = 0.25;
+
+/// One function's fitted table.
+#[derive(Debug)]
+struct Table {
+    /// Callers, ascending, [`ROOT`] last for root calls.
+    rows: Vec<u32>,
+    /// Where this table's cells start in [`Margins::cells`] (row-major, a row per caller,
+    /// a column per callee edge in hop order).
+    start: usize,
+    /// Columns: `f`'s hops.
+    width: usize,
+}
+
+/// The fitted tables of every function that has one.
+#[derive(Debug, Default)]
+pub(super) struct Margins {
+    tables: Vec<Option<Table>>,
+    cells: Vec<f32>,
+}
+
+impl Margins {
+    pub(super) fn new(g: &CallGraph, hops: &Hops, contexts: &Contexts, imports: &Imports) -> Self {
+        let n = g.funcs.len();
+        let mut margins = Margins {
+            tables: (0..n).map(|_| None).collect(),
+            cells: Vec::new(),
+        };
+        if g.sampled {
+            return margins;
+        }
+        let roots: Vec<(u32, f64)> = g.roots().into_iter().map(|(f, t, _)| (f, t)).collect();
+        let mut root_flow = vec![0.0; n];
+        for (f, t) in roots {
+            root_flow[f as usize] = t;
+        }
+        for (f, &root) in root_flow.iter().enumerate() {
+            if margins.cells.len() >= MAX_TOTAL_CELLS {
+                break;
+            }
+            // Recursion makes the caller edges' times overlap (cProfile counts a recursive
+            // call's time in its outermost call only), except where the walk draws it level
+            // under level: `_handle_fromlist` for a star import. Other direct recursion was
+            // measured with a table and lost last-3-frame time (pstats_mix 99.4% to 96.3%).
+            let import_system = imports.runs_bodies.get(f).copied().unwrap_or(false);
+            let recursion_drawn = contexts.unroll[f] > 1 && import_system;
+            let skip = !(contexts.never_recursive[f] || recursion_drawn)
+                || imports.exec == Some(f as u32)
+                || imports.body.get(f).copied().unwrap_or(false)
+                || imports.trampolines.is_trampoline(f as u32);
+            if skip {
+                continue;
+            }
+            if let Some(table) = fit(g, hops, f as u32, root, &mut margins.cells) {
+                margins.tables[f] = Some(table);
+            }
+        }
+        margins
+    }
+
+    /// Multiplier of `f`'s callee shares under `caller` ([`ROOT`] for a root path), one per
+    /// hop of `f` in hop order; `None` where `f` keeps plain shares.
+    pub(super) fn factors(&self, f: u32, caller: u32) -> Option<&[f32]> {
+        let table = self.tables.get(f as usize)?.as_ref()?;
+        let row = table.rows.binary_search(&caller).ok()?;
+        let at = table.start + row * table.width;
+        Some(&self.cells[at..at + table.width])
+    }
+}
+
+/// Fits `f`'s table, appending its cells, or `None` when `f` keeps plain shares.
+fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>) -> Option<Table> {
+    let func = &g.funcs[f as usize];
+    if !func.ct.is_finite() || func.ct <= 0.0 {
+        return None;
+    }
+    // Rows: (caller, share of f's contexts, own time of f there, time below f there).
+    let mut rows: Vec<(u32, f64, f64, f64)> = Vec::new();
+    for e in g.real_callers(f) {
+        let (ct, tt) = (e.ct?, e.tt?);
+        if !ct.is_finite() || !tt.is_finite() {
+            return None;
+        }
+        rows.push((e.caller, ct.max(0.0), tt.max(0.0), (ct - tt).max(0.0)));
+    }
+    if root_flow > 0.0 {
+        let own: f64 = g.real_callers(f).filter_map(|e| e.tt).sum();
+        let own = (func.tt - own).max(0.0).min(root_flow);
+        rows.push((ROOT, root_flow, own, root_flow - own));
+    }
+    rows.sort_by_key(|r| r.0);
+    if rows.windows(2).any(|w| w[0].0 == w[1].0) || rows.len() < 2 {
+        return None;
+    }
+    let out = hops.of(f);
+    if out.is_empty() || rows.len() * out.len() > MAX_CELLS {
+        return None;
+    }
+    let below: f64 = rows.iter().map(|r| r.3).sum();
+    let cols: f64 = out.iter().map(|h| h.flow).sum();
+    let own: f64 = rows.iter().map(|r| r.2).sum();
+    if below <= 0.0 || cols <= 0.0 || (below - cols).abs() > MARGIN_MISMATCH * cols {
+        return None;
+    }
+    // Row margins scaled to the columns' total, so the fit can meet both.
+    let row_margin: Vec<f64> = rows.iter().map(|r| r.3 * cols / below).collect();
+    let width = out.len();
+    // Each callee's own-like part (its own time's share of its time under f) follows f's own
+    // time per caller; the rest goes where room is left once those parts are placed.
+    let own_like = |h: &super::walk::Hop| {
+        if h.flow > 0.0 && h.tt >= 0.0 {
+            (h.tt / h.flow).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    let by_own: Vec<f64> = rows
+        .iter()
+        .map(|r| if own > 0.0 { r.2 / own } else { r.3 / below })
+        .collect();
+    let own_part: f64 = out.iter().map(|h| own_like(h) * h.flow).sum();
+    let left: Vec<f64> = row_margin
+        .iter()
+        .zip(&by_own)
+        .map(|(&margin, &share)| (margin - own_part * share).max(0.0))
+        .collect();
+    let left_total: f64 = left.iter().sum();
+    let by_room: Vec<f64> = if left_total > 0.0 {
+        left.iter().map(|l| l / left_total).collect()
+    } else {
+        rows.iter().map(|r| r.3 / below).collect()
+    };
+    let mut m = vec![0.0f64; rows.len() * width];
+    for i in 0..rows.len() {
+        for (j, h) in out.iter().enumerate() {
+            let k = own_like(h);
+            m[i * width + j] = h.flow * (k * by_own[i] + (1.0 - k) * by_room[i]);
+        }
+    }
+    for _ in 0..PASSES {
+        for (i, &target) in row_margin.iter().enumerate() {
+            let row = &mut m[i * width..(i + 1) * width];
+            let sum: f64 = row.iter().sum();
+            let k = if sum > 0.0 { target / sum } else { 0.0 };
+            row.iter_mut().for_each(|x| *x *= k);
+        }
+        for (j, h) in out.iter().enumerate() {
+            let sum: f64 = (0..rows.len()).map(|i| m[i * width + j]).sum();
+            let k = if sum > 0.0 { h.flow / sum } else { 0.0 };
+            (0..rows.len()).for_each(|i| m[i * width + j] *= k);
+        }
+    }
+    // The walk's plain share of cell (i, j): the caller edge's part of f's cumulative time.
+    let start = cells.len();
+    for (i, r) in rows.iter().enumerate() {
+        for (j, h) in out.iter().enumerate() {
+            let plain = r.1 / func.ct * h.flow;
+            let factor = if plain > 0.0 {
+                m[i * width + j] / plain
+            } else {
+                1.0
+            };
+            cells.push(if factor.is_finite() {
+                factor as f32
+            } else {
+                1.0
+            });
+        }
+    }
+    Some(Table {
+        rows: rows.into_iter().map(|r| r.0).collect(),
+        start,
+        width,
+    })
+}
