@@ -821,19 +821,10 @@ fn a_star_import_draws_handle_fromlist_running_itself_over_all() {
         .filter(|(keys, _)| twice(keys))
         .map(|(_, ns)| ns)
         .sum();
-    let opts = ParseOptions {
-        full_paths: true,
-        max_depth: 10_000,
-        ..ParseOptions::default()
-    };
-    let drawn: u64 = parse_with(Path::new(&format!("{base}.prof")), &opts)
-        .folded_lines()
-        .into_iter()
-        .filter(|(label, _)| {
-            let keys: Vec<String> = label.split(';').map(label_key).collect();
-            twice(&keys)
-        })
-        .map(|(_, us)| us * 1000)
+    let drawn: u64 = recorded_stacks(base)
+        .iter()
+        .filter(|(keys, _)| twice(keys))
+        .map(|(_, ns)| ns)
         .sum();
     assert!(
         truth > 1_000_000,
@@ -846,29 +837,30 @@ fn a_star_import_draws_handle_fromlist_running_itself_over_all() {
     );
 }
 
-#[test]
-fn recorded_programs_get_their_true_stacks_above_the_floors() {
+/// Our stacks of the recording `base` (`{base}.prof`, whole and with full paths) as pstats
+/// keys, root first, with their time in ns like the truth's.
+fn recorded_stacks(base: &str) -> Vec<(Vec<String>, u64)> {
     let opts = ParseOptions {
         full_paths: true,
         max_depth: 10_000,
         ..ParseOptions::default()
     };
+    parse_with(Path::new(&format!("{base}.prof")), &opts)
+        .folded_lines()
+        .into_iter()
+        .map(|(label, us)| (label.split(';').map(label_key).collect(), us * 1000))
+        .collect()
+}
+
+#[test]
+fn recorded_programs_get_their_true_stacks_above_the_floors() {
     for (base, floors) in RECORDED {
         let truth = read_truth(base);
         let known: std::collections::HashSet<&String> =
             truth.iter().flat_map(|(p, _)| p.iter()).collect();
-        let p = parse_with(Path::new(&format!("{base}.prof")), &opts);
-        let ours: Vec<(Vec<String>, u64)> = p
-            .folded_lines()
+        let ours: Vec<(Vec<String>, u64)> = recorded_stacks(base)
             .into_iter()
-            .map(|(label, w)| {
-                let keys = label
-                    .split(';')
-                    .map(label_key)
-                    .filter(|k| known.contains(k))
-                    .collect();
-                (keys, w * 1000) // µs to the truth's ns
-            })
+            .map(|(keys, ns)| (keys.into_iter().filter(|k| known.contains(k)).collect(), ns))
             .collect();
         let got = accuracy(&truth, &ours);
         for (i, name) in ["exact", "last 3", "caller→callee", "<module> chain"]

@@ -355,10 +355,14 @@ fn a_large_speedscope_file_is_read_in_memory_smaller_than_itself() {
     fs::write(&path, &data).unwrap();
     drop(data);
     let out = dir.path().join("large.svg");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_importflame"));
-    command.args(["-q", path.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    let (status, peak) = crate::common::peak_rss_of(command);
-    assert!(status.success());
+    let peak_drawing = |input: &std::path::Path| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_importflame"));
+        command.args(["-q", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let (status, peak) = crate::common::peak_rss_of(command);
+        assert!(status.success());
+        peak
+    };
+    let peak = peak_drawing(&path);
     let svg = fs::read_to_string(&out).unwrap();
     assert!(
         svg.contains("f13 (m13.py)"),
@@ -368,10 +372,7 @@ fn a_large_speedscope_file_is_read_in_memory_smaller_than_itself() {
     // debug build, which grows with the code) is not the input's; the rest is.
     let tiny = dir.path().join("tiny.speedscope.json");
     fs::write(&tiny, speedscope_file(1)).unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_importflame"));
-    command.args(["-q", tiny.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    let (status, floor) = crate::common::peak_rss_of(command);
-    assert!(status.success());
+    let floor = peak_drawing(&tiny);
     let for_input = peak.saturating_sub(floor);
     assert!(
         for_input < len / 3,

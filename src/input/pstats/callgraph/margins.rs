@@ -35,7 +35,7 @@
 use super::CallGraph;
 use super::contexts::Contexts;
 use super::imports::Imports;
-use super::walk::Hops;
+use super::walk::{Hop, Hops};
 
 /// Marks the row of a function's root calls (a path with no parent).
 pub(super) const ROOT: u32 = u32::MAX;
@@ -144,8 +144,8 @@ fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>)
         rows.push((e.caller, ct.max(0.0), tt.max(0.0), (ct - tt).max(0.0)));
     }
     if root_flow > 0.0 {
-        let own: f64 = g.real_callers(f).filter_map(|e| e.tt).sum();
-        let own = (func.tt - own).max(0.0).min(root_flow);
+        // Every caller edge carries its `tt` (above), so the root calls' own time is known.
+        let own = g.root_own(f)?.min(root_flow);
         rows.push((ROOT, root_flow, own, root_flow - own));
     }
     rows.sort_by_key(|r| r.0);
@@ -167,7 +167,7 @@ fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>)
     let width = out.len();
     // Each callee's own-like part (its own time's share of its time under f) follows f's own
     // time per caller; the rest goes where room is left once those parts are placed.
-    let own_like = |h: &super::walk::Hop| {
+    let own_like = |h: &Hop| {
         if h.flow > 0.0 && h.tt >= 0.0 {
             (h.tt / h.flow).clamp(0.0, 1.0)
         } else {

@@ -831,7 +831,7 @@ impl CallGraph {
 
     /// Own time of a root call: what the caller edges' own times leave of the function's,
     /// when they carry one.
-    fn root_own(&self, f: u32) -> Option<f64> {
+    pub(super) fn root_own(&self, f: u32) -> Option<f64> {
         let mut from_edges = 0.0;
         for e in self.real_callers(f) {
             from_edges += e.tt?;
