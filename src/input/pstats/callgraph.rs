@@ -362,8 +362,10 @@ mod tests {
         Value::Str(Rc::from(x))
     }
 
+    /// A pstats key in `m.py`, or in the file before a `|` (`~|<built-in method …>`).
     fn key(name: &str) -> Value {
-        Value::Tuple(Rc::from(vec![s("m.py"), Value::Int(1), s(name)]))
+        let (file, name) = name.split_once('|').unwrap_or(("m.py", name));
+        Value::Tuple(Rc::from(vec![s(file), Value::Int(1), s(name)]))
     }
 
     pub(super) fn dict(pairs: Vec<(Value, Value)>) -> Value {
@@ -748,6 +750,57 @@ mod tests {
         assert!(under("main;load;tally;dumps") >= 12, "{lines:?}");
         // Every microsecond is kept.
         assert_eq!(under("main"), 192);
+    }
+
+    #[test]
+    fn an_importer_whose_calls_through_handle_fromlist_are_slow_gets_the_slow_submodule() {
+        // `a` runs `from pkg import sub` once and that loads a 100 µs submodule; `b` runs
+        // `_handle_fromlist` 40 times for names already there (a `hasattr` each). Both
+        // spent 10 µs in it themselves, so its own time says nothing about who loaded
+        // `sub`, and the two margins alone left 18 µs of the load under `b` and 19 µs of
+        // `hasattr` under `a`. Per call, `a`'s one call took 109 µs below it, `b`'s 1 µs,
+        // the load 108 µs and a `hasattr` 1 µs: each goes where its calls look alike.
+        const HFL: &str = "<frozen importlib._bootstrap>|_handle_fromlist";
+        const LOAD: &str = "<frozen importlib._bootstrap>|_load_sub";
+        let g = tuple_graph(&[
+            ("~|<built-in method builtins.exec>", 1, 1, 1.0, 1.0, &[]),
+            ("main", 1, 1, 1.0, 170.0, &[]),
+            ("a", 1, 1, 0.0, 119.0, &[("main", 1, 0.0, 119.0)]),
+            ("b", 1, 1, 0.0, 50.0, &[("main", 1, 0.0, 50.0)]),
+            (
+                HFL,
+                41,
+                41,
+                20.0,
+                169.0,
+                &[("a", 1, 10.0, 119.0), ("b", 40, 10.0, 50.0)],
+            ),
+            (LOAD, 1, 1, 8.0, 108.0, &[(HFL, 1, 8.0, 108.0)]),
+            ("work", 1, 1, 100.0, 100.0, &[(LOAD, 1, 100.0, 100.0)]),
+            (
+                "~|<built-in method builtins.hasattr>",
+                40,
+                40,
+                41.0,
+                41.0,
+                &[(HFL, 40, 41.0, 41.0)],
+            ),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let under = |prefix: &str| -> u64 {
+            lines
+                .iter()
+                .filter(|l| l.starts_with(prefix))
+                .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+                .sum()
+        };
+        assert!(
+            under("main;a;_handle_fromlist;_load_sub") >= 104,
+            "{lines:?}"
+        );
+        assert!(under("main;b;_handle_fromlist;_load_sub") <= 4, "{lines:?}");
+        assert!(under("main;a;_handle_fromlist;<built-in method builtins.hasattr>") <= 4);
+        assert_eq!(under("main"), 170);
     }
 
     #[test]

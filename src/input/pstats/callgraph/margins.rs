@@ -19,6 +19,11 @@
 //! proportion alone, the fit ends at the same table as plain shares scaled to the rows; that
 //! was tried before and lost: BENCHMARKS.md.)
 //!
+//! In the import system (`_handle_fromlist`) each cell of the start is also weighed by how
+//! alike the caller's time below `f` per call and one call of the callee are: a call there
+//! does one piece of work, so the importer whose one call took 109 µs loaded the 108 µs
+//! submodule, not the one whose 40 calls took 1 µs each ([`per_call_likeness`]).
+//!
 //! The walk multiplies a callee's share in a context of `f` by the table's cell for that
 //! context's caller over the plain share. Only functions the file describes fully get a
 //! table: cProfile edge tuples on every caller, no direct recursion except
@@ -111,7 +116,8 @@ impl Margins {
             if skip {
                 continue;
             }
-            if let Some(table) = fit(g, hops, f as u32, root, &mut margins.cells) {
+            let per_call = import_system;
+            if let Some(table) = fit(g, hops, f as u32, root, per_call, &mut margins.cells) {
                 margins.tables[f] = Some(table);
             }
         }
@@ -128,25 +134,42 @@ impl Margins {
     }
 }
 
-/// Fits `f`'s table, appending its cells, or `None` when `f` keeps plain shares.
-fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>) -> Option<Table> {
+/// Fits `f`'s table, appending its cells, or `None` when `f` keeps plain shares. With
+/// `per_call`, the start also weighs each cell by how alike the two per-call times are
+/// ([`per_call_likeness`]).
+fn fit(
+    g: &CallGraph,
+    hops: &Hops,
+    f: u32,
+    root_flow: f64,
+    per_call: bool,
+    cells: &mut Vec<f32>,
+) -> Option<Table> {
     let func = &g.funcs[f as usize];
     if !func.ct.is_finite() || func.ct <= 0.0 {
         return None;
     }
-    // Rows: (caller, share of f's contexts, own time of f there, time below f there).
-    let mut rows: Vec<(u32, f64, f64, f64)> = Vec::new();
+    // Rows: (caller, share of f's contexts, own time of f there, time below f there, calls).
+    let mut rows: Vec<(u32, f64, f64, f64, f64)> = Vec::new();
     for e in g.real_callers(f) {
         let (ct, tt) = (e.ct?, e.tt?);
         if !ct.is_finite() || !tt.is_finite() {
             return None;
         }
-        rows.push((e.caller, ct.max(0.0), tt.max(0.0), (ct - tt).max(0.0)));
+        rows.push((
+            e.caller,
+            ct.max(0.0),
+            tt.max(0.0),
+            (ct - tt).max(0.0),
+            e.calls,
+        ));
     }
     if root_flow > 0.0 {
         // Every caller edge carries its `tt` (above), so the root calls' own time is known.
         let own = g.root_own(f)?.min(root_flow);
-        rows.push((ROOT, root_flow, own, root_flow - own));
+        let edge_calls: f64 = rows.iter().map(|r| r.4).sum();
+        let calls = (func.nc as f64 - edge_calls).max(1.0);
+        rows.push((ROOT, root_flow, own, root_flow - own, calls));
     }
     rows.sort_by_key(|r| r.0);
     if rows.windows(2).any(|w| w[0].0 == w[1].0) || rows.len() < 2 {
@@ -191,10 +214,15 @@ fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>)
         rows.iter().map(|r| r.3 / below).collect()
     };
     let mut m = vec![0.0f64; rows.len() * width];
-    for i in 0..rows.len() {
+    for (i, r) in rows.iter().enumerate() {
         for (j, h) in out.iter().enumerate() {
             let k = own_like(h);
-            m[i * width + j] = h.flow * (k * by_own[i] + (1.0 - k) * by_room[i]);
+            let alike = if per_call {
+                per_call_likeness(r.3, r.4, h.flow, h.calls)
+            } else {
+                1.0
+            };
+            m[i * width + j] = alike * h.flow * (k * by_own[i] + (1.0 - k) * by_room[i]);
         }
     }
     for _ in 0..PASSES {
@@ -236,4 +264,22 @@ fn fit(g: &CallGraph, hops: &Hops, f: u32, root_flow: f64, cells: &mut Vec<f32>)
         start,
         width,
     })
+}
+
+/// How alike a caller's time below `f` per call (`below / calls`) and one call of a callee
+/// (`flow / callee_calls`) are: the smaller over the larger, 1 when either is unknown.
+///
+/// In the import system a call does one piece of work (`_handle_fromlist` imports a missing
+/// submodule or looks a name up), so the importer whose calls through it are slow is the one
+/// whose submodule loads were slow: on the sympy workload, last 3 frames 78.8% → 80.1% and
+/// `<module>` chains 72.1% → 75.1%, the other recordings level. Elsewhere a call fans out
+/// into loops (sympy's assumptions, `random.choice`), and weighing every table so lost last-3
+/// time on the workload (78.0%, 77.9% counting only callees called at most once per call),
+/// so only the import system's tables use it (BENCHMARKS.md).
+fn per_call_likeness(below: f64, calls: f64, flow: f64, callee_calls: f64) -> f64 {
+    if below <= 0.0 || calls <= 0.0 || flow <= 0.0 || callee_calls <= 0.0 {
+        return 1.0;
+    }
+    let (a, b) = (below / calls, flow / callee_calls);
+    a.min(b) / a.max(b)
 }

@@ -215,7 +215,7 @@ pub(super) struct Hop {
     /// carries none.
     pub(super) tt: f64,
     /// Calls along the edge.
-    calls: f64,
+    pub(super) calls: f64,
 }
 
 /// Every function's callee edges, flows worked out once, side by side in one array: the walk
