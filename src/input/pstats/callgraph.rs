@@ -804,6 +804,58 @@ mod tests {
     }
 
     #[test]
+    fn heavy_mutual_recursion_through_a_cache_wrapper_is_drawn_below_the_inner_call() {
+        // sympy's shape: every cached function runs through one `wrapper`, and cached
+        // functions call each other: main → wrapper → f → wrapper → f → g. Both `wrapper`
+        // and `f` are recursive (nc > cc) and nothing never-recursive lies between, so
+        // folded into the outer call all of g (70 µs) was drawn right under the outer f,
+        // where it never ran.
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 101.0, &[]),
+            (
+                "wrapper",
+                1,
+                2,
+                2.0,
+                100.0,
+                &[("main", 1, 1.0, 100.0), ("f", 1, 1.0, 80.0)],
+            ),
+            ("f", 1, 2, 28.0, 99.0, &[("wrapper", 2, 28.0, 99.0)]),
+            // (main calls g once too, so g is no function placed whole.)
+            (
+                "g",
+                2,
+                2,
+                71.0,
+                71.0,
+                &[("f", 1, 70.0, 70.0), ("main", 1, 1.0, 1.0)],
+            ),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let at = |stack: &str| -> u64 {
+            lines
+                .iter()
+                .filter_map(|l| l.rsplit_once(' '))
+                .filter(|(s, _)| *s == stack)
+                .map(|(_, w)| w.parse::<u64>().unwrap())
+                .sum()
+        };
+        let below_inner: u64 = lines
+            .iter()
+            .filter(|l| l.starts_with("main;wrapper;f;wrapper;f;") && l.contains(";g "))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert!(at("main;wrapper;f;g") < 40, "{lines:?}");
+        assert!(below_inner > 30, "{lines:?}");
+        let all_g: u64 = lines
+            .iter()
+            .filter(|l| l.contains(";g "))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(all_g, 71);
+    }
+
+    #[test]
     fn a_cycle_without_root_call_goes_under_no_root() {
         let g = graph(&[
             ("main", 1, 1, 0.000_001, 0.000_001, &[]),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
 use super::margins::{self, Margins};
+use super::trampoline::Trampolines;
 use super::{CallGraph, Edge, NONE};
 
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
@@ -138,6 +139,13 @@ struct Seen {
     ct: f64,
 }
 
+/// A hop carrying at least this share of the profile's own time enters a re-enterable function
+/// already on the path even with no never-recursive function between (contexts.rs).
+const HEAVY_REENTRY_SHARE: f64 = 3e-4;
+
+/// Most times one function is on a path through such heavy re-entries.
+const MAX_HEAVY_REENTRIES: usize = 4;
+
 /// Most candidate contexts one walk records (32 bytes each).
 const MAX_SEEN: usize = 4_000_000;
 
@@ -188,6 +196,34 @@ fn best_fits(mut by_func: Vec<Seen>) -> HashMap<u32, u64> {
         i = j;
     }
     out
+}
+
+/// Where a function the walk did not reach is attached under its caller `c`: `c`'s heaviest
+/// node, but for importlib's trampoline the heaviest one whose own caller hands it `g`
+/// (trampoline.rs), so that what a walk at a raised flow threshold missed
+/// (`create_module → _call_with_frames_removed → create_builtin`) is not drawn under the
+/// trampoline's heaviest stack, `exec_module → _call_with_frames_removed → exec`'s.
+fn handed_under(nodes: &[PathNode], best: u32, c: u32, g: u32, trampolines: &Trampolines) -> u32 {
+    if best == NONE || !trampolines.is_trampoline(c) {
+        return best;
+    }
+    let caller_of = |i: usize| {
+        let p = nodes[i].parent;
+        (p != NONE).then(|| nodes[p as usize].func)
+    };
+    if trampolines.allows(caller_of(best as usize), c, g) {
+        return best;
+    }
+    let mut found: Option<usize> = None;
+    for (i, node) in nodes.iter().enumerate() {
+        if node.func == c
+            && trampolines.allows(caller_of(i), c, g)
+            && found.is_none_or(|b| node.own > nodes[b].own)
+        {
+            found = Some(i);
+        }
+    }
+    found.map_or(best, |i| i as u32)
 }
 
 /// A path the walk has yet to visit.
@@ -431,8 +467,8 @@ impl CallGraph {
                 contexts.once[f] = false;
             }
         }
-        self.attach_unreached(&mut nodes, &mut summary);
-        let weights = self.apportion(&mut nodes);
+        self.attach_unreached(&mut nodes, &mut summary, &imports.trampolines);
+        let weights = self.apportion(&mut nodes, &imports.trampolines);
         self.count_exact(&imports, &mut summary);
         let max_depth = max_depth.max(3);
         let mut chain = Vec::new();
@@ -471,6 +507,8 @@ impl CallGraph {
         // per path position what that function's entry replaced and the depth + 1 of the
         // latest never-recursive function at or above it (0 for none).
         let mut last_at = vec![0usize; n];
+        let heavy_flow =
+            HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>();
         let mut path: Vec<u32> = Vec::new();
         let mut prev_at: Vec<usize> = Vec::new();
         let mut progress_at: Vec<usize> = Vec::new();
@@ -754,6 +792,12 @@ impl CallGraph {
                 // that ran the script: it runs other code, drawn under that caller.
                 let again = imports.exec == Some(g) && imports.runs_strings(f);
                 let again = again || (g == f && recurse);
+                // Heavy mutual recursion is drawn through, a few levels deep (contexts.rs).
+                let again = again
+                    || (t >= heavy_flow
+                        && contexts.reenterable[g as usize]
+                        && blocked(g)
+                        && path.iter().filter(|&&p| p == g).count() < MAX_HEAVY_REENTRIES);
                 if t >= min_flow && (!blocked(g) || again) {
                     todo.push(Todo {
                         func: g,
@@ -842,7 +886,12 @@ impl CallGraph {
     /// Places every function the walk missed: under the heaviest path of a placed caller
     /// (breadth first, so chains of missed functions follow their callers), else under
     /// `[no root]`, heaviest own time first.
-    fn attach_unreached(&self, nodes: &mut Vec<PathNode>, summary: &mut WalkSummary) {
+    fn attach_unreached(
+        &self,
+        nodes: &mut Vec<PathNode>,
+        summary: &mut WalkSummary,
+        trampolines: &Trampolines,
+    ) {
         let n = self.funcs.len();
         let mut best: Vec<u32> = vec![NONE; n];
         for (i, node) in nodes.iter().enumerate() {
@@ -854,7 +903,7 @@ impl CallGraph {
         let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] != NONE)
             .collect();
-        self.spread(nodes, &mut best, &mut queue, summary, false);
+        self.spread(nodes, &mut best, &mut queue, summary, false, trampolines);
         let mut missing: Vec<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] == NONE && self.funcs[f as usize].own_us > 0)
             .collect();
@@ -880,7 +929,7 @@ impl CallGraph {
             });
             best[f as usize] = (nodes.len() - 1) as u32;
             queue.push_back(f);
-            self.spread(nodes, &mut best, &mut queue, summary, true);
+            self.spread(nodes, &mut best, &mut queue, summary, true, trampolines);
         }
     }
 
@@ -892,6 +941,7 @@ impl CallGraph {
         queue: &mut std::collections::VecDeque<u32>,
         summary: &mut WalkSummary,
         under_no_root: bool,
+        trampolines: &Trampolines,
     ) {
         while let Some(c) = queue.pop_front() {
             for &e in &self.callees[c as usize] {
@@ -899,8 +949,9 @@ impl CallGraph {
                 if best[g as usize] != NONE {
                     continue;
                 }
+                let parent = handed_under(nodes, best[c as usize], c, g, trampolines);
                 nodes.push(PathNode {
-                    parent: best[c as usize],
+                    parent,
                     func: g,
                     own: 1.0,
                 });
@@ -925,7 +976,7 @@ impl CallGraph {
     /// node, so the last two frames hold exactly what the file says. What the edges leave
     /// (root calls, callers given as plain counts) goes to the other nodes; functions whose
     /// caller values carry no own time at all are split over all their nodes.
-    fn apportion(&self, nodes: &mut Vec<PathNode>) -> Vec<u64> {
+    fn apportion(&self, nodes: &mut Vec<PathNode>, trampolines: &Trampolines) -> Vec<u64> {
         let n = self.funcs.len();
         let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut best: Vec<u32> = vec![NONE; n];
@@ -1015,8 +1066,15 @@ impl CallGraph {
                     None if best[caller as usize] != NONE
                         && repeats(nodes, best[caller as usize], f as u32) < MAX_REPEATS =>
                     {
+                        let parent = handed_under(
+                            nodes,
+                            best[caller as usize],
+                            caller,
+                            f as u32,
+                            trampolines,
+                        );
                         nodes.push(PathNode {
-                            parent: best[caller as usize],
+                            parent,
                             func: f as u32,
                             own: 0.0,
                         });
