@@ -414,6 +414,17 @@ mod tests {
         CallGraph::from_value(&dict(pairs)).unwrap()
     }
 
+    /// The summed weight of the folded `lines` whose stack (the text before the weight)
+    /// `keep` accepts.
+    fn weight_where(lines: &[String], keep: impl Fn(&str) -> bool) -> u64 {
+        lines
+            .iter()
+            .filter_map(|l| l.rsplit_once(' '))
+            .filter(|(stack, _)| keep(stack))
+            .map(|(_, w)| w.parse::<u64>().unwrap())
+            .sum()
+    }
+
     fn stacks(g: &CallGraph, max_depth: usize) -> (Vec<String>, WalkSummary) {
         let mut out = Vec::new();
         let summary = g.infer(max_depth, |steps, w| {
@@ -735,13 +746,7 @@ mod tests {
             ("encode", 40, 40, 13.0, 13.0, &[("dumps", 40, 13.0, 13.0)]),
         ]);
         let (lines, _) = stacks(&g, 100);
-        let under = |prefix: &str| -> u64 {
-            lines
-                .iter()
-                .filter(|l| l.starts_with(prefix))
-                .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
-                .sum()
-        };
+        let under = |prefix: &str| weight_where(&lines, |stack| stack.starts_with(prefix));
         // Each caller's tally has below it what its edge leaves: ct − tt.
         assert!(under("main;scan;tally;").abs_diff(126) <= 2, "{lines:?}");
         assert!(under("main;load;tally;").abs_diff(17) <= 2, "{lines:?}");
@@ -787,13 +792,7 @@ mod tests {
             ),
         ]);
         let (lines, _) = stacks(&g, 100);
-        let under = |prefix: &str| -> u64 {
-            lines
-                .iter()
-                .filter(|l| l.starts_with(prefix))
-                .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
-                .sum()
-        };
+        let under = |prefix: &str| weight_where(&lines, |stack| stack.starts_with(prefix));
         assert!(
             under("main;a;_handle_fromlist;_load_sub") >= 104,
             "{lines:?}"
@@ -832,27 +831,13 @@ mod tests {
             ),
         ]);
         let (lines, _) = stacks(&g, 100);
-        let at = |stack: &str| -> u64 {
-            lines
-                .iter()
-                .filter_map(|l| l.rsplit_once(' '))
-                .filter(|(s, _)| *s == stack)
-                .map(|(_, w)| w.parse::<u64>().unwrap())
-                .sum()
-        };
-        let below_inner: u64 = lines
-            .iter()
-            .filter(|l| l.starts_with("main;wrapper;f;wrapper;f;") && l.contains(";g "))
-            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
-            .sum();
-        assert!(at("main;wrapper;f;g") < 40, "{lines:?}");
+        let at = weight_where(&lines, |stack| stack == "main;wrapper;f;g");
+        let below_inner = weight_where(&lines, |stack| {
+            stack.starts_with("main;wrapper;f;wrapper;f;") && stack.ends_with(";g")
+        });
+        assert!(at < 40, "{lines:?}");
         assert!(below_inner > 30, "{lines:?}");
-        let all_g: u64 = lines
-            .iter()
-            .filter(|l| l.contains(";g "))
-            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
-            .sum();
-        assert_eq!(all_g, 71);
+        assert_eq!(weight_where(&lines, |stack| stack.ends_with(";g")), 71);
     }
 
     #[test]
