@@ -17,10 +17,11 @@
 //!   times could only be guessed.
 //!   Heavy mutual recursion is drawn through all the same: a hop that carries at least 0.03%
 //!   of the profile's time enters such a function again with none between (and direct
-//!   recursion past its unrolled levels, below), up to 4 times on a path (`walk.rs`). sympy's cached functions call each other through its cache's one
-//!   `wrapper` (`wrapper → Function.__new__ → _new_ → wrapper`, 5.2 s of the recorded
-//!   workload under that one triple), and folded into the outer call, what ran below the
-//!   inner `wrapper` was drawn under every context of the outer one. Last 3 frames rose by
+//!   recursion past its unrolled levels, below), up to 4 times on a path (`walk.rs`).
+//!   sympy's cached functions call each other through its cache's one `wrapper`
+//!   (`wrapper → Function.__new__ → _new_ → wrapper`, 5.2 s of the recorded workload under
+//!   that one triple), and folded into the outer call, what ran below the inner `wrapper`
+//!   was drawn under every context of the outer one. Last 3 frames rose by
 //!   0.1–1.3 points on every recording (the workload 80.1% → 80.8%), `<module>` chains moved
 //!   by −0.7 to +0.2; the extra paths can push a large file's walk past its budget, which then
 //!   walks at a higher flow threshold (the workload's from 10 to 80 µs). Re-entering every

@@ -134,6 +134,20 @@ impl Margins {
     }
 }
 
+/// One caller edge of `f` (or its root calls) as the fit reads it.
+struct Row {
+    /// The caller, [`ROOT`] for root calls.
+    caller: u32,
+    /// Cumulative time of `f` under this caller: its share of `f`'s contexts.
+    flow: f64,
+    /// Own time of `f` under this caller.
+    own: f64,
+    /// Time below `f` under this caller (`flow − own`): the row margin.
+    below: f64,
+    /// Calls of `f` from this caller.
+    calls: f64,
+}
+
 /// Fits `f`'s table, appending its cells, or `None` when `f` keeps plain shares. With
 /// `per_call`, the start also weighs each cell by how alike the two per-call times are
 /// ([`per_call_likeness`]).
@@ -149,44 +163,48 @@ fn fit(
     if !func.ct.is_finite() || func.ct <= 0.0 {
         return None;
     }
-    // Rows: (caller, share of f's contexts, own time of f there, time below f there, calls).
-    let mut rows: Vec<(u32, f64, f64, f64, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for e in g.real_callers(f) {
         let (ct, tt) = (e.ct?, e.tt?);
         if !ct.is_finite() || !tt.is_finite() {
             return None;
         }
-        rows.push((
-            e.caller,
-            ct.max(0.0),
-            tt.max(0.0),
-            (ct - tt).max(0.0),
-            e.calls,
-        ));
+        rows.push(Row {
+            caller: e.caller,
+            flow: ct.max(0.0),
+            own: tt.max(0.0),
+            below: (ct - tt).max(0.0),
+            calls: e.calls,
+        });
     }
     if root_flow > 0.0 {
         // Every caller edge carries its `tt` (above), so the root calls' own time is known.
         let own = g.root_own(f)?.min(root_flow);
-        let edge_calls: f64 = rows.iter().map(|r| r.4).sum();
-        let calls = (func.nc as f64 - edge_calls).max(1.0);
-        rows.push((ROOT, root_flow, own, root_flow - own, calls));
+        let edge_calls: f64 = rows.iter().map(|r| r.calls).sum();
+        rows.push(Row {
+            caller: ROOT,
+            flow: root_flow,
+            own,
+            below: root_flow - own,
+            calls: (func.nc as f64 - edge_calls).max(1.0),
+        });
     }
-    rows.sort_by_key(|r| r.0);
-    if rows.windows(2).any(|w| w[0].0 == w[1].0) || rows.len() < 2 {
+    rows.sort_by_key(|r| r.caller);
+    if rows.windows(2).any(|w| w[0].caller == w[1].caller) || rows.len() < 2 {
         return None;
     }
     let out = hops.of(f);
     if out.is_empty() || rows.len() * out.len() > MAX_CELLS {
         return None;
     }
-    let below: f64 = rows.iter().map(|r| r.3).sum();
+    let below: f64 = rows.iter().map(|r| r.below).sum();
     let cols: f64 = out.iter().map(|h| h.flow).sum();
-    let own: f64 = rows.iter().map(|r| r.2).sum();
+    let own: f64 = rows.iter().map(|r| r.own).sum();
     if below <= 0.0 || cols <= 0.0 || (below - cols).abs() > MARGIN_MISMATCH * cols {
         return None;
     }
     // Row margins scaled to the columns' total, so the fit can meet both.
-    let row_margin: Vec<f64> = rows.iter().map(|r| r.3 * cols / below).collect();
+    let row_margin: Vec<f64> = rows.iter().map(|r| r.below * cols / below).collect();
     let width = out.len();
     // Each callee's own-like part (its own time's share of its time under f) follows f's own
     // time per caller; the rest goes where room is left once those parts are placed.
@@ -199,7 +217,13 @@ fn fit(
     };
     let by_own: Vec<f64> = rows
         .iter()
-        .map(|r| if own > 0.0 { r.2 / own } else { r.3 / below })
+        .map(|r| {
+            if own > 0.0 {
+                r.own / own
+            } else {
+                r.below / below
+            }
+        })
         .collect();
     let own_part: f64 = out.iter().map(|h| own_like(h) * h.flow).sum();
     let left: Vec<f64> = row_margin
@@ -211,14 +235,14 @@ fn fit(
     let by_room: Vec<f64> = if left_total > 0.0 {
         left.iter().map(|l| l / left_total).collect()
     } else {
-        rows.iter().map(|r| r.3 / below).collect()
+        rows.iter().map(|r| r.below / below).collect()
     };
     let mut m = vec![0.0f64; rows.len() * width];
     for (i, r) in rows.iter().enumerate() {
         for (j, h) in out.iter().enumerate() {
             let k = own_like(h);
             let alike = if per_call {
-                per_call_likeness(r.3, r.4, h.flow, h.calls)
+                per_call_likeness(r.below, r.calls, h.flow, h.calls)
             } else {
                 1.0
             };
@@ -242,11 +266,11 @@ fn fit(
     // over the edges' sum where recursion makes them overlap. (Over `ct(f)` there, the table
     // shrank every nested context of a re-entered dispatcher: `py311_pytest`'s exact stacks
     // fell from 24.3% to 7.5%.)
-    let flow_in = rows.iter().map(|r| r.1).sum::<f64>().max(func.ct);
+    let flow_in = rows.iter().map(|r| r.flow).sum::<f64>().max(func.ct);
     let start = cells.len();
     for (i, r) in rows.iter().enumerate() {
         for (j, h) in out.iter().enumerate() {
-            let plain = r.1 / flow_in * h.flow;
+            let plain = r.flow / flow_in * h.flow;
             let factor = if plain > 0.0 {
                 m[i * width + j] / plain
             } else {
@@ -260,7 +284,7 @@ fn fit(
         }
     }
     Some(Table {
-        rows: rows.into_iter().map(|r| r.0).collect(),
+        rows: rows.into_iter().map(|r| r.caller).collect(),
         start,
         width,
     })

@@ -792,7 +792,8 @@ impl CallGraph {
                 // that ran the script: it runs other code, drawn under that caller.
                 let again = imports.exec == Some(g) && imports.runs_strings(f);
                 let again = again || (g == f && recurse);
-                // Heavy mutual recursion is drawn through, a few levels deep (contexts.rs).
+                // Heavy mutual recursion is drawn through, a few levels deep (contexts.rs);
+                // `blocked` first so that only a blocked hop counts its function on the path.
                 let again = again
                     || (t >= heavy_flow
                         && contexts.reenterable[g as usize]
