@@ -40,7 +40,7 @@
 //! functions are exact.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::{Error, Position, Result};
 
@@ -63,14 +63,14 @@ const MAX_US: u64 = 1 << 60;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FuncName {
     /// A string: the function name (or a built-in's description).
-    Plain(Rc<str>),
+    Plain(Arc<str>),
     /// A code object, as `python -m profile` stores the script's entry: its own name, file and
     /// first line.
     Code {
         /// `co_name`.
-        name: Rc<str>,
+        name: Arc<str>,
         /// `co_filename`.
-        file: Rc<str>,
+        file: Arc<str>,
         /// `co_firstlineno`.
         line: i64,
     },
@@ -80,7 +80,7 @@ pub enum FuncName {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncKey {
     /// The file (`~` for cProfile built-ins, empty for `profile` built-ins).
-    pub file: Rc<str>,
+    pub file: Arc<str>,
     /// The definition line (the executing line in sampling-profiler files; may be negative).
     pub line: i64,
     /// The name.
@@ -359,17 +359,17 @@ mod tests {
     use super::*;
 
     pub(super) fn s(x: &str) -> Value {
-        Value::Str(Rc::from(x))
+        Value::Str(Arc::from(x))
     }
 
     /// A pstats key in `m.py`, or in the file before a `|` (`~|<built-in method …>`).
     fn key(name: &str) -> Value {
         let (file, name) = name.split_once('|').unwrap_or(("m.py", name));
-        Value::Tuple(Rc::from(vec![s(file), Value::Int(1), s(name)]))
+        Value::Tuple(Arc::from(vec![s(file), Value::Int(1), s(name)]))
     }
 
     pub(super) fn dict(pairs: Vec<(Value, Value)>) -> Value {
-        Value::Dict(Rc::from(
+        Value::Dict(Arc::from(
             pairs
                 .into_iter()
                 .map(|(key, value)| DictEntry { key, value, at: 0 })
@@ -379,7 +379,7 @@ mod tests {
 
     /// A cProfile entry `(nc, nc, tt, ct, {caller: value})`.
     fn stats(nc: i64, tt: f64, ct: f64, callers: Vec<(Value, Value)>) -> Value {
-        Value::Tuple(Rc::from(vec![
+        Value::Tuple(Arc::from(vec![
             Value::Int(nc),
             Value::Int(nc),
             Value::Float(tt),
@@ -401,7 +401,7 @@ mod tests {
                         .map(|(c, n)| (key(c), Value::Int(*n)))
                         .collect(),
                 );
-                let value = Value::Tuple(Rc::from(vec![
+                let value = Value::Tuple(Arc::from(vec![
                     Value::Int(*cc),
                     Value::Int(*nc),
                     Value::Float(*tt),
@@ -526,7 +526,7 @@ mod tests {
     #[test]
     fn implausible_times_are_an_error_not_an_overflow() {
         let stats = |tt: f64| {
-            Value::Tuple(Rc::from(vec![
+            Value::Tuple(Arc::from(vec![
                 Value::Int(1),
                 Value::Int(1),
                 Value::Float(tt),
@@ -600,12 +600,12 @@ mod tests {
                         .iter()
                         .map(|&(c, n, tt, ct)| {
                             let value = vec![Value::Int(n), Value::Int(n), us(tt), us(ct)];
-                            (key(c), Value::Tuple(Rc::from(value)))
+                            (key(c), Value::Tuple(Arc::from(value)))
                         })
                         .collect(),
                 );
                 let value = vec![Value::Int(*cc), Value::Int(*nc), us(*tt), us(*ct), callers];
-                (key(name), Value::Tuple(Rc::from(value)))
+                (key(name), Value::Tuple(Arc::from(value)))
             })
             .collect();
         CallGraph::from_value(&dict(pairs)).unwrap()
@@ -910,7 +910,7 @@ mod tests {
             frames: usize::MAX,
         };
         let mut total = 0;
-        let summary = g.infer_within(100, small, |_, w| total += w);
+        let summary = g.infer_within(100, small, 1, |_, w| total += w);
         assert_eq!(total, 20 * 1000);
         assert!(summary.min_flow > MIN_FLOW, "{summary:?}");
         let (_, full) = stacks(&g, 100);
@@ -918,10 +918,67 @@ mod tests {
     }
 
     #[test]
+    fn walks_redone_beside_each_other_keep_the_one_thread_stacks() {
+        // Each walk at a budget a tenth of the last passes it (2^10 paths, then fewer), so
+        // the threshold is raised several times: on two threads every coarser walk runs
+        // beside the finer one, and the walk kept must be the one a single thread keeps.
+        let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+        let mut rows: Vec<(String, Vec<(&str, i64)>)> = Vec::new();
+        for i in 0..20 {
+            let callers = if i < 2 {
+                vec![]
+            } else {
+                let layer = i / 2 - 1;
+                vec![
+                    (names[2 * layer].as_str(), 1),
+                    (names[2 * layer + 1].as_str(), 1),
+                ]
+            };
+            rows.push((names[i].clone(), callers));
+        }
+        let funcs: Vec<Row<'_>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (n, c))| {
+                let ct = 0.001 * (20 - i / 2 * 2) as f64 * (1.0 + 0.1 * (i % 2) as f64);
+                (
+                    n.as_str(),
+                    1,
+                    2,
+                    0.001 * (1 + i % 3) as f64,
+                    ct,
+                    c.as_slice(),
+                )
+            })
+            .collect();
+        let g = graph(&funcs);
+        for paths in [40, 120, 300, 2000] {
+            let budget = Budget {
+                paths,
+                edge_visits: 1_000_000,
+                frames: usize::MAX,
+            };
+            let walk_on = |threads| {
+                let mut lines = Vec::new();
+                let summary = g.infer_within(100, budget, threads, |steps, w| {
+                    lines.push(format!("{steps:?} {w}"));
+                });
+                (lines, summary.min_flow, summary.budget_hit)
+            };
+            let one = walk_on(1);
+            assert!(!one.0.is_empty());
+            if paths == 40 {
+                assert!(one.1 >= 512.0 * MIN_FLOW, "raised three times: {}", one.1);
+            }
+            assert_eq!(walk_on(2), one, "budget of {paths} paths");
+        }
+    }
+
+    #[test]
     fn tuple_and_int_caller_values_mix_in_one_file() {
         // FORMATS.md §2.3: merged files may hold both kinds; each edge is read on its own.
         let tuple = |nc: i64, ct: f64| {
-            Value::Tuple(Rc::from(vec![
+            Value::Tuple(Arc::from(vec![
                 Value::Int(nc),
                 Value::Int(nc),
                 Value::Float(ct),
@@ -968,7 +1025,7 @@ mod tests {
         // little to walk, its edge into run_module 10 µs. No walked path reaches run_module,
         // yet it is the whole program: it is walked as a root, not attached in pieces.
         let edge = |tt: f64, ct: f64| {
-            Value::Tuple(Rc::from(vec![
+            Value::Tuple(Arc::from(vec![
                 Value::Int(1),
                 Value::Int(1),
                 Value::Float(tt),

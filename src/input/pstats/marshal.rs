@@ -12,7 +12,7 @@
 //! and retries with the next one when reading fails ([`Reader::saw_code`] says whether
 //! retrying can help).
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::{Error, Position, Result};
 
@@ -22,7 +22,7 @@ use crate::error::{Error, Position, Result};
 /// in debug builds, and 100 levels fit well within a 2 MB thread stack.
 pub const MAX_DEPTH: usize = 100;
 
-/// A decoded marshal object. Containers share their contents through `Rc` so that an `r`
+/// A decoded marshal object. Containers share their contents through `Arc` so that an `r`
 /// reference costs a pointer copy, not a deep clone.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -43,21 +43,21 @@ pub enum Value {
     /// `y` or `x`: real and imaginary parts.
     Complex(f64, f64),
     /// `s`.
-    Bytes(Rc<[u8]>),
+    Bytes(Arc<[u8]>),
     /// Any string kind (`u t a A z Z`); invalid UTF-8 (lone surrogates) is replaced.
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// `(` or `)`.
-    Tuple(Rc<[Value]>),
+    Tuple(Arc<[Value]>),
     /// `[`.
-    List(Rc<[Value]>),
+    List(Arc<[Value]>),
     /// `<` or `>`.
-    Set(Rc<[Value]>),
+    Set(Arc<[Value]>),
     /// `{`, or `}` (a version 6 frozendict), in file order.
-    Dict(Rc<[DictEntry]>),
+    Dict(Arc<[DictEntry]>),
     /// `:` start, stop, step.
-    Slice(Rc<[Value; 3]>),
+    Slice(Arc<[Value; 3]>),
     /// `c`.
-    Code(Rc<Code>),
+    Code(Arc<Code>),
 }
 
 /// One key/value pair of a dict, with the byte offset of its key for messages.
@@ -75,9 +75,9 @@ pub struct DictEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Code {
     /// `co_filename`.
-    pub filename: Rc<str>,
+    pub filename: Arc<str>,
     /// `co_name`.
-    pub name: Rc<str>,
+    pub name: Arc<str>,
     /// `co_firstlineno`.
     pub firstlineno: i64,
 }
@@ -272,7 +272,7 @@ impl<'a> Reader<'a> {
             b'(' | b')' | b'[' | b'<' | b'>' => self.sequence(code),
             b'{' | b'}' => Ok(Value::Dict(self.dict()?)),
             b':' => self.slice(),
-            b'c' => Ok(Value::Code(Rc::new(self.code()?))),
+            b'c' => Ok(Value::Code(Arc::new(self.code()?))),
             _ => self.read_scalar(at, code),
         }
     }
@@ -297,7 +297,7 @@ impl<'a> Reader<'a> {
         let a = self.read_object()?;
         let b = self.read_object()?;
         let c = self.read_object()?;
-        Ok(Value::Slice(Rc::new([a, b, c])))
+        Ok(Value::Slice(Arc::new([a, b, c])))
     }
 
     #[inline(never)]
@@ -312,7 +312,7 @@ impl<'a> Reader<'a> {
             b'x' => Value::Complex(self.text_float()?, self.text_float()?),
             b's' => {
                 let n = self.length("bytes length", 1)?;
-                Value::Bytes(Rc::from(self.take(n, "bytes")?))
+                Value::Bytes(Arc::from(self.take(n, "bytes")?))
             }
             b'u' | b't' | b'a' | b'A' => {
                 let n = self.length("string length", 1)?;
@@ -352,7 +352,7 @@ impl<'a> Reader<'a> {
 
     fn string(&mut self, n: usize) -> Result<Value> {
         let bytes = self.take(n, "string")?;
-        Ok(Value::Str(Rc::from(
+        Ok(Value::Str(Arc::from(
             String::from_utf8_lossy(bytes).as_ref(),
         )))
     }
@@ -410,7 +410,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn items(&mut self, n: usize) -> Result<Rc<[Value]>> {
+    fn items(&mut self, n: usize) -> Result<Arc<[Value]>> {
         let mut items = Vec::with_capacity(n.min(self.left()));
         for _ in 0..n {
             if self.peek_null() {
@@ -418,14 +418,14 @@ impl<'a> Reader<'a> {
             }
             items.push(self.read_object()?);
         }
-        Ok(Rc::from(items))
+        Ok(Arc::from(items))
     }
 
     fn peek_null(&self) -> bool {
         self.data.get(self.pos).is_some_and(|b| b & 0x7F == b'0')
     }
 
-    fn dict(&mut self) -> Result<Rc<[DictEntry]>> {
+    fn dict(&mut self) -> Result<Arc<[DictEntry]>> {
         let mut entries = Vec::new();
         loop {
             if self.left() == 0 {
@@ -435,7 +435,7 @@ impl<'a> Reader<'a> {
             }
             if self.peek_null() {
                 self.pos += 1;
-                return Ok(Rc::from(entries));
+                return Ok(Arc::from(entries));
             }
             let at = self.pos as u64;
             let key = self.read_object()?;
@@ -495,7 +495,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn expect_str(&mut self, what: &str) -> Result<Rc<str>> {
+    fn expect_str(&mut self, what: &str) -> Result<Arc<str>> {
         let at = self.pos;
         match self.read_object()? {
             Value::Str(s) => Ok(s),
@@ -531,7 +531,7 @@ mod tests {
     }
 
     fn s(text: &str) -> Value {
-        Value::Str(Rc::from(text))
+        Value::Str(Arc::from(text))
     }
 
     fn dict(pairs: Vec<(Value, Value)>) -> Value {
@@ -539,7 +539,7 @@ mod tests {
             .into_iter()
             .map(|(key, value)| DictEntry { key, value, at: 0 })
             .collect();
-        Value::Dict(Rc::from(entries))
+        Value::Dict(Arc::from(entries))
     }
 
     fn entries(v: &Value) -> Vec<(Value, Value)> {
@@ -592,7 +592,7 @@ mod tests {
             (vec![b'x', 1, b'1', 1, b'2'], Value::Complex(1.0, 2.0)),
             (
                 vec![b's', 2, 0, 0, 0, 0, 1],
-                Value::Bytes(Rc::from(&[0u8, 1][..])),
+                Value::Bytes(Arc::from(&[0u8, 1][..])),
             ),
             (vec![b'u', 2, 0, 0, 0, 0xC3, 0xA9], s("é")),
             (vec![b't', 1, 0, 0, 0, b'x'], s("x")),
@@ -624,11 +624,11 @@ mod tests {
         let v = read(&bytes).unwrap();
         let Value::Tuple(items) = v else { panic!() };
         assert_eq!(items[0], s("k"));
-        assert_eq!(items[1], Value::List(Rc::from(vec![s("k")])));
-        assert_eq!(items[2], Value::Set(Rc::from(vec![Value::None])));
+        assert_eq!(items[1], Value::List(Arc::from(vec![s("k")])));
+        assert_eq!(items[2], Value::Set(Arc::from(vec![Value::None])));
         assert_eq!(
             items[3],
-            Value::Slice(Rc::new([Value::None, Value::Int(1), s("k")]))
+            Value::Slice(Arc::new([Value::None, Value::Int(1), s("k")]))
         );
     }
 

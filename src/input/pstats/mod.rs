@@ -154,7 +154,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
     let elided = profile.frames.intern(ELIDED_FRAME, Category::Synthetic);
     let no_root = profile.frames.intern(NO_ROOT_FRAME, Category::Synthetic);
     let mut ids: Vec<FrameId> = Vec::new();
-    let summary = graph.infer(opts.max_depth, |steps, weight| {
+    let summary = graph.infer_on(opts.max_depth, opts.jobs, |steps, weight| {
         ids.clear();
         ids.extend(steps.iter().map(|s| match s {
             Step::Func(f) => frames[*f as usize],

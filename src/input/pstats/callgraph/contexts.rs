@@ -54,7 +54,7 @@ use super::imports::Imports;
 use super::{CallGraph, FuncName};
 
 /// Per-function rules of the walk (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Contexts {
     /// May be entered again on a path that already holds it, past a never-recursive function.
     pub reenterable: Vec<bool>,

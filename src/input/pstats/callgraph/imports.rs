@@ -929,7 +929,7 @@ fn chains(
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
+    use std::sync::Arc;
 
     use super::super::tests::{dict, s};
     use super::super::{CallGraph, Step};
@@ -954,7 +954,7 @@ mod tests {
 
     fn graph(rows: &[Row<'_>]) -> CallGraph {
         let key =
-            |file: &str, name: &str| Value::Tuple(Rc::from(vec![s(file), Value::Int(1), s(name)]));
+            |file: &str, name: &str| Value::Tuple(Arc::from(vec![s(file), Value::Int(1), s(name)]));
         let pairs = rows
             .iter()
             .map(|(file, name, calls, tt, ct, callers)| {
@@ -962,7 +962,7 @@ mod tests {
                 let callers = callers
                     .iter()
                     .map(|(cf, cn, n, ct)| {
-                        let v = Value::Tuple(Rc::from(vec![
+                        let v = Value::Tuple(Arc::from(vec![
                             Value::Int(*n),
                             Value::Int(*n),
                             Value::Float(edge_tt),
@@ -971,7 +971,7 @@ mod tests {
                         (key(cf, cn), v)
                     })
                     .collect();
-                let value = Value::Tuple(Rc::from(vec![
+                let value = Value::Tuple(Arc::from(vec![
                     Value::Int(*calls),
                     Value::Int(*calls),
                     Value::Float(*tt),

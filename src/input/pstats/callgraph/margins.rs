@@ -70,6 +70,8 @@ struct Table {
     start: usize,
     /// Columns: `f`'s hops.
     width: usize,
+    /// Per row, its largest cell: what bounds the callee shares the walk looks at.
+    largest: Vec<f32>,
 }
 
 /// The fitted tables of every function that has one.
@@ -126,11 +128,15 @@ impl Margins {
 
     /// Multiplier of `f`'s callee shares under `caller` ([`ROOT`] for a root path), one per
     /// hop of `f` in hop order; `None` where `f` keeps plain shares.
-    pub(super) fn factors(&self, f: u32, caller: u32) -> Option<&[f32]> {
+    /// With them, the largest of them.
+    pub(super) fn factors(&self, f: u32, caller: u32) -> Option<(&[f32], f64)> {
         let table = self.tables.get(f as usize)?.as_ref()?;
         let row = table.rows.binary_search(&caller).ok()?;
         let at = table.start + row * table.width;
-        Some(&self.cells[at..at + table.width])
+        Some((
+            &self.cells[at..at + table.width],
+            f64::from(table.largest[row]),
+        ))
     }
 }
 
@@ -283,10 +289,17 @@ fn fit(
             });
         }
     }
+    let largest = (0..rows.len())
+        .map(|i| {
+            let row = &cells[start + i * width..start + (i + 1) * width];
+            row.iter().copied().fold(0.0, f32::max)
+        })
+        .collect();
     Some(Table {
         rows: rows.into_iter().map(|r| r.caller).collect(),
         start,
         width,
+        largest,
     })
 }
 

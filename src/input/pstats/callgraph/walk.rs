@@ -3,6 +3,7 @@
 //! counting which time is exact (see the parent module for the method).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
@@ -254,6 +255,10 @@ pub(super) struct Hop {
     pub(super) calls: f64,
 }
 
+/// A function with this many hops has them looked at largest flow first ([`Hops::reaching`]);
+/// with fewer, sorting the few that reach the threshold costs more than it saves.
+const BY_FLOW_FROM: usize = 16;
+
 /// Every function's callee edges, flows worked out once, side by side in one array: the walk
 /// visits a function's edges once per path through it (millions of visits on a large
 /// profile), and looking up each edge, its callee's entry and the callee's sums there was
@@ -262,6 +267,11 @@ pub(super) struct Hops {
     /// Where each function's hops start in `hops` (one more entry at the end).
     starts: Vec<u32>,
     hops: Vec<Hop>,
+    /// Per function, its hops' indices (side by side as `hops` are), by flow, largest first,
+    /// where it has at least [`BY_FLOW_FROM`] hops (in hop order otherwise): a context deep in the tree reaches only its first few callees
+    /// past the flow threshold, and `__build_class__`'s 1,100 callees or sympy's `_ask`'s 106
+    /// were looked at one by one on every path through them (issue 18).
+    by_flow: Vec<u32>,
     /// Per caller of a function, what its hops' shares are multiplied by (margins.rs).
     fitted: Margins,
 }
@@ -294,16 +304,186 @@ impl Hops {
             }));
         }
         starts.push(u32::try_from(hops.len()).expect("fewer than 2^32 edges"));
+        let mut by_flow = Vec::with_capacity(hops.len());
+        for f in 0..n {
+            let out = &hops[starts[f] as usize..starts[f + 1] as usize];
+            let at = by_flow.len();
+            by_flow.extend(0..out.len() as u32);
+            if out.len() >= BY_FLOW_FROM {
+                // A flow that is no number is never walked: it goes last.
+                let key = |j: u32| {
+                    let flow = out[j as usize].flow;
+                    if flow.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        flow
+                    }
+                };
+                by_flow[at..].sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+            }
+        }
         Hops {
             starts,
             hops,
+            by_flow,
             fitted: Margins::default(),
         }
+    }
+
+    /// The indices of `f`'s hops whose flow times `bound` reaches `min_flow`, ascending (hop
+    /// order), into `into`; every index when `f` has few hops. No hop left out could reach
+    /// `min_flow` with a multiplier of at most `bound`.
+    fn reaching(&self, f: u32, bound: f64, min_flow: f64, into: &mut Vec<u32>) {
+        into.clear();
+        let out = self.of(f);
+        if out.len() < BY_FLOW_FROM {
+            into.extend(0..out.len() as u32);
+            return;
+        }
+        let range = self.starts[f as usize] as usize..self.starts[f as usize + 1] as usize;
+        for &j in &self.by_flow[range] {
+            if out[j as usize].flow * bound < min_flow {
+                break;
+            }
+            into.push(j);
+        }
+        into.sort_unstable();
     }
 
     /// The hops out of function `f`, in the order of its callee edges.
     pub(super) fn of(&self, f: u32) -> &[Hop] {
         &self.hops[self.starts[f as usize] as usize..self.starts[f as usize + 1] as usize]
+    }
+}
+
+/// What every walk of one inference reads.
+struct Shared<'a> {
+    graph: &'a CallGraph,
+    budget: Budget,
+    imports: &'a Imports,
+    hops: &'a Hops,
+    /// The profile's own time, seconds.
+    own_total: f64,
+}
+
+/// Where the walks of one inference stand: the next walk's threshold and placements.
+#[derive(Clone)]
+struct Walks {
+    contexts: Contexts,
+    min_flow: f64,
+    /// Times the threshold was raised.
+    attempt: u32,
+    /// None for a walk that records where functions called once could go, then the best
+    /// fits it found.
+    placements: Option<HashMap<u32, u64>>,
+    fitted: u32,
+    passes: u32,
+}
+
+/// The walk an inference keeps, and the threshold it was walked at.
+struct Settled {
+    nodes: Vec<PathNode>,
+    min_flow: f64,
+    budget_hit: bool,
+}
+
+impl Walks {
+    /// Walks until one is kept: redone at a higher threshold while one passes its budget,
+    /// then again with the placements it found ([`FIT_PASSES`]) and for what found no room
+    /// ([`PLACEMENT_PASSES`]). `None` once `stop` is set.
+    ///
+    /// With `ahead`, what would follow a walk that passes its budget (every walk after it,
+    /// at the threshold 8 times higher) runs on a second thread beside it, and is stopped
+    /// when the walk keeps within its budget: on a large profile a walk that passes its
+    /// budget is the dearest step (the first of `workload.prof`'s five took as long as the
+    /// other four), and what follows it is then done by the time it is. The same walks decide
+    /// as on one thread, so the result does not depend on it.
+    fn settle(
+        mut self,
+        shared: &Shared,
+        ahead: bool,
+        stop: Option<&AtomicBool>,
+    ) -> Option<Settled> {
+        let g = shared.graph;
+        loop {
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return None;
+            }
+            let retry = self.attempt < Budget::RETRIES;
+            let walk = |walks: &Walks, stop: Option<&AtomicBool>| g.walk(shared, walks, stop);
+            let walked = if ahead && retry {
+                let mut coarser = self.clone();
+                coarser.attempt += 1;
+                coarser.min_flow *= 8.0;
+                let beside_stop = AtomicBool::new(false);
+                let (walked, after) = std::thread::scope(|scope| {
+                    let beside = std::thread::Builder::new()
+                        .spawn_scoped(scope, || coarser.settle(shared, false, Some(&beside_stop)))
+                        .ok();
+                    let walked = walk(&self, stop);
+                    if !walked.budget_hit {
+                        beside_stop.store(true, Ordering::Relaxed);
+                    }
+                    let after = beside.map(|b| {
+                        b.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    });
+                    (walked, after)
+                });
+                match after {
+                    Some(after) if walked.budget_hit => return after,
+                    _ => walked,
+                }
+            } else {
+                walk(&self, stop)
+            };
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return None;
+            }
+            if walked.budget_hit && retry {
+                self.attempt += 1;
+                self.min_flow *= 8.0;
+                continue;
+            }
+            // A function called once that found no context with room for it (the rooms are
+            // estimates) is shared out like the others in another pass.
+            let reached = &walked.reached;
+            let homeless: Vec<usize> = (0..g.funcs.len())
+                .filter(|&f| {
+                    self.contexts.once[f]
+                        && !walked.placed[f]
+                        && g.real_callers(f as u32).any(|e| reached[e.caller as usize])
+                })
+                .collect();
+            if self.fitted < FIT_PASSES && !walked.seen.is_empty() {
+                // Walk again with each function in its best-fitting context of all: each
+                // walk's structure is closer to the program's, so it sees better contexts.
+                // One that fits no context this walk saw is shared out in that walk already.
+                self.fitted += 1;
+                let chosen = best_fits(walked.seen);
+                for f in homeless {
+                    if !chosen.contains_key(&(f as u32)) {
+                        self.contexts.once[f] = false;
+                    }
+                }
+                self.placements = Some(chosen);
+                continue;
+            }
+            // Another walk only for what can be seen: a thousandth of the profile's time is
+            // a frame of about one pixel; less is attached under a caller's heaviest stack.
+            let homeless_ct: f64 = homeless.iter().map(|&f| g.funcs[f].ct.max(0.0)).sum();
+            if homeless_ct < HOMELESS_SHARE * shared.own_total || self.passes == PLACEMENT_PASSES {
+                return Some(Settled {
+                    nodes: walked.nodes,
+                    min_flow: self.min_flow,
+                    budget_hit: walked.budget_hit,
+                });
+            }
+            self.passes += 1;
+            for f in homeless {
+                self.contexts.once[f] = false;
+            }
+        }
     }
 }
 
@@ -388,85 +568,66 @@ impl CallGraph {
     /// stacks keep their top frames, then [`Step::Elided`], then their leaf, so the leaf
     /// function keeps its time.
     pub fn infer(&self, max_depth: usize, emit: impl FnMut(&[Step], u64)) -> WalkSummary {
-        self.infer_within(max_depth, Budget::default(), emit)
+        self.infer_within(max_depth, Budget::default(), 1, emit)
     }
 
-    /// [`CallGraph::infer`] with an explicit walk budget.
+    /// [`CallGraph::infer`] on up to `threads` threads (0: as many as the machine has): the
+    /// same stacks in the same order, sooner when a walk would pass its budget
+    /// ([`CallGraph::infer_within`]).
+    pub fn infer_on(
+        &self,
+        max_depth: usize,
+        threads: usize,
+        emit: impl FnMut(&[Step], u64),
+    ) -> WalkSummary {
+        self.infer_within(max_depth, Budget::default(), threads, emit)
+    }
+
+    /// [`CallGraph::infer`] with an explicit walk budget. With a second thread (`threads`
+    /// other than 1), each walk has the one its budget would call for next (the threshold
+    /// 8 times higher, all else the same) walked beside it and stopped once it is not needed:
+    /// on a large profile a walk that passes its budget is the dearest step (the first of
+    /// `workload.prof`'s five walks took about a third of the time of all five), and
+    /// the one after it is then already done. Which walk is kept does not change.
     pub fn infer_within(
         &self,
         max_depth: usize,
         budget: Budget,
+        threads: usize,
         mut emit: impl FnMut(&[Step], u64),
     ) -> WalkSummary {
+        let ahead = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()) > 1,
+            n => n > 1,
+        };
         let mut summary = WalkSummary::default();
         let own_total: f64 = self.funcs.iter().map(|f| f.own_us as f64 * 1e-6).sum();
-        let mut min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
+        let min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
         summary.base_flow = min_flow;
-        let mut nodes;
         let imports = imports::match_imports(self);
-        let mut contexts = Contexts::new(self, &imports);
+        let contexts = Contexts::new(self, &imports);
         let mut hops = Hops::new(self);
         hops.fitted = Margins::new(self, &hops, &contexts, &imports);
-        let mut passes = 0;
-        let mut attempt = 0;
-        // None for a walk that records where functions called once could go, then the best
-        // fits it found.
-        let mut placements: Option<HashMap<u32, u64>> = None;
-        let mut fitted = 0;
-        loop {
-            let walked = self.walk(
-                min_flow,
-                budget,
-                &imports,
-                &contexts,
-                placements.as_ref(),
-                &hops,
-            );
-            summary.min_flow = min_flow;
-            summary.budget_hit = walked.budget_hit;
-            if walked.budget_hit && attempt < Budget::RETRIES {
-                attempt += 1;
-                min_flow *= 8.0;
-                continue;
-            }
-            // A function called once that found no context with room for it (the rooms are
-            // estimates) is shared out like the others in another pass.
-            let reached = &walked.reached;
-            let homeless: Vec<usize> = (0..self.funcs.len())
-                .filter(|&f| {
-                    contexts.once[f]
-                        && !walked.placed[f]
-                        && self
-                            .real_callers(f as u32)
-                            .any(|e| reached[e.caller as usize])
-                })
-                .collect();
-            if fitted < FIT_PASSES && !walked.seen.is_empty() {
-                // Walk again with each function in its best-fitting context of all: each
-                // walk's structure is closer to the program's, so it sees better contexts.
-                // One that fits no context this walk saw is shared out in that walk already.
-                fitted += 1;
-                placements = Some(best_fits(walked.seen));
-                let chosen = placements.as_ref().expect("just fitted");
-                for f in homeless {
-                    if !chosen.contains_key(&(f as u32)) {
-                        contexts.once[f] = false;
-                    }
-                }
-                continue;
-            }
-            nodes = walked.nodes;
-            // Another walk only for what can be seen: a thousandth of the profile's time is
-            // a frame of about one pixel; less is attached under a caller's heaviest stack.
-            let homeless_ct: f64 = homeless.iter().map(|&f| self.funcs[f].ct.max(0.0)).sum();
-            if homeless_ct < HOMELESS_SHARE * own_total || passes == PLACEMENT_PASSES {
-                break;
-            }
-            passes += 1;
-            for f in homeless {
-                contexts.once[f] = false;
-            }
+        let shared = Shared {
+            graph: self,
+            budget,
+            imports: &imports,
+            hops: &hops,
+            own_total,
+        };
+        let settled = Walks {
+            contexts,
+            min_flow,
+            attempt: 0,
+            placements: None,
+            fitted: 0,
+            passes: 0,
         }
+        .settle(&shared, ahead, None)
+        .expect("only a walk beside another is stopped");
+        summary.min_flow = settled.min_flow;
+        summary.budget_hit = settled.budget_hit;
+        let mut nodes = settled.nodes;
         self.attach_unreached(&mut nodes, &mut summary, &imports.trampolines);
         let weights = self.apportion(&mut nodes, &imports.trampolines);
         self.count_exact(&imports, &mut summary);
@@ -492,15 +653,10 @@ impl CallGraph {
     /// The depth-first walk of §2.7 from every root, in file order, with two refinements over
     /// plain edge shares (see the module docs): a context's own time comes from its caller
     /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
-    fn walk(
-        &self,
-        min_flow: f64,
-        budget: Budget,
-        imports: &Imports,
-        contexts: &Contexts,
-        placements: Option<&HashMap<u32, u64>>,
-        hops: &Hops,
-    ) -> WalkOut {
+    fn walk(&self, shared: &Shared, walks: &Walks, stop: Option<&AtomicBool>) -> WalkOut {
+        let (budget, imports, hops) = (shared.budget, shared.imports, shared.hops);
+        let (min_flow, contexts) = (walks.min_flow, &walks.contexts);
+        let placements = walks.placements.as_ref();
         let n = self.funcs.len();
         let mut nodes: Vec<PathNode> = Vec::new();
         // Where each function last is on the current path (depth + 1, 0 when it is not), and
@@ -533,6 +689,14 @@ impl CallGraph {
         let mut next_orphan = 0;
         let mut fits: Vec<(u32, f64)> = Vec::new();
         let mut chosen: Vec<(u32, f64)> = Vec::new();
+        // Which functions call one called once: only their contexts need the fitting below.
+        // (`contexts.once` changes between walks, so this is worked out per walk.)
+        let mut reaching: Vec<u32> = Vec::new();
+        // The hop of each callee in `fits`, by callee.
+        let mut fit_hops: Vec<(u32, u32)> = Vec::new();
+        let calls_once: Vec<bool> = (0..n as u32)
+            .map(|f| hops.of(f).iter().any(|h| contexts.once[h.callee as usize]))
+            .collect();
         loop {
             let Some(item) = todo.pop() else {
                 // A heavy function no walked path reached: its callers' entries do not lead
@@ -556,9 +720,15 @@ impl CallGraph {
                 });
                 continue;
             };
+            // A walk beside another stops when that one kept within its budget: its result
+            // is then never used, so it returns as if it had passed its own.
+            let stopped = || {
+                nodes.len().is_multiple_of(1024) && stop.is_some_and(|s| s.load(Ordering::Relaxed))
+            };
             if nodes.len() >= budget.paths
                 || edge_visits >= budget.edge_visits
                 || frames >= budget.frames
+                || stopped()
             {
                 return WalkOut {
                     nodes,
@@ -651,20 +821,21 @@ impl CallGraph {
             // recording (85.2% to 83.3%).
             let mut room = (flow - own).max(0.0);
             fits.clear();
-            if !is_exec {
+            if !is_exec && calls_once[f as usize] {
                 let here = hash_at[depth];
-                fits.extend(
-                    out.iter()
-                        .filter(|h| {
-                            contexts.once[h.callee as usize]
-                                && !blocked(h.callee)
-                                && h.flow >= min_flow
-                                // A dispatcher calls each implementation at most once per
-                                // call: the context must have been entered that often.
-                                && h.calls <= calls * (1.0 + FIT_SLACK) + 0.5
-                        })
-                        .map(|h| (h.callee, h.flow)),
-                );
+                fit_hops.clear();
+                for (j, h) in out.iter().enumerate() {
+                    if contexts.once[h.callee as usize]
+                        && !blocked(h.callee)
+                        && h.flow >= min_flow
+                        // A dispatcher calls each implementation at most once per call: the
+                        // context must have been entered that often.
+                        && h.calls <= calls * (1.0 + FIT_SLACK) + 0.5
+                    {
+                        fits.push((h.callee, h.flow));
+                        fit_hops.push((h.callee, j as u32));
+                    }
+                }
                 if placements.is_none() && seen.len() < MAX_SEEN {
                     // Only where it fits the whole room: nowhere else can it go.
                     seen.extend(
@@ -751,7 +922,26 @@ impl CallGraph {
                     nodes[parent as usize].func
                 },
             );
-            for (j, hop) in out.iter().enumerate() {
+            // No callee share is multiplied by more than this: hops whose flow times it
+            // stays under the threshold are not looked at (a little more than the product,
+            // for its rounding taken the other way round), except the callees called once
+            // that fit this context, which go whole.
+            let bound = factors.map_or(1.0, |(_, max)| max)
+                * scale.max(string_scale).max(handed.map_or(0.0, |(_, s)| s));
+            hops.reaching(f, bound * (1.0 + 1e-9), min_flow, &mut reaching);
+            if !fits.is_empty() && out.len() >= BY_FLOW_FROM {
+                fit_hops.sort_unstable();
+                for &(g, _) in &fits {
+                    let at = fit_hops.partition_point(|&(c, _)| c < g);
+                    reaching.push(fit_hops[at].1);
+                }
+                reaching.sort_unstable();
+                reaching.dedup();
+            }
+            let factors = factors.map(|(k, _)| k);
+            for &j in &reaching {
+                let j = j as usize;
+                let hop = &out[j];
                 let g = hop.callee;
                 let scale = match handed {
                     Some((caller, _)) if !trampolines.allows(caller, f, g) => continue,
