@@ -25,6 +25,22 @@ impl IssueKind {
     pub fn is_amount(&self) -> bool {
         self.one.starts_with("µs ")
     }
+
+    /// What the count counts, as the wording names it, for `count` of them: the first of its
+    /// first three words that is a plain plural (`rows`, `functions`, `stacks`; `samples` in
+    /// "idle thread samples"), or its singular for a count of one. `None` when the wording
+    /// names none. Summaries add counts of one noun only, never rows to functions.
+    pub fn counted(&self, count: u64) -> Option<&'static str> {
+        let plural =
+            |w: &str| w.len() > 1 && w.ends_with('s') && w.chars().all(|c| c.is_ascii_lowercase());
+        let at = self.many.split(' ').take(3).position(plural)?;
+        let many = self.many.split(' ').nth(at)?;
+        if count == 1 {
+            Some(self.one.split(' ').nth(at).unwrap_or(many))
+        } else {
+            Some(many)
+        }
+    }
 }
 
 /// A counted kind with where it was first seen.
@@ -111,6 +127,31 @@ mod tests {
         one: "row with negative self time set to 0",
         many: "rows with negative self time set to 0",
     };
+
+    #[test]
+    fn a_kind_names_what_it_counts_singular_for_one() {
+        assert_eq!(NEG.counted(3), Some("rows"));
+        assert_eq!(NEG.counted(1), Some("row"));
+        let idle = IssueKind {
+            id: "t.idle",
+            one: "idle thread sample left out",
+            many: "idle thread samples left out",
+        };
+        assert_eq!(idle.counted(2), Some("samples"));
+        assert_eq!(idle.counted(1), Some("sample"));
+        let locals = IssueKind {
+            id: "t.locals",
+            one: "--locals block skipped",
+            many: "--locals blocks skipped",
+        };
+        assert_eq!(locals.counted(2), Some("blocks"));
+        let invalid = IssueKind {
+            id: "t.json",
+            one: "invalid JSON after the last complete dump",
+            many: "invalid JSON after the last complete dump",
+        };
+        assert_eq!(invalid.counted(2), None);
+    }
 
     #[test]
     fn counts_and_keeps_the_first_position() {
