@@ -39,7 +39,7 @@
 //! All other time is *apportioned*: an estimate. [`WalkSummary`] reports both, and which
 //! functions are exact.
 
-use std::collections::HashMap;
+use ahash::HashMap;
 use std::sync::Arc;
 
 use crate::error::{Error, Position, Result};

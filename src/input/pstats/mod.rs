@@ -22,7 +22,7 @@
 pub mod callgraph;
 pub mod marshal;
 
-use std::collections::HashMap;
+use ahash::HashMap;
 
 use crate::diagnostics::IssueKind;
 use crate::error::{Error, Position, Result};
@@ -177,7 +177,7 @@ pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<Profile> {
 /// from a root call) or on inferred ones; a frame shared by several functions is exact only
 /// when all of them are.
 fn mark_exact(graph: &CallGraph, summary: &WalkSummary, frames: &[FrameId], profile: &mut Profile) {
-    let mut exact: HashMap<FrameId, bool> = HashMap::new();
+    let mut exact: HashMap<FrameId, bool> = HashMap::default();
     for (f, &id) in frames.iter().enumerate() {
         if graph.funcs[f].own_us == 0 && graph.funcs[f].ct <= 0.0 {
             continue;
@@ -234,7 +234,7 @@ fn read_graph(data: &[u8]) -> Result<(CallGraph, CodeLayout)> {
 /// Interns one frame per function (functions with the same label share it) and sets the
 /// tooltip detail to the summed call counts.
 fn intern_frames(graph: &CallGraph, opts: &ParseOptions, profile: &mut Profile) -> Vec<FrameId> {
-    let mut counts: HashMap<FrameId, (u64, u64, u64)> = HashMap::new();
+    let mut counts: HashMap<FrameId, (u64, u64, u64)> = HashMap::default();
     let mut ids = Vec::with_capacity(graph.funcs.len());
     let root = project_root(graph.funcs.iter().map(|f| key(f).0), opts);
     for f in &graph.funcs {

@@ -2,7 +2,7 @@
 //! attaching what it missed, apportioning each function's microseconds over the paths, and
 //! counting which time is exact (see the parent module for the method).
 
-use std::collections::HashMap;
+use ahash::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::contexts::Contexts;
@@ -169,12 +169,12 @@ fn best_fits(mut by_func: Vec<Seen>) -> HashMap<u32, u64> {
             .then(a.func.cmp(&b.func))
             .then(a.context.cmp(&b.context))
     });
-    let mut left: HashMap<u64, f64> = HashMap::new();
+    let mut left: HashMap<u64, f64> = HashMap::default();
     for s in &by_func {
         let room = left.entry(s.context).or_insert(s.room);
         *room = room.max(s.room);
     }
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let mut i = 0;
     while i < by_func.len() {
         let f = by_func[i].func;
@@ -1218,7 +1218,7 @@ impl CallGraph {
             let amounts = largest_remainder(total, &parts);
             let mut leftover = 0u64;
             // Nodes of f grouped by the function of their parent node (NONE for roots).
-            let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+            let mut groups: HashMap<u32, Vec<u32>> = HashMap::default();
             for &i in own_nodes {
                 let p = nodes[i as usize].parent;
                 let pf = if p == NONE {
