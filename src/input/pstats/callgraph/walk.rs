@@ -585,12 +585,10 @@ impl CallGraph {
         self.infer_within(max_depth, Budget::default(), threads, emit)
     }
 
-    /// [`CallGraph::infer`] with an explicit walk budget. With a second thread (`threads`
-    /// other than 1), each walk has the one its budget would call for next (the threshold
-    /// 8 times higher, all else the same) walked beside it and stopped once it is not needed:
-    /// on a large profile a walk that passes its budget is the dearest step (the first of
-    /// `workload.prof`'s five walks took about a third of the time of all five), and
-    /// the one after it is then already done. Which walk is kept does not change.
+    /// [`CallGraph::infer`] with an explicit walk budget, on up to `threads` threads (1: one;
+    /// 0: as many as the machine has). With a second thread, what would follow each walk if
+    /// it passed its budget runs beside it ([`Walks::settle`]); which walk is kept does not
+    /// change.
     pub fn infer_within(
         &self,
         max_depth: usize,
