@@ -878,9 +878,9 @@ mod tests {
         assert_eq!(summary.exact_us, 5);
     }
 
-    #[test]
-    fn an_exploding_graph_gets_a_coarser_complete_walk_within_budget() {
-        // 10 layers of 2 functions, each calling both of the next layer: 2^10 paths.
+    /// 10 layers of 2 functions `f0`..`f19`, each calling both of the next layer (2^10
+    /// paths), function `i` with own time `tt(i)` and cumulative time `ct(i)` (seconds).
+    fn layered_graph(tt: impl Fn(usize) -> f64, ct: impl Fn(usize) -> f64) -> CallGraph {
         let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
         let mut rows: Vec<(String, Vec<(&str, i64)>)> = Vec::new();
         for i in 0..20 {
@@ -898,12 +898,15 @@ mod tests {
         let funcs: Vec<Row<'_>> = rows
             .iter()
             .enumerate()
-            .map(|(i, (n, c))| {
-                let ct = 0.001 * (20 - i / 2 * 2) as f64;
-                (n.as_str(), 1, 2, 0.001, ct, c.as_slice())
-            })
+            .map(|(i, (n, c))| (n.as_str(), 1, 2, tt(i), ct(i), c.as_slice()))
             .collect();
-        let g = graph(&funcs);
+        graph(&funcs)
+    }
+
+    #[test]
+    fn an_exploding_graph_gets_a_coarser_complete_walk_within_budget() {
+        // 10 layers of 2 functions, each calling both of the next layer: 2^10 paths.
+        let g = layered_graph(|_| 0.001, |i| 0.001 * (20 - i / 2 * 2) as f64);
         let small = Budget {
             paths: 300,
             edge_visits: 1_000_000,
@@ -922,36 +925,10 @@ mod tests {
         // Each walk at a budget a tenth of the last passes it (2^10 paths, then fewer), so
         // the threshold is raised several times: on two threads every coarser walk runs
         // beside the finer one, and the walk kept must be the one a single thread keeps.
-        let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
-        let mut rows: Vec<(String, Vec<(&str, i64)>)> = Vec::new();
-        for i in 0..20 {
-            let callers = if i < 2 {
-                vec![]
-            } else {
-                let layer = i / 2 - 1;
-                vec![
-                    (names[2 * layer].as_str(), 1),
-                    (names[2 * layer + 1].as_str(), 1),
-                ]
-            };
-            rows.push((names[i].clone(), callers));
-        }
-        let funcs: Vec<Row<'_>> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, (n, c))| {
-                let ct = 0.001 * (20 - i / 2 * 2) as f64 * (1.0 + 0.1 * (i % 2) as f64);
-                (
-                    n.as_str(),
-                    1,
-                    2,
-                    0.001 * (1 + i % 3) as f64,
-                    ct,
-                    c.as_slice(),
-                )
-            })
-            .collect();
-        let g = graph(&funcs);
+        let g = layered_graph(
+            |i| 0.001 * (1 + i % 3) as f64,
+            |i| 0.001 * (20 - i / 2 * 2) as f64 * (1.0 + 0.1 * (i % 2) as f64),
+        );
         for paths in [40, 120, 300, 2000] {
             let budget = Budget {
                 paths,
