@@ -82,6 +82,16 @@ pub const ATTACHED: IssueKind = IssueKind {
            attached under a caller's heaviest stack",
 };
 
+/// [`ATTACHED`] when the walk's threshold was raised past its base ([`THRESHOLD_RAISED`]
+/// gives it): the base's wording would name a threshold the walk did not use.
+pub const ATTACHED_RAISED: IssueKind = IssueKind {
+    id: "pstats.attached",
+    one: "function reached only by paths carrying less than the raised flow threshold, \
+          attached under a caller's heaviest stack",
+    many: "functions reached only by paths carrying less than the raised flow threshold, \
+           attached under a caller's heaviest stack",
+};
+
 /// A function no root call reaches was put under a synthetic root.
 pub const NO_ROOT: IssueKind = IssueKind {
     id: "pstats.no-root",
@@ -411,10 +421,12 @@ fn record(graph: &CallGraph, summary: &WalkSummary, profile: &mut Profile) {
     d.note_many(EXACT_US, summary.exact_us, None);
     note_offsets(d, NEGATIVE, &graph.negative);
     note_offsets(d, MISSING_CALLER, &graph.missing_callers);
-    note_offsets(d, ATTACHED, &summary.attached);
+    let raised = summary.min_flow > summary.base_flow;
+    let attached = if raised { ATTACHED_RAISED } else { ATTACHED };
+    note_offsets(d, attached, &summary.attached);
     note_offsets(d, NO_ROOT, &summary.no_root);
     d.note_many(ELIDED, summary.elided, None);
-    if summary.min_flow > summary.base_flow {
+    if raised {
         d.note_many(
             THRESHOLD_RAISED,
             (summary.min_flow * 1e6).round() as u64,
