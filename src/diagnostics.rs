@@ -26,19 +26,27 @@ impl IssueKind {
         self.one.starts_with("µs ")
     }
 
-    /// What the count counts, as the wording names it, for `count` of them: the first of its
-    /// first three words that is a plain plural (`rows`, `functions`, `stacks`; `samples` in
-    /// "idle thread samples"), or its singular for a count of one. `None` when the wording
-    /// names none. Summaries add counts of one noun only, never rows to functions.
+    /// What the count counts, as the wording names it, for `count` of them: its words up to
+    /// the first of its first three that is a plain plural (`rows`, `functions`, `failed
+    /// imports`, `idle thread samples`), singular for a count of one. `None` when the wording
+    /// names none. Summaries add counts of one such thing only, never rows to functions.
     pub fn counted(&self, count: u64) -> Option<&'static str> {
         let plural =
             |w: &str| w.len() > 1 && w.ends_with('s') && w.chars().all(|c| c.is_ascii_lowercase());
         let at = self.many.split(' ').take(3).position(plural)?;
-        let many = self.many.split(' ').nth(at)?;
+        let words = |text: &'static str| -> Option<&'static str> {
+            let end: usize = text
+                .split(' ')
+                .take(at + 1)
+                .map(|w| w.len() + 1)
+                .sum::<usize>()
+                - 1;
+            text.get(..end)
+        };
         if count == 1 {
-            Some(self.one.split(' ').nth(at).unwrap_or(many))
+            words(self.one).or_else(|| words(self.many))
         } else {
-            Some(many)
+            words(self.many)
         }
     }
 }
@@ -137,14 +145,14 @@ mod tests {
             one: "idle thread sample left out",
             many: "idle thread samples left out",
         };
-        assert_eq!(idle.counted(2), Some("samples"));
-        assert_eq!(idle.counted(1), Some("sample"));
+        assert_eq!(idle.counted(2), Some("idle thread samples"));
+        assert_eq!(idle.counted(1), Some("idle thread sample"));
         let locals = IssueKind {
             id: "t.locals",
             one: "--locals block skipped",
             many: "--locals blocks skipped",
         };
-        assert_eq!(locals.counted(2), Some("blocks"));
+        assert_eq!(locals.counted(2), Some("--locals blocks"));
         let invalid = IssueKind {
             id: "t.json",
             one: "invalid JSON after the last complete dump",
