@@ -270,9 +270,10 @@ pub(super) struct Hops {
     starts: Vec<u32>,
     hops: Vec<Hop>,
     /// Per function, its hops' indices (side by side as `hops` are), by flow, largest first,
-    /// where it has at least [`BY_FLOW_FROM`] hops (in hop order otherwise): a context deep in the tree reaches only its first few callees
-    /// past the flow threshold, and `__build_class__`'s 1,100 callees or sympy's `_ask`'s 106
-    /// were looked at one by one on every path through them (issue 18).
+    /// where it has at least [`BY_FLOW_FROM`] hops (in hop order otherwise): a context deep in
+    /// the tree reaches only its first few callees past the flow threshold, and
+    /// `__build_class__`'s 1,100 callees or sympy's `_ask`'s 106 were looked at one by one on
+    /// every path through them (issue 18).
     by_flow: Vec<u32>,
     /// Per caller of a function, what its hops' shares are multiplied by (margins.rs).
     fitted: Margins,
@@ -366,6 +367,9 @@ struct Shared<'a> {
     hops: &'a Hops,
     /// The profile's own time, seconds.
     own_total: f64,
+    /// A hop carrying at least this much re-enters a function already on the path
+    /// ([`HEAVY_REENTRY_SHARE`] of every function's `tt`, seconds).
+    heavy_flow: f64,
 }
 
 /// Where the walks of one inference stand: the next walk's threshold and placements.
@@ -389,7 +393,18 @@ struct Settled {
     budget_hit: bool,
 }
 
+/// Whether a walk beside another was told to stop (that one kept within its budget).
+fn stopped(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::Relaxed))
+}
+
 impl Walks {
+    /// What the budget calls for after a walk that passed it: the threshold 8 times higher.
+    fn raise(&mut self) {
+        self.attempt += 1;
+        self.min_flow *= 8.0;
+    }
+
     /// Walks until one is kept: redone at a higher threshold while one passes its budget,
     /// then again with the placements it found ([`FIT_PASSES`]) and for what found no room
     /// ([`PLACEMENT_PASSES`]). `None` once `stop` is set.
@@ -408,15 +423,14 @@ impl Walks {
     ) -> Option<Settled> {
         let g = shared.graph;
         loop {
-            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if stopped(stop) {
                 return None;
             }
             let retry = self.attempt < Budget::RETRIES;
             let walk = |walks: &Walks, stop: Option<&AtomicBool>| g.walk(shared, walks, stop);
             let walked = if ahead && retry {
                 let mut coarser = self.clone();
-                coarser.attempt += 1;
-                coarser.min_flow *= 8.0;
+                coarser.raise();
                 let beside_stop = AtomicBool::new(false);
                 let (walked, after) = std::thread::scope(|scope| {
                     let beside = std::thread::Builder::new()
@@ -439,12 +453,11 @@ impl Walks {
             } else {
                 walk(&self, stop)
             };
-            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if stopped(stop) {
                 return None;
             }
             if walked.budget_hit && retry {
-                self.attempt += 1;
-                self.min_flow *= 8.0;
+                self.raise();
                 continue;
             }
             // A function called once that found no context with room for it (the rooms are
@@ -614,6 +627,7 @@ impl CallGraph {
             imports: &imports,
             hops: &hops,
             own_total,
+            heavy_flow: HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>(),
         };
         let settled = Walks {
             contexts,
@@ -663,8 +677,7 @@ impl CallGraph {
         // per path position what that function's entry replaced and the depth + 1 of the
         // latest never-recursive function at or above it (0 for none).
         let mut last_at = vec![0usize; n];
-        let heavy_flow =
-            HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>();
+        let heavy_flow = shared.heavy_flow;
         let mut path: Vec<u32> = Vec::new();
         let mut prev_at: Vec<usize> = Vec::new();
         let mut progress_at: Vec<usize> = Vec::new();
@@ -689,11 +702,12 @@ impl CallGraph {
         let mut next_orphan = 0;
         let mut fits: Vec<(u32, f64)> = Vec::new();
         let mut chosen: Vec<(u32, f64)> = Vec::new();
-        // Which functions call one called once: only their contexts need the fitting below.
-        // (`contexts.once` changes between walks, so this is worked out per walk.)
+        // The hops a context looks at (`Hops::reaching`).
         let mut reaching: Vec<u32> = Vec::new();
         // The hop of each callee in `fits`, by callee.
         let mut fit_hops: Vec<(u32, u32)> = Vec::new();
+        // Which functions call one called once: only their contexts need the fitting below.
+        // (`contexts.once` changes between walks, so this is worked out per walk.)
         let calls_once: Vec<bool> = (0..n as u32)
             .map(|f| hops.of(f).iter().any(|h| contexts.once[h.callee as usize]))
             .collect();
@@ -720,15 +734,13 @@ impl CallGraph {
                 });
                 continue;
             };
-            // A walk beside another stops when that one kept within its budget: its result
-            // is then never used, so it returns as if it had passed its own.
-            let stopped = || {
-                nodes.len().is_multiple_of(1024) && stop.is_some_and(|s| s.load(Ordering::Relaxed))
-            };
+            // The budget; a walk beside another also stops (checked every 1024 paths) when
+            // that one kept within its budget: its result is then never used, so it returns
+            // as if it had passed its own.
             if nodes.len() >= budget.paths
                 || edge_visits >= budget.edge_visits
                 || frames >= budget.frames
-                || stopped()
+                || (nodes.len().is_multiple_of(1024) && stopped(stop))
             {
                 return WalkOut {
                     nodes,
