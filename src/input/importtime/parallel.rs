@@ -27,9 +27,13 @@ use super::row::{Row, parse_row};
 use super::text;
 use super::tree::Builder;
 
-/// Segments per thread in a batch: reports differ in length, so a few more pieces than
-/// threads keep both threads busy to the end.
-const PIECES_PER_THREAD: usize = 2;
+/// Segments per thread in a batch. Each segment's builder keeps its own name table (a few
+/// thousand names), so every segment more is one more table for the caches to hold: two per
+/// thread, meant to even out reports of different lengths, took 6% more CPU at `-j 2` on the
+/// x200 log and 16% more wall time on a log of five different reports repeated (hyperfine,
+/// BENCHMARKS run 12). A batch holds about a dozen reports, so with one segment per thread the
+/// longer one is longer by about one report.
+const PIECES_PER_THREAD: usize = 1;
 
 /// The thread pool for `opts`, or `None` when the log is parsed by one builder: one thread
 /// (`-j 1`, or one core), or a parse-time cut.
