@@ -134,7 +134,8 @@ pub fn with_snapshots(f: impl FnOnce()) {
     settings.bind(f);
 }
 
-/// Peak resident memory of a child: its `VmHWM`, read every few milliseconds until it exits.
+/// Peak resident memory of a child: its `VmHWM`, read every millisecond until it exits (a
+/// run of a few milliseconds is then read near its end too, not only as it starts).
 /// (`wait4`'s `ru_maxrss` would not do: Linux carries the spawning process's peak across
 /// `exec`, and this test process is far larger than the child.)
 #[cfg(target_os = "linux")]
@@ -156,7 +157,7 @@ pub fn peak_rss_of(mut command: Command) -> (std::process::ExitStatus, u64) {
                 .unwrap_or(0);
             peak = peak.max(kib * 1024);
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
