@@ -27,14 +27,6 @@ use super::row::{Row, parse_row};
 use super::text;
 use super::tree::Builder;
 
-/// Segments per thread in a batch. Each segment's builder keeps its own name table (a few
-/// thousand names), so every segment more is one more table for the caches to hold: two per
-/// thread, meant to even out reports of different lengths, took 6% more CPU at `-j 2` on the
-/// x200 log and 16% more wall time on a log of five different reports repeated (hyperfine,
-/// BENCHMARKS run 12). A batch holds about a dozen reports, so with one segment per thread the
-/// longer one is longer by about one report.
-const PIECES_PER_THREAD: usize = 1;
-
 /// The thread pool for `opts`, or `None` when the log is parsed by one builder: one thread
 /// (`-j 1`, or one core), or a parse-time cut.
 pub(super) fn pool(opts: &ParseOptions) -> Option<rayon::ThreadPool> {
@@ -100,7 +92,13 @@ impl<'o> Parallel<'o> {
     /// Parses `text`, whole lines that follow the lines of the earlier batches.
     pub(super) fn batch(&mut self, text: &[u8]) {
         let threads = self.pool.current_num_threads();
-        let cuts = header_cuts(text, threads * PIECES_PER_THREAD);
+        // One segment per thread. Each segment's builder keeps its own name table (a few
+        // thousand names), so every segment more is one more table for the caches to hold:
+        // two per thread, meant to even out reports of different lengths, took 6% more CPU at
+        // `-j 2` on the x200 log and 16% more wall time on a log of five different reports
+        // repeated (BENCHMARKS run 12). A batch holds about a dozen reports, so the longer
+        // segment is longer by about one report.
+        let cuts = header_cuts(text, threads);
         let known = &self.merged.failed_names;
         self.carry.failed_names.clone_from(known);
         if cuts.is_empty() {
@@ -185,13 +183,14 @@ fn absorb_all<'o>(
 }
 
 /// Offsets of header lines that cut `text` into about `pieces` segments: for each
-/// `len × j / pieces` with `j` from 1, the start of the first header line from there on. The
-/// first piece, up to the first cut, goes to the builder of the report left open by the
+/// `len × j / pieces` with `j` from 1, the start of the first header line from there on.
+/// Every offset is the start of a line the builder reads as [`Row::Header`] (a header it
+/// misses only makes a segment longer), in increasing order.
+///
+/// The first piece, up to the first cut, goes to the builder of the report left open by the
 /// batch before, which reads on into the reports after it: a cut at the batch's first header
 /// too made one builder more per batch for a few lines (8% more CPU at `-j 2` on the x200
-/// log, the same bytes). Every offset is
-/// the start of a line the builder reads as [`Row::Header`] (a header it misses only makes a
-/// segment longer), in increasing order.
+/// log, the same bytes).
 fn header_cuts(text: &[u8], pieces: usize) -> Vec<usize> {
     let finder = memchr::memmem::Finder::new(b"self [us]");
     let mut cuts: Vec<usize> = Vec::new();
