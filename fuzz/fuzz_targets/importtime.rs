@@ -2,7 +2,9 @@
 //! must be the input minus the rows, byte for byte and in order.
 #![no_main]
 
-use importflame::input::{ParseOptions, importtime, text};
+use std::io::Read;
+
+use importflame::input::{ParseOptions, decode, importtime, tee, text};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,11 +15,29 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = importtime::parse(data, &opts);
 
-    let mut tee = Vec::new();
-    let copy = importtime::tee_copy(data, &mut tee, u64::MAX).expect("reading a slice");
-    assert_eq!(copy, data, "tee_copy returns the whole input");
+    // `--tee` copies the decoded text (a gzip or UTF-16 input shows as UTF-8 text), so the
+    // checks below hold against what the decoding layer makes of the input; an input it
+    // refuses (a broken gzip stream) is refused by both.
+    let mut decoded = Vec::new();
+    let decodes = decode::decode(data, u64::MAX)
+        .and_then(|mut reader| reader.read_to_end(&mut decoded).map_err(decode::error));
+    let mut teed = Vec::new();
+    let copy = tee::copy(data, &mut teed, u64::MAX);
+    let Ok(copy) = copy else {
+        assert!(
+            decodes.is_err(),
+            "tee::copy refused an input the decoder reads"
+        );
+        return;
+    };
+    assert!(
+        decodes.is_ok(),
+        "tee::copy read an input the decoder refuses"
+    );
+    assert_eq!(copy, decoded, "tee::copy returns the whole decoded input");
+    let data = &decoded[..];
     // Each input line comes out whole, or, when it holds a row, cut where the row starts.
-    let mut out = &tee[..];
+    let mut out = &teed[..];
     for line in data.split_inclusive(|&b| b == b'\n') {
         let content = line.strip_suffix(b"\n").unwrap_or(line);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
