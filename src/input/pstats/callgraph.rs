@@ -47,6 +47,7 @@ use crate::error::{Error, Position, Result};
 use super::marshal::{DictEntry, Value};
 pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
+mod ahead;
 mod contexts;
 mod imports;
 mod margins;

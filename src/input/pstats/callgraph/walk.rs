@@ -2,14 +2,13 @@
 //! attaching what it missed, apportioning each function's microseconds over the paths, and
 //! counting which time is exact (see the parent module for the method).
 
-use ahash::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use super::ahead::{Cores, Stop, stopped};
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
 use super::margins::{self, Margins};
 use super::trampoline::Trampolines;
 use super::{CallGraph, Edge, NONE};
+use ahash::HashMap;
 
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
 /// get less than half a microsecond each. Their functions still get their time (attached under
@@ -161,44 +160,75 @@ fn mix(mut x: u64) -> u64 {
 /// saw, larger functions first: the one whose room left is closest to the function's time,
 /// within [`FIT_SLACK`]. The walk's own choice is the first context with room in walk order,
 /// which hands a small leftover of an early context to a function that ran elsewhere.
-fn best_fits(mut by_func: Vec<Seen>) -> HashMap<u32, u64> {
-    // Entries equal in all three keys are one context seen twice, whose order does not
-    // change the fits: the unstable sort gives the stable one's.
-    by_func.sort_unstable_by(|a, b| {
-        b.ct.total_cmp(&a.ct)
-            .then(a.func.cmp(&b.func))
-            .then(a.context.cmp(&b.context))
-    });
+fn best_fits(by_func: Vec<Seen>) -> HashMap<u32, u64> {
     let mut left: HashMap<u64, f64> = HashMap::default();
     for s in &by_func {
         let room = left.entry(s.context).or_insert(s.room);
         *room = room.max(s.room);
     }
+    // Larger functions first, then by function and context. Sorted as one `u128` each
+    // (the time's bits, the function, the context's rank among the contexts), which holds
+    // every field the fitting reads: comparing the three fields of `workload.prof`'s 52,424
+    // entries took 3–4 ms, on the path every later walk waits for. Entries equal in all
+    // three are one context seen twice, whose order does not change the fits.
+    let mut contexts: Vec<u64> = left.keys().copied().collect();
+    contexts.sort_unstable();
+    let rank: HashMap<u64, u32> = (0..).zip(&contexts).map(|(r, &c)| (c, r)).collect();
+    let mut keys: Vec<u128> = by_func
+        .iter()
+        .map(|s| {
+            let larger_first = !ordered_bits(s.ct);
+            (u128::from(larger_first) << 64)
+                | (u128::from(s.func) << 32)
+                | u128::from(rank[&s.context])
+        })
+        .collect();
+    drop(by_func);
+    keys.sort_unstable();
+    // (function, context, the function's time), in that order.
+    let entries: Vec<(u32, u64, f64)> = keys
+        .iter()
+        .map(|&k| {
+            let ct = f64::from_bits(unordered_bits(!((k >> 64) as u64)));
+            ((k >> 32) as u32, contexts[(k as u32) as usize], ct)
+        })
+        .collect();
     let mut out = HashMap::default();
     let mut i = 0;
-    while i < by_func.len() {
-        let f = by_func[i].func;
+    while i < entries.len() {
+        let (f, _, ct) = entries[i];
         let mut j = i;
         let mut best: Option<(f64, u64)> = None;
-        while j < by_func.len() && by_func[j].func == f {
-            let s = by_func[j];
-            let room = left[&s.context];
-            if s.ct * (1.0 - FIT_SLACK) <= room {
-                let miss = (room - s.ct).abs();
+        while j < entries.len() && entries[j].0 == f {
+            let (_, context, ct) = entries[j];
+            let room = left[&context];
+            if ct * (1.0 - FIT_SLACK) <= room {
+                let miss = (room - ct).abs();
                 if best.is_none_or(|(m, _)| miss < m) {
-                    best = Some((miss, s.context));
+                    best = Some((miss, context));
                 }
             }
             j += 1;
         }
         if let Some((_, c)) = best {
             let room = left.get_mut(&c).expect("a recorded context");
-            *room = (*room - by_func[i].ct).max(0.0);
+            *room = (*room - ct).max(0.0);
             out.insert(f, c);
         }
         i = j;
     }
     out
+}
+
+/// `x`'s bits made to sort as [`f64::total_cmp`] orders the values.
+fn ordered_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+/// The inverse of [`ordered_bits`].
+fn unordered_bits(o: u64) -> u64 {
+    if o >> 63 == 1 { o & !(1 << 63) } else { !o }
 }
 
 /// Where a function the walk did not reach is attached under its caller `c`: `c`'s heaviest
@@ -393,11 +423,6 @@ struct Settled {
     budget_hit: bool,
 }
 
-/// Whether a walk beside another was told to stop (that one kept within its budget).
-fn stopped(stop: Option<&AtomicBool>) -> bool {
-    stop.is_some_and(|s| s.load(Ordering::Relaxed))
-}
-
 impl Walks {
     /// What the budget calls for after a walk that passed it: the threshold 8 times higher.
     fn raise(&mut self) {
@@ -407,19 +432,22 @@ impl Walks {
 
     /// Walks until one is kept: redone at a higher threshold while one passes its budget,
     /// then again with the placements it found ([`FIT_PASSES`]) and for what found no room
-    /// ([`PLACEMENT_PASSES`]). `None` once `stop` is set.
+    /// ([`PLACEMENT_PASSES`]). `None` once `stop` is given.
     ///
-    /// With `ahead`, what would follow a walk that passes its budget (every walk after it,
-    /// at the threshold 8 times higher) runs on a second thread beside it, and is stopped
-    /// when the walk keeps within its budget: on a large profile a walk that passes its
-    /// budget is the dearest step (the first of `workload.prof`'s five took as long as the
-    /// other four), and what follows it is then done by the time it is. The same walks decide
-    /// as on one thread, so the result does not depend on it.
+    /// With `cores`, what would follow a walk that passes its budget (every walk after it,
+    /// at the threshold 8 times higher) starts on a thread of its own beside it, walking once
+    /// a core is free, and is stopped when the walk keeps within its budget ([`super::ahead`]).
+    /// On a large profile a walk that passes its budget is the dearest step (the first of
+    /// `workload.prof`'s five took as long as the other four), and what follows it is then
+    /// done by the time it is; the walks that follow may pass the budget too (`workload.prof`'s
+    /// walk with placements does), so what follows them runs ahead as well, on the core the
+    /// first walk leaves. The same walks decide as on one thread, so the result does not
+    /// depend on it. The calling thread holds one of `cores` and still holds one on return.
     fn settle(
         mut self,
         shared: &Shared,
-        ahead: bool,
-        stop: Option<&AtomicBool>,
+        cores: Option<&Cores>,
+        stop: Option<&Stop>,
     ) -> Option<Settled> {
         let g = shared.graph;
         loop {
@@ -427,31 +455,44 @@ impl Walks {
                 return None;
             }
             let retry = self.attempt < Budget::RETRIES;
-            let walk = |walks: &Walks, stop: Option<&AtomicBool>| g.walk(shared, walks, stop);
-            let walked = if ahead && retry {
-                let mut coarser = self.clone();
-                coarser.raise();
-                let beside_stop = AtomicBool::new(false);
-                let (walked, after) = std::thread::scope(|scope| {
-                    let beside = std::thread::Builder::new()
-                        .spawn_scoped(scope, || coarser.settle(shared, false, Some(&beside_stop)))
-                        .ok();
-                    let walked = walk(&self, stop);
-                    if !walked.budget_hit {
-                        beside_stop.store(true, Ordering::Relaxed);
-                    }
-                    let after = beside.map(|b| {
-                        b.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            let walked = match cores {
+                Some(cores) if retry => {
+                    let mut coarser = self.clone();
+                    coarser.raise();
+                    let beside_stop = Stop::under(stop);
+                    let (walked, after) = std::thread::scope(|scope| {
+                        let beside = std::thread::Builder::new()
+                            .spawn_scoped(scope, || {
+                                if !cores.take(Some(&beside_stop)) {
+                                    return None;
+                                }
+                                let after = coarser.settle(shared, Some(cores), Some(&beside_stop));
+                                cores.give();
+                                after
+                            })
+                            .ok();
+                        let mut walked = g.walk(shared, &self, stop);
+                        if walked.budget_hit {
+                            // Not kept: only the flag is, while the walks beside run.
+                            walked.nodes = Vec::new();
+                            walked.seen = Vec::new();
+                        } else {
+                            cores.stop(&beside_stop);
+                        }
+                        cores.give();
+                        let after = beside.map(|b| {
+                            b.join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                        });
+                        cores.take(None);
+                        (walked, after)
                     });
-                    (walked, after)
-                });
-                match after {
-                    Some(after) if walked.budget_hit => return after,
-                    _ => walked,
+                    match after {
+                        Some(after) if walked.budget_hit => return after,
+                        _ => walked,
+                    }
                 }
-            } else {
-                walk(&self, stop)
+                _ => g.walk(shared, &self, stop),
             };
             if stopped(stop) {
                 return None;
@@ -609,10 +650,11 @@ impl CallGraph {
         threads: usize,
         mut emit: impl FnMut(&[Step], u64),
     ) -> WalkSummary {
-        let ahead = match threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()) > 1,
-            n => n > 1,
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
         };
+        let cores = (threads > 1).then(|| Cores::new(threads));
         let mut summary = WalkSummary::default();
         let own_total: f64 = self.funcs.iter().map(|f| f.own_us as f64 * 1e-6).sum();
         let min_flow = MIN_FLOW.max(own_total * RELATIVE_MIN_FLOW);
@@ -637,7 +679,7 @@ impl CallGraph {
             fitted: 0,
             passes: 0,
         }
-        .settle(&shared, ahead, None)
+        .settle(&shared, cores.as_ref(), None)
         .expect("only a walk beside another is stopped");
         summary.min_flow = settled.min_flow;
         summary.budget_hit = settled.budget_hit;
@@ -667,7 +709,7 @@ impl CallGraph {
     /// The depth-first walk of §2.7 from every root, in file order, with two refinements over
     /// plain edge shares (see the module docs): a context's own time comes from its caller
     /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
-    fn walk(&self, shared: &Shared, walks: &Walks, stop: Option<&AtomicBool>) -> WalkOut {
+    fn walk(&self, shared: &Shared, walks: &Walks, stop: Option<&Stop>) -> WalkOut {
         let (budget, imports, hops) = (shared.budget, shared.imports, shared.hops);
         let (min_flow, contexts) = (walks.min_flow, &walks.contexts);
         let placements = walks.placements.as_ref();
