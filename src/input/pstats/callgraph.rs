@@ -924,8 +924,9 @@ mod tests {
     #[test]
     fn walks_redone_beside_each_other_keep_the_one_thread_stacks() {
         // Each walk at a budget a tenth of the last passes it (2^10 paths, then fewer), so
-        // the threshold is raised several times: on two threads every coarser walk runs
-        // beside the finer one, and the walk kept must be the one a single thread keeps.
+        // the threshold is raised several times: on several threads every coarser walk runs
+        // beside the finer one, nested as deep as the raises go and as many at once as
+        // there are threads, and the walk kept must be the one a single thread keeps.
         let g = layered_graph(
             |i| 0.001 * (1 + i % 3) as f64,
             |i| 0.001 * (20 - i / 2 * 2) as f64 * (1.0 + 0.1 * (i % 2) as f64),
@@ -948,7 +949,9 @@ mod tests {
             if paths == 40 {
                 assert!(one.1 >= 512.0 * MIN_FLOW, "raised three times: {}", one.1);
             }
-            assert_eq!(walk_on(2), one, "budget of {paths} paths");
+            for threads in [2, 3, 4] {
+                assert_eq!(walk_on(threads), one, "{threads} threads, {paths} paths");
+            }
         }
     }
 

@@ -93,6 +93,26 @@ impl Cores {
         let _free = self.lock();
         self.changed.notify_all();
     }
+
+    /// Gives `stop` if the thread unwinds while this is held: a walk that panics holds its
+    /// core for good, and the walks beside it, waiting for a core, would otherwise keep the
+    /// scope they run in (and so the panic) from ever ending.
+    pub(super) fn stop_on_panic<'s>(&'s self, stop: &'s Stop<'s>) -> impl Drop + 's {
+        StopOnPanic { cores: self, stop }
+    }
+}
+
+struct StopOnPanic<'s> {
+    cores: &'s Cores,
+    stop: &'s Stop<'s>,
+}
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.cores.stop(self.stop);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +129,21 @@ mod tests {
         cores.stop(&outer);
         assert!(inner.is_set() && middle.is_set());
         assert!(!Stop::under(None).is_set());
+    }
+
+    #[test]
+    fn a_panic_beside_waiting_walks_stops_them_instead_of_hanging() {
+        let cores = Cores::new(1);
+        let stop = Stop::under(None);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::thread::scope(|scope| {
+                scope.spawn(|| assert!(!cores.take(Some(&stop)), "stopped, not given a core"));
+                let _guard = cores.stop_on_panic(&stop);
+                panic!("a walk's bug");
+            })
+        }));
+        assert!(outcome.is_err(), "the panic comes through");
+        assert!(stop.is_set());
     }
 
     #[test]

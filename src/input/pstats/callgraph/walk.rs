@@ -471,7 +471,9 @@ impl Walks {
                                 after
                             })
                             .ok();
+                        let panicking = cores.stop_on_panic(&beside_stop);
                         let mut walked = g.walk(shared, &self, stop);
+                        drop(panicking);
                         if walked.budget_hit {
                             // Not kept: only the flag is, while the walks beside run.
                             walked.nodes = Vec::new();
