@@ -716,10 +716,7 @@ impl CallGraph {
         let (min_flow, contexts) = (walks.min_flow, &walks.contexts);
         let placements = walks.placements.as_ref();
         let n = self.funcs.len();
-        // Room for a large profile's paths up front: grown push by push, `nodes` and `seen`
-        // were copied as they grew, 3% of `workload.prof`'s samples, on the walks' chain
-        // (`settle`). Pages never written are never backed, so this costs no memory.
-        let mut nodes: Vec<PathNode> = Vec::with_capacity(budget.paths.min(1 << 18));
+        let mut nodes: Vec<PathNode> = Vec::new();
         // Where each function last is on the current path (depth + 1, 0 when it is not), and
         // per path position what that function's entry replaced and the depth + 1 of the
         // latest never-recursive function at or above it (0 for none).
@@ -730,8 +727,7 @@ impl CallGraph {
         let mut progress_at: Vec<usize> = Vec::new();
         let mut placed = vec![false; n];
         let mut hash_at: Vec<u64> = Vec::new();
-        let mut seen: Vec<Seen> =
-            Vec::with_capacity(if placements.is_none() { 1 << 16 } else { 0 });
+        let mut seen: Vec<Seen> = Vec::new();
         let mut todo: Vec<Todo> = Vec::new();
         for (root, flow, calls) in self.roots().into_iter().rev() {
             todo.push(Todo {
