@@ -22,8 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let decodes = decode::decode(data, u64::MAX)
         .and_then(|mut reader| reader.read_to_end(&mut decoded).map_err(decode::error));
     let mut teed = Vec::new();
-    let copy = tee::copy(data, &mut teed, u64::MAX);
-    let Ok(copy) = copy else {
+    let Ok(copy) = tee::copy(data, &mut teed, u64::MAX) else {
         assert!(
             decodes.is_err(),
             "tee::copy refused an input the decoder reads"

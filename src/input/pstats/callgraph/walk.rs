@@ -2,13 +2,14 @@
 //! attaching what it missed, apportioning each function's microseconds over the paths, and
 //! counting which time is exact (see the parent module for the method).
 
+use ahash::HashMap;
+
 use super::ahead::{Cores, Stop, stopped};
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
 use super::margins::{self, Margins};
 use super::trampoline::Trampolines;
 use super::{CallGraph, Edge, NONE};
-use ahash::HashMap;
 
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
 /// get less than half a microsecond each. Their functions still get their time (attached under
@@ -161,36 +162,39 @@ fn mix(mut x: u64) -> u64 {
 /// within [`FIT_SLACK`]. The walk's own choice is the first context with room in walk order,
 /// which hands a small leftover of an early context to a function that ran elsewhere.
 fn best_fits(by_func: Vec<Seen>) -> HashMap<u32, u64> {
-    let mut left: HashMap<u64, f64> = HashMap::default();
+    // Contexts by rank, each with the largest room it was seen with (rooms are never
+    // negative or NaN: the walk takes them `.max(0.0)`).
+    let mut contexts: Vec<u64> = by_func.iter().map(|s| s.context).collect();
+    contexts.sort_unstable();
+    contexts.dedup();
+    let rank_of = |c: u64| contexts.binary_search(&c).expect("a recorded context") as u32;
+    let mut left = vec![0.0f64; contexts.len()];
     for s in &by_func {
-        let room = left.entry(s.context).or_insert(s.room);
-        *room = room.max(s.room);
+        let r = rank_of(s.context) as usize;
+        left[r] = left[r].max(s.room);
     }
     // Larger functions first, then by function and context. Sorted as one `u128` each
-    // (the time's bits, the function, the context's rank among the contexts), which holds
-    // every field the fitting reads: comparing the three fields of `workload.prof`'s 52,424
-    // entries took 3–4 ms, on the path every later walk waits for. Entries equal in all
-    // three are one context seen twice, whose order does not change the fits.
-    let mut contexts: Vec<u64> = left.keys().copied().collect();
-    contexts.sort_unstable();
-    let rank: HashMap<u64, u32> = (0..).zip(&contexts).map(|(r, &c)| (c, r)).collect();
+    // (the time's bits, the function, the context's rank), which holds every field the
+    // fitting reads: comparing the three fields of `workload.prof`'s 52,424 entries took
+    // 3–4 ms, on the path every later walk waits for. Entries equal in all three are one
+    // context seen twice, whose order does not change the fits.
     let mut keys: Vec<u128> = by_func
         .iter()
         .map(|s| {
             let larger_first = !ordered_bits(s.ct);
             (u128::from(larger_first) << 64)
                 | (u128::from(s.func) << 32)
-                | u128::from(rank[&s.context])
+                | u128::from(rank_of(s.context))
         })
         .collect();
     drop(by_func);
     keys.sort_unstable();
-    // (function, context, the function's time), in that order.
-    let entries: Vec<(u32, u64, f64)> = keys
+    // (function, context rank, the function's time), in that order.
+    let entries: Vec<(u32, usize, f64)> = keys
         .iter()
         .map(|&k| {
             let ct = f64::from_bits(unordered_bits(!((k >> 64) as u64)));
-            ((k >> 32) as u32, contexts[(k as u32) as usize], ct)
+            ((k >> 32) as u32, (k as u32) as usize, ct)
         })
         .collect();
     let mut out = HashMap::default();
@@ -198,22 +202,21 @@ fn best_fits(by_func: Vec<Seen>) -> HashMap<u32, u64> {
     while i < entries.len() {
         let (f, _, ct) = entries[i];
         let mut j = i;
-        let mut best: Option<(f64, u64)> = None;
+        let mut best: Option<(f64, usize)> = None;
         while j < entries.len() && entries[j].0 == f {
-            let (_, context, ct) = entries[j];
-            let room = left[&context];
+            let (_, r, ct) = entries[j];
+            let room = left[r];
             if ct * (1.0 - FIT_SLACK) <= room {
                 let miss = (room - ct).abs();
                 if best.is_none_or(|(m, _)| miss < m) {
-                    best = Some((miss, context));
+                    best = Some((miss, r));
                 }
             }
             j += 1;
         }
-        if let Some((_, c)) = best {
-            let room = left.get_mut(&c).expect("a recorded context");
-            *room = (*room - ct).max(0.0);
-            out.insert(f, c);
+        if let Some((_, r)) = best {
+            left[r] = (left[r] - ct).max(0.0);
+            out.insert(f, contexts[r]);
         }
         i = j;
     }
@@ -642,9 +645,9 @@ impl CallGraph {
     }
 
     /// [`CallGraph::infer`] with an explicit walk budget, on up to `threads` threads (1: one;
-    /// 0: as many as the machine has). With a second thread, what would follow each walk if
-    /// it passed its budget runs beside it ([`Walks::settle`]); which walk is kept does not
-    /// change.
+    /// 0: as many as the machine has). With more than one, what would follow each walk if
+    /// it passed its budget runs beside it, on as many threads at once ([`Walks::settle`]);
+    /// which walk is kept does not change.
     pub fn infer_within(
         &self,
         max_depth: usize,
