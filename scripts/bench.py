@@ -3,15 +3,19 @@
 
 Each table is one hyperfine run, so its commands share the machine's state; wall times are
 medians with min-max, and every figure is also given as a ratio to importflame producing the
-same kind of output. Peak RSS (GNU time, one extra run; for a pipeline the largest process)
+same kind of output. Issue 18's table is timed in alternating rounds instead (every command
+once per round, in turn, as the issue measured it), so that a drift of the machine's speed
+during the run moves every command alike and not only the ones hyperfine ran at that time. Peak RSS (GNU time, one extra run; for a pipeline the largest process)
 and output size come from one more run of each command. Standard library only.
 """
 
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BENCH = Path("target/bench")
@@ -99,8 +103,23 @@ def output_size(prefix):
     return total if found else None
 
 
-def run_table(name, title, commands, big=False):
-    """commands: (label, kind, baseline label or None, shell command with {out})."""
+def alternating(rows, rounds):
+    """Times every row's command once per round, in turn, after one untimed round: medians,
+    min and max of wall time per row, as hyperfine's JSON would give them."""
+    times = [[] for _ in rows]
+    for r in range(rounds + 1):
+        for i, row in enumerate(rows):
+            start = time.perf_counter()
+            subprocess.run(row["cmd"], shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if r:
+                times[i].append(time.perf_counter() - start)
+        print(f"  round {r}/{rounds}", flush=True)
+    return [{"median": statistics.median(t), "min": min(t), "max": max(t), "times": t} for t in times]
+
+
+def run_table(name, title, commands, big=False, rounds=None):
+    """commands: (label, kind, baseline label or None, shell command with {out}); `rounds`:
+    timed in that many alternating rounds instead of one hyperfine run."""
     if ONLY and name not in ONLY:
         return "", []
     OUT.mkdir(parents=True, exist_ok=True)
@@ -128,7 +147,13 @@ def run_table(name, title, commands, big=False):
         row["error"] = (done.stderr.strip().splitlines() or [""])[-1][:160] if done.returncode else ""
         row["size"] = output_size(row["out"])
     timed = [r for r in rows if r["exit"] == 0]
-    if timed:
+    if timed and rounds:
+        results = alternating(timed, 3 if QUICK else rounds)
+        (RESULTS / f"{name}.json").write_text(json.dumps({"results": results}))
+        for r, res in zip(timed, results):
+            r["median"], r["min"], r["max"] = res["median"], res["min"], res["max"]
+            r["runs"] = len(res["times"])
+    elif timed:
         runs = ["--runs", "3"] if QUICK else (["--min-runs", "3", "--max-runs", "10"] if big else ["--min-runs", "10", "--max-runs", "30"])
         warmup = [] if big else ["--warmup", "1"]
         args = ["hyperfine", "--style", "basic", "-i", *warmup, *runs, "--export-json", str(RESULTS / f"{name}.json")]
@@ -140,6 +165,8 @@ def run_table(name, title, commands, big=False):
             r["median"], r["min"], r["max"] = res["median"], res["min"], res["max"]
             r["runs"] = len(res["times"])
     by_label = {r["label"]: r for r in rows}
+    if rounds:
+        title += f" ({3 if QUICK else rounds} alternating rounds)"
     lines = [
         f"### {title}",
         "",
@@ -188,7 +215,7 @@ def main():
     sections = []
     svg, folded = "importflame → SVG", "importflame → folded"
 
-    # Issue 18's table, in one hyperfine run so that its ratios share the machine's state.
+    # Issue 18's table, in alternating rounds so that its ratios share the machine's state.
     big_folded = folded_copy("many_libs_x200", LOG200)
     pstats_folded = folded_copy("pstats", PSTATS)
     g2 = "importflame: 2 GB of importtime rows (a 23 MB gzip file) → SVG"
@@ -208,7 +235,7 @@ def main():
         ("importflame -j 2: x200 → folded", "folded", j1, f"{IF} -q -j 2 {LOG200} -f folded -o {{out}}.folded"),
         ("plain-Python fold: x200 → folded", "folded", j1, f"{PLAIN_FOLD} < {LOG200} > {{out}}.folded"),
         ("importtime-convert: x200 → folded", "folded", j1, f"{ITC} < {LOG200} > {{out}}.folded"),
-    ], big=True)[0])
+    ], big=True, rounds=int(os.environ.get("ROUNDS", "15")))[0])
 
     log_folded = folded_copy("many_libs_x1", LOG)
     sections.append(run_table("single", f"One importtime report ({Path(LOG).stat().st_size // 1024} KB, 2,167 modules)", [

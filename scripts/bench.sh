@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-command benchmark: importflame against the tools people run today, on the same inputs,
-# side by side in one hyperfine run per input. Writes target/bench/results.md (the tables of
+# side by side in one hyperfine run per input (issue 18's table: in alternating rounds). Writes target/bench/results.md (the tables of
 # BENCHMARKS.md) and raw hyperfine JSON under target/bench/results/.
 #
 #   scripts/bench.sh            # everything (about 15 minutes on 2 cores)

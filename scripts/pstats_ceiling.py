@@ -9,11 +9,19 @@ the file cannot tell these programs apart, so whatever it draws is scored agains
 the best score any output can reach on average over them is a ceiling for every method.
 
   pstats_ceiling.py record OUT SCRIPT [ARGS...]   OUT.tree.gz (the tree), OUT.prof, OUT.truth.gz
-  pstats_ceiling.py ceiling OUT [SECONDS] [--modules] [--shapes=N]
+  pstats_ceiling.py ceiling OUT [SECONDS] [--modules] [--shapes=N] [--views=V,..]
+                              [--rounds=N] [--floor=F]
                                                    alternatives (OUT.alternatives.gz) and
                                                    ceilings (JSON); --modules: trade module
                                                    bodies only; --shapes: N traded programs,
-                                                   each trading in another order
+                                                   each trading in another order; SECONDS 0:
+                                                   no trades (large trees: each trade is a
+                                                   linear program over the whole tree);
+                                                   --views: the views alternatives are made
+                                                   against (modules,last3,exact), --rounds:
+                                                   how many per view and shape (4), --floor:
+                                                   every alternative keeps at least that share
+                                                   of each call's own time where it was
   pstats_ceiling.py write OUT INDEX DEST [OLD=NEW]  program INDEX (0: the recorded one, also
                                                    without a ceiling run) as DEST.prof +
                                                    DEST.truth.gz, paths rewritten
@@ -489,13 +497,14 @@ def agreement(a, b):
     return sum(min(w, b.get(k, 0)) for k, w in a.items()) / sum(a.values())
 
 
-def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1):
+def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1,
+             views=("modules", "last3", "exact"), rounds=4, floor=None):
     import numpy as np
 
     target = stats(nodes)
     base_counts = counts(target)
     shapes, trades = [nodes], []
-    for seed in range(n_shapes):
+    for seed in range(n_shapes if seconds > 0 else 0):
         swap, accepted = swap_alternative(funcs, nodes, target, seconds / 2 / n_shapes, log,
                                           modules_only, seed)
         if swap is not None:
@@ -506,17 +515,17 @@ def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1):
     times = [path_times(p) for p in programs]  # per program, kept as programs are added
     shape_paths = [node_paths(shape) for shape in shapes]
     report = {"nodes": len(nodes), "functions": len(funcs), "trades": trades,
-              "trades_of": "module bodies" if modules_only else "subtrees"}
+              "trades_of": "module bodies" if modules_only else "subtrees", "floor": floor}
     rng = np.random.default_rng(11)
-    for name in ("modules", "last3", "exact"):
+    for name in views:
         view = view_of(funcs, name)
-        for r in range(4):
+        for r in range(rounds):
             dists = [distribution(t, view) for t in times]
             value, chosen = best_output(dists)
             log("%s: %d programs, ceiling %.3f" % (name, len(programs), value))
             for shape, paths in zip(shapes, shape_paths):
                 cost = np.array([1.0 if chosen.get(view(p), 0) > 0 else 0.0 for p in paths[1:]])
-                alt = solve_own_times(shape, target, cost + 1e-3 * rng.random(len(cost)))
+                alt = solve_own_times(shape, target, cost + 1e-3 * rng.random(len(cost)), floor=floor)
                 if alt is not None and same_file(alt, target, base_counts):
                     programs.append(alt)
                     times.append(path_times(alt))
@@ -546,10 +555,15 @@ def main(argv):
     elif len(argv) >= 3 and argv[1] == "ceiling":
         funcs, nodes = load(argv[2] + ".tree.gz")
         modules_only = "--modules" in argv
-        n_shapes = int(next((a.split("=")[1] for a in argv if a.startswith("--shapes=")), 1))
+        option = lambda name, default: next(  # noqa: E731
+            (a.split("=", 1)[1] for a in argv if a.startswith("--%s=" % name)), default)
+        n_shapes = int(option("shapes", 1))
+        views = tuple(option("views", "modules,last3,exact").split(","))
+        rounds = int(option("rounds", 4))
+        floor = float(option("floor", 0)) or None
         argv = [a for a in argv if not a.startswith("--")]
         report, programs = ceilings(funcs, nodes, float(argv[3]) if len(argv) > 3 else 120, log,
-                                       modules_only, n_shapes)
+                                    modules_only, n_shapes, views, rounds, floor)
         save(argv[2] + ".alternatives.gz", funcs, programs)
         print(json.dumps(report))
     elif len(argv) >= 5 and argv[1] == "write":
