@@ -162,31 +162,26 @@ fn mix(mut x: u64) -> u64 {
 /// within [`FIT_SLACK`]. The walk's own choice is the first context with room in walk order,
 /// which hands a small leftover of an early context to a function that ran elsewhere.
 fn best_fits(by_func: Vec<Seen>) -> HashMap<u32, u64> {
-    // Contexts by rank, each with the largest room it was seen with (rooms are never
-    // negative or NaN: the walk takes them `.max(0.0)`).
+    // The contexts, by rank.
     let mut contexts: Vec<u64> = by_func.iter().map(|s| s.context).collect();
     contexts.sort_unstable();
     contexts.dedup();
     let rank_of = |c: u64| contexts.binary_search(&c).expect("a recorded context") as u32;
-    let mut left = vec![0.0f64; contexts.len()];
-    for s in &by_func {
-        let r = rank_of(s.context) as usize;
-        left[r] = left[r].max(s.room);
-    }
+    // In one pass over the entries: each context's largest room it was seen with (rooms are
+    // never negative or NaN: the walk takes them `.max(0.0)`), and each entry's sort key.
     // Larger functions first, then by function and context. Sorted as one `u128` each
     // (the time's bits, the function, the context's rank), which holds every field the
     // fitting reads: comparing the three fields of `workload.prof`'s 52,424 entries took
     // 3–4 ms, on the path every later walk waits for. Entries equal in all three are one
     // context seen twice, whose order does not change the fits.
-    let mut keys: Vec<u128> = by_func
-        .iter()
-        .map(|s| {
-            let larger_first = !ordered_bits(s.ct);
-            (u128::from(larger_first) << 64)
-                | (u128::from(s.func) << 32)
-                | u128::from(rank_of(s.context))
-        })
-        .collect();
+    let mut left = vec![0.0f64; contexts.len()];
+    let mut keys: Vec<u128> = Vec::with_capacity(by_func.len());
+    for s in &by_func {
+        let rank = rank_of(s.context);
+        left[rank as usize] = left[rank as usize].max(s.room);
+        let larger_first = !ordered_bits(s.ct);
+        keys.push((u128::from(larger_first) << 64) | (u128::from(s.func) << 32) | u128::from(rank));
+    }
     drop(by_func);
     keys.sort_unstable();
     // (function, context rank, the function's time), in that order.
