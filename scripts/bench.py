@@ -5,8 +5,9 @@ Each table is one hyperfine run, so its commands share the machine's state; wall
 medians with min-max, and every figure is also given as a ratio to importflame producing the
 same kind of output. Issue 18's table is timed in alternating rounds instead (every command
 once per round, in turn, as the issue measured it), so that a drift of the machine's speed
-during the run moves every command alike and not only the ones hyperfine ran at that time. Peak RSS (GNU time, one extra run; for a pipeline the largest process)
-and output size come from one more run of each command. Standard library only.
+during the run moves every command alike and not only the ones hyperfine ran at that time.
+Peak RSS (GNU time, one extra run; for a pipeline the largest process) and output size come
+from one more run of each command. Standard library only.
 """
 
 import json
@@ -122,6 +123,8 @@ def run_table(name, title, commands, big=False, rounds=None):
     timed in that many alternating rounds instead of one hyperfine run."""
     if ONLY and name not in ONLY:
         return "", []
+    if rounds and QUICK:
+        rounds = 3
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -148,7 +151,7 @@ def run_table(name, title, commands, big=False, rounds=None):
         row["size"] = output_size(row["out"])
     timed = [r for r in rows if r["exit"] == 0]
     if timed and rounds:
-        results = alternating(timed, 3 if QUICK else rounds)
+        results = alternating(timed, rounds)
         (RESULTS / f"{name}.json").write_text(json.dumps({"results": results}))
         for r, res in zip(timed, results):
             r["median"], r["min"], r["max"] = res["median"], res["min"], res["max"]
@@ -166,7 +169,7 @@ def run_table(name, title, commands, big=False, rounds=None):
             r["runs"] = len(res["times"])
     by_label = {r["label"]: r for r in rows}
     if rounds:
-        title += f" ({3 if QUICK else rounds} alternating rounds)"
+        title += f" ({rounds} alternating rounds)"
     lines = [
         f"### {title}",
         "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-command benchmark: importflame against the tools people run today, on the same inputs,
-# side by side in one hyperfine run per input (issue 18's table: in alternating rounds). Writes target/bench/results.md (the tables of
-# BENCHMARKS.md) and raw hyperfine JSON under target/bench/results/.
+# side by side in one hyperfine run per input (issue 18's table: in alternating rounds, ROUNDS=N,
+# 15 by default). Writes target/bench/results.md (the tables of BENCHMARKS.md) and raw timings
+# (hyperfine's JSON) under target/bench/results/.
 #
 #   scripts/bench.sh            # everything (about 15 minutes on 2 cores)
 #   QUICK=1 scripts/bench.sh    # fewer runs, skips the slowest Python runs on the 31 MB log
