@@ -1,5 +1,9 @@
 //! Where output goes: stdout, or a file replaced atomically, so a failed run never leaves half
-//! an artifact (STYLE.md habit 8).
+//! an artifact (STYLE.md habit 8). What is not a regular file (`/dev/null`, a FIFO, a
+//! process substitution's `/dev/fd/N`) is written in place: renaming over it replaced the
+//! device node `/dev/null` itself with a regular file (as root, where `/dev` is writable),
+//! and every later reader of `/dev/null` read our output back. A symbolic link is followed,
+//! so the file it names is replaced and the link stays.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -37,9 +41,26 @@ impl Sink {
 
 /// Writes `path` atomically: a temporary file next to it, flushed and synced, then renamed.
 /// The replaced file's permissions are kept; a new file gets the usual 0644-style mode
-/// instead of the temporary file's 0600.
+/// instead of the temporary file's 0600. A path that names something other than a regular
+/// file or a directory (a device, a FIFO, a socket) is opened and written in place instead,
+/// and a symbolic link is replaced by way of the file it names (see the module doc).
 pub fn replace_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let name = path.display().to_string();
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return write_in_place(path, &name, body);
+    }
+    let target;
+    let path = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            // A dangling link has no file to resolve: its own place is replaced then.
+            target = resolve_link(path);
+            target.as_deref().unwrap_or(path)
+        }
+        _ => path,
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -77,6 +98,27 @@ pub fn replace_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>
     tmp.persist(path)
         .map_err(|e| Error::from(e.error).in_input(&name))?;
     Ok(())
+}
+
+/// Writes `body` straight into `path`, a device or a FIFO that cannot be replaced.
+fn write_in_place(
+    path: &Path,
+    name: &str,
+    body: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::from(e).in_input(name))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    body(&mut out)?;
+    out.flush().map_err(|e| Error::from(e).in_input(name))?;
+    Ok(())
+}
+
+/// The file a symbolic link at `path` finally names, when it exists.
+fn resolve_link(path: &Path) -> Option<PathBuf> {
+    fs::canonicalize(path).ok()
 }
 
 /// A new file only its owner can read, as `tempfile` makes them.

@@ -657,6 +657,98 @@ fn a_failed_run_leaves_the_existing_output_and_no_temporary_file() {
     assert_eq!(listing(dir.path()), ["graph.svg"]);
 }
 
+/// `-o /dev/null` renamed a regular file over the device node (as root, who may write in
+/// `/dev`), so every later reader of `/dev/null` read the graph back: cargo's own probe of
+/// rustc failed on it. A FIFO stands for every file that is not regular: written in place,
+/// still a FIFO afterwards, its reader given the whole graph.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("graph.fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    };
+    let log = repo("samples/importtime/single/py311_json.log");
+    let out = checked(
+        run(
+            &[
+                log.to_str().unwrap(),
+                "-f",
+                "folded",
+                "-o",
+                fifo.to_str().unwrap(),
+            ],
+            Vec::new(),
+        ),
+        "fifo",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Checked before the reader is joined: a FIFO renamed over never gets its writer, and
+    // the reader would wait for one for ever.
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let read = reader.join().unwrap();
+    let folded = run(&[log.to_str().unwrap(), "-f", "folded"], Vec::new());
+    assert_eq!(read, folded.stdout);
+    assert_eq!(listing(dir.path()), ["graph.fifo"]);
+    // /dev/null itself: still the device afterwards (as any user: the temporary file's
+    // directory, /dev, was not writable for most, which failed the run instead).
+    let out = run(&[log.to_str().unwrap(), "-o", "/dev/null"], Vec::new());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+/// A symbolic link as `-o`: the file it names is replaced and the link stays a link.
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_symbolic_link_replaces_the_file_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("real")).unwrap();
+    let target = dir.path().join("real/graph.svg");
+    fs::write(&target, "the old graph").unwrap();
+    let link = dir.path().join("latest.svg");
+    std::os::unix::fs::symlink("real/graph.svg", &link).unwrap();
+    let log = repo("samples/importtime/single/py311_json.log");
+    let out = run(
+        &[log.to_str().unwrap(), "-o", link.to_str().unwrap()],
+        Vec::new(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(fs::read_to_string(&target).unwrap().starts_with("<?xml"));
+    assert_eq!(listing(dir.path()), ["latest.svg", "real"]);
+    assert_eq!(listing(&dir.path().join("real")), ["graph.svg"]);
+}
+
 /// A folded input whose SVG takes a while to draw: many distinct, fairly deep stacks.
 fn slow_input() -> Vec<u8> {
     let mut s = String::new();
