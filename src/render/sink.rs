@@ -56,7 +56,7 @@ pub fn replace_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>
     let path = match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             // A dangling link has no file to resolve: its own place is replaced then.
-            target = resolve_link(path);
+            target = fs::canonicalize(path).ok();
             target.as_deref().unwrap_or(path)
         }
         _ => path,
@@ -114,11 +114,6 @@ fn write_in_place(
     body(&mut out)?;
     out.flush().map_err(|e| Error::from(e).in_input(name))?;
     Ok(())
-}
-
-/// The file a symbolic link at `path` finally names, when it exists.
-fn resolve_link(path: &Path) -> Option<PathBuf> {
-    fs::canonicalize(path).ok()
 }
 
 /// A new file only its owner can read, as `tempfile` makes them.
