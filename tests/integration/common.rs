@@ -187,3 +187,13 @@ pub fn profiles_of(paths: Vec<PathBuf>) -> impl Iterator<Item = (PathBuf, Profil
         profile.ok().map(|profile| (path, profile))
     })
 }
+
+/// Asserts that a run exited with status 0, showing its stderr when it did not.
+pub fn assert_success(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{repo, run, run_in};
+use common::{assert_success, repo, run, run_in};
 use importflame::input::{self, Format, ParseOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_importflame");
@@ -687,12 +687,7 @@ fn an_output_that_is_not_a_regular_file_is_written_in_place_not_replaced() {
         ),
         "fifo",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     // Checked before the reader is joined: a FIFO renamed over never gets its writer, and
     // the reader would wait for one for ever.
     assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
@@ -703,12 +698,7 @@ fn an_output_that_is_not_a_regular_file_is_written_in_place_not_replaced() {
     // /dev/null itself: still the device afterwards (as any user: the temporary file's
     // directory, /dev, was not writable for most, which failed the run instead).
     let out = run(&[log.to_str().unwrap(), "-o", "/dev/null"], Vec::new());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         fs::metadata("/dev/null")
             .unwrap()
@@ -732,12 +722,7 @@ fn an_output_through_a_symbolic_link_replaces_the_file_it_names() {
         &[log.to_str().unwrap(), "-o", link.to_str().unwrap()],
         Vec::new(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         fs::symlink_metadata(&link)
             .unwrap()

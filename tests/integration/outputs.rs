@@ -5,7 +5,7 @@ use crate::common;
 
 use std::process::Command;
 
-use common::{repo, run};
+use common::{assert_success, repo, run};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -374,12 +374,7 @@ fn diff_works_for_pstats_and_py_spy_inputs() {
         ],
         Vec::new(),
     );
-    assert_eq!(
-        p.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&p.stderr)
-    );
+    assert_success(&p);
     let v: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
     assert_eq!(v["unit"], "us");
     let s = run(
@@ -393,12 +388,7 @@ fn diff_works_for_pstats_and_py_spy_inputs() {
         ],
         Vec::new(),
     );
-    assert_eq!(
-        s.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&s.stderr)
-    );
+    assert_success(&s);
     let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
     assert_eq!(v["unit"], "samples");
 }
