@@ -13,7 +13,7 @@ use importflame::render::{self, Report};
 
 #[cfg(target_os = "linux")]
 use crate::common::peak_rss_of;
-use crate::common::{files_under, profiles_of, repo, run};
+use crate::common::{assert_success, files_under, profiles_of, repo, run};
 
 /// Every importtime sample, and logs made of several of them (reports of very different
 /// sizes, so that whole reports and deep subtrees fall under the threshold).
@@ -104,11 +104,7 @@ fn cutting_never_drawn_subtrees_leaves_every_svg_byte_identical() {
             &[path.to_str().unwrap(), "-q", "-o", out.to_str().unwrap()],
             Vec::new(),
         );
-        assert!(
-            ran.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ran.stderr)
-        );
+        assert_success(&ran);
         assert!(
             std::fs::read_to_string(&out).unwrap() == whole,
             "{}",

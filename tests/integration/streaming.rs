@@ -11,7 +11,7 @@ use importflame::error::Position;
 use importflame::input::{self, Format, ParseOptions, Source};
 use importflame::model::Profile;
 
-use crate::common::{repo, report_profile, run};
+use crate::common::{assert_success, repo, report_profile, run};
 
 /// `text` repeated until it is longer than `bytes`.
 fn repeated(text: &[u8], bytes: usize) -> Vec<u8> {
@@ -247,17 +247,9 @@ fn a_stack_met_again_adds_to_its_first_entry_unless_the_order_is_drawn() {
 fn folded_of_file_and_stdin(path: &Path, data: &[u8]) -> (Vec<u8>, Vec<u8>) {
     fs::write(path, data).unwrap();
     let file = run(&["-q", "-f", "folded", path.to_str().unwrap()], Vec::new());
-    assert!(
-        file.status.success(),
-        "{}",
-        String::from_utf8_lossy(&file.stderr)
-    );
+    assert_success(&file);
     let stdin = run(&["-q", "-f", "folded", "-"], data.to_vec());
-    assert!(
-        stdin.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stdin.stderr)
-    );
+    assert_success(&stdin);
     (file.stdout, stdin.stdout)
 }
 
