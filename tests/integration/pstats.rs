@@ -1013,3 +1013,174 @@ fn two_programs_with_one_pstats_file_cap_every_method_s_module_chains() {
     let cap = (1.0 + chains) / 2.0;
     assert!(cap < 0.9, "no method is sure of 90% here: cap {cap}");
 }
+
+/// Programs with one pstats file, as `NAME.programs.gz` holds them (samples/pstats/truth/README.md):
+/// the key table, then per call path its key indices and every program's own time there (ns).
+struct Programs {
+    keys: Vec<String>,
+    /// Per call path (key indices, root first): the own ns of each program on it.
+    paths: Vec<(Vec<u32>, Vec<u64>)>,
+    count: usize,
+}
+
+fn read_programs(base: &str) -> Programs {
+    let raw = fs::read(format!("{base}.programs.gz")).unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut out = Programs {
+        keys: Vec::new(),
+        paths: Vec::new(),
+        count: 0,
+    };
+    for line in text.lines() {
+        if let Some(key) = line.strip_prefix("K\t") {
+            out.keys.push(without_address(key));
+        } else if let Some(n) = line.strip_prefix("N\t") {
+            out.count = n.parse().unwrap();
+        } else if line != "U\tns" {
+            let (ids, times) = line.split_once('\t').unwrap();
+            let path = ids.split('.').map(|i| i.parse().unwrap()).collect();
+            let times: Vec<u64> = times.split(',').map(|t| t.parse().unwrap()).collect();
+            assert_eq!(times.len(), out.count, "{base}: {line}");
+            out.paths.push((path, times));
+        }
+    }
+    out
+}
+
+/// The best that any one output can score on whole stacks, on average over programs that all
+/// have `total` ns: `max Σ_s mean_k min(F_s, w_ks)` over outputs `F` with `Σ F_s = total`,
+/// over `total`. Each path's term is concave and piecewise linear in `F_s`, with slope
+/// `(programs with more than F_s there) / n`, so taking the steepest pieces first (water
+/// filling) is exact.
+fn whole_stack_cap(paths: &[(Vec<u32>, Vec<u64>)], n: usize, total: u64) -> f64 {
+    let mut pieces: Vec<(usize, u64)> = Vec::new(); // (programs above, length)
+    for (_, times) in paths {
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        let mut below = 0;
+        for (j, &t) in sorted.iter().enumerate() {
+            if t > below {
+                pieces.push((n - j, t - below));
+                below = t;
+            }
+        }
+    }
+    pieces.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
+    let (mut left, mut gain) = (total, 0.0);
+    for (above, length) in pieces {
+        let take = length.min(left);
+        gain += above as f64 * take as f64;
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    gain / n as f64 / total as f64
+}
+
+/// Twenty-eight programs with one pstats file (samples/pstats/truth/README.md): the recorded
+/// run of `pstats_imports.py`, six made by trading subtrees between two contexts of their
+/// caller, and 21 more that put the own times elsewhere on those seven trees. Each is checked
+/// here to give the file's every `tt` and `ct` to under a µs (the call counts were checked
+/// when they were made; `programs.gz` keeps none). No method that reads only the file can tell
+/// them apart, so no output is sure of more whole-stack time than the best one scores on
+/// average over them: under the 50% that issue 14 asks for (BENCHMARKS.md, "How right any
+/// method can be"). importflame's own output, scored the same way, stays under that cap.
+#[test]
+fn programs_with_one_pstats_file_cap_every_method_s_whole_stacks_under_half() {
+    let base = "samples/pstats/truth/py311_imports_c";
+    let programs = read_programs(base);
+    assert!(programs.count >= 20, "{} programs", programs.count);
+    let file = file_numbers(&format!("{base}.prof"));
+    let index: std::collections::HashMap<&str, u32> = programs
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i as u32))
+        .collect();
+    const OWN: u32 = u32::MAX; // a function's own entry, as file_numbers' caller "".
+    let mut totals = Vec::new();
+    for k in 0..programs.count {
+        // cProfile's rules, as in times_of_truth: a path's own time counts in tt of its last
+        // function and pair, and in ct of every function and pair on it, once each.
+        let mut got: std::collections::HashMap<(u32, u32), [u64; 2]> =
+            std::collections::HashMap::new();
+        let mut on_path = std::collections::HashSet::new();
+        for (path, times) in &programs.paths {
+            let w = times[k];
+            if w == 0 {
+                continue;
+            }
+            let last = path.len() - 1;
+            got.entry((OWN, path[last])).or_default()[0] += w;
+            if last > 0 {
+                got.entry((path[last - 1], path[last])).or_default()[0] += w;
+            }
+            on_path.clear();
+            for (i, &f) in path.iter().enumerate() {
+                on_path.insert((OWN, f));
+                if i > 0 {
+                    on_path.insert((path[i - 1], f));
+                }
+            }
+            for &pair in &on_path {
+                got.entry(pair).or_default()[1] += w;
+            }
+        }
+        for ((caller, callee), (_, times)) in &file {
+            let id = |key: &str| *index.get(key).unwrap_or(&(OWN - 1));
+            let pair = (if caller.is_empty() { OWN } else { id(caller) }, id(callee));
+            let from_paths = got.get(&pair).copied().unwrap_or_default();
+            for (field, (file_s, ns)) in ["tt", "ct"].iter().zip(times.iter().zip(from_paths)) {
+                let diff_us = (file_s * 1e9 - ns as f64).abs() / 1e3;
+                assert!(
+                    diff_us < 1.0,
+                    "program {k}: {field} of {caller} → {callee} off by {diff_us} µs"
+                );
+            }
+        }
+        totals.push(programs.paths.iter().map(|(_, t)| t[k]).sum::<u64>());
+    }
+    let total = totals[0];
+    assert!(
+        totals.iter().all(|t| t.abs_diff(total) < 1_000),
+        "every program runs as long: {totals:?}"
+    );
+    // The programs differ: the recorded one and the first traded one agree on little more
+    // than two fifths of the time.
+    let agree: u64 = programs.paths.iter().map(|(_, t)| t[0].min(t[1])).sum();
+    let agreement = agree as f64 / total as f64;
+    assert!((0.3..0.6).contains(&agreement), "agreement {agreement}");
+    let cap = whole_stack_cap(&programs.paths, programs.count, total);
+    assert!((0.4..0.5).contains(&cap), "whole stacks capped at {cap}");
+    // importflame's output, on average over the programs, cannot beat the best output.
+    let known: std::collections::HashSet<&String> = programs.keys.iter().collect();
+    let mut ours: BTreeMap<Vec<u32>, u64> = BTreeMap::new();
+    for (keys, ns) in recorded_stacks(base) {
+        let path = keys
+            .iter()
+            .filter(|k| known.contains(k))
+            .map(|k| index[k.as_str()])
+            .collect();
+        *ours.entry(path).or_default() += ns;
+    }
+    let mean: f64 = (0..programs.count)
+        .map(|k| {
+            let hit: u64 = programs
+                .paths
+                .iter()
+                .map(|(p, t)| t[k].min(ours.get(p).copied().unwrap_or(0)))
+                .sum();
+            hit as f64 / total as f64
+        })
+        .sum::<f64>()
+        / programs.count as f64;
+    eprintln!("{base}: agreement {agreement:.4}, cap {cap:.4}, importflame {mean:.4}");
+    assert!(
+        (0.1..=cap).contains(&mean),
+        "importflame: {mean} on average, cap {cap}"
+    );
+}
