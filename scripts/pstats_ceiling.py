@@ -10,7 +10,7 @@ the best score any output can reach on average over them is a ceiling for every 
 
   pstats_ceiling.py record OUT SCRIPT [ARGS...]   OUT.tree.gz (the tree), OUT.prof, OUT.truth.gz
   pstats_ceiling.py ceiling OUT [SECONDS] [--modules] [--shapes=N] [--views=V,..]
-                              [--rounds=N] [--floor=F]
+                              [--rounds=N] [--floor=F] [--resume]
                                                    alternatives (OUT.alternatives.gz) and
                                                    ceilings (JSON); --modules: trade module
                                                    bodies only; --shapes: N traded programs,
@@ -21,7 +21,9 @@ the best score any output can reach on average over them is a ceiling for every 
                                                    against (modules,last3,exact), --rounds:
                                                    how many per view and shape (4), --floor:
                                                    every alternative keeps at least that share
-                                                   of each call's own time where it was
+                                                   of each call's own time where it was;
+                                                   --resume: start from OUT.alternatives.gz
+                                                   (its trees, no new trades), more rounds
   pstats_ceiling.py write OUT INDEX DEST [OLD=NEW]  program INDEX (0: the recorded one, also
                                                    without a ceiling run) as DEST.prof +
                                                    DEST.truth.gz, paths rewritten
@@ -498,12 +500,20 @@ def agreement(a, b):
 
 
 def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1,
-             views=("modules", "last3", "exact"), rounds=4, floor=None):
+             views=("modules", "last3", "exact"), rounds=4, floor=None, resumed=None):
     import numpy as np
 
     target = stats(nodes)
     base_counts = counts(target)
     shapes, trades = [nodes], []
+    if resumed:  # an earlier run's programs: its tree shapes trade no more, own times go on
+        structure = lambda p: [(n[0], n[1]) for n in p]  # noqa: E731
+        seen = [structure(nodes)]
+        for p in resumed[1:]:
+            if structure(p) not in seen:
+                seen.append(structure(p))
+                shapes.append(p)
+        seconds = 0
     for seed in range(n_shapes if seconds > 0 else 0):
         swap, accepted = swap_alternative(funcs, nodes, target, seconds / 2 / n_shapes, log,
                                           modules_only, seed)
@@ -511,7 +521,7 @@ def ceilings(funcs, nodes, seconds, log, modules_only=False, n_shapes=1,
             shapes.append(swap)
             trades.append(len(accepted))
     swap = shapes[1] if len(shapes) > 1 else None
-    programs = list(shapes)
+    programs = list(resumed) if resumed else list(shapes)
     times = [path_times(p) for p in programs]  # per program, kept as programs are added
     shape_paths = [node_paths(shape) for shape in shapes]
     report = {"nodes": len(nodes), "functions": len(funcs), "trades": trades,
@@ -561,9 +571,10 @@ def main(argv):
         views = tuple(option("views", "modules,last3,exact").split(","))
         rounds = int(option("rounds", 4))
         floor = float(option("floor", 0)) or None
+        resumed = load(argv[2] + ".alternatives.gz")[1] if "--resume" in argv else None
         argv = [a for a in argv if not a.startswith("--")]
         report, programs = ceilings(funcs, nodes, float(argv[3]) if len(argv) > 3 else 120, log,
-                                    modules_only, n_shapes, views, rounds, floor)
+                                    modules_only, n_shapes, views, rounds, floor, resumed)
         save(argv[2] + ".alternatives.gz", funcs, programs)
         print(json.dumps(report))
     elif len(argv) >= 5 and argv[1] == "write":
