@@ -937,18 +937,19 @@ fn file_numbers(path: &str) -> FileNumbers {
 /// The tt and ct (ns) that true stacks give each function and pair, by cProfile's rules: a
 /// path's own time is in `tt` of its last frame and of its last pair, and in `ct` of every
 /// function and every caller→callee pair on it, once however often they repeat (recursion).
-fn times_of_truth(truth: &[(Vec<String>, u64)]) -> BTreeMap<(String, String), [u64; 2]> {
-    let mut out: BTreeMap<(String, String), [u64; 2]> = BTreeMap::new();
+/// A function's own entry is keyed with `own` as its caller.
+fn times_of_truth<K: Ord + Clone>(truth: &[(Vec<K>, u64)], own: &K) -> BTreeMap<(K, K), [u64; 2]> {
+    let mut out: BTreeMap<(K, K), [u64; 2]> = BTreeMap::new();
     for (path, w) in truth {
         let last = path.len() - 1;
-        out.entry((String::new(), path[last].clone())).or_default()[0] += w;
+        out.entry((own.clone(), path[last].clone())).or_default()[0] += w;
         if last > 0 {
             out.entry((path[last - 1].clone(), path[last].clone()))
                 .or_default()[0] += w;
         }
         let mut on_path = std::collections::BTreeSet::new();
         for (i, f) in path.iter().enumerate() {
-            on_path.insert((String::new(), f.clone()));
+            on_path.insert((own.clone(), f.clone()));
             if i > 0 {
                 on_path.insert((path[i - 1].clone(), f.clone()));
             }
@@ -958,6 +959,26 @@ fn times_of_truth(truth: &[(Vec<String>, u64)]) -> BTreeMap<(String, String), [u
         }
     }
     out
+}
+
+/// Asserts that true stacks give every `tt` and `ct` of `file` to under a µs (the truths are
+/// in ns): `from_paths(caller, callee)` is what [`times_of_truth`] made of them (`caller` is
+/// `""` for a function's own entry).
+fn assert_truth_gives_the_file(
+    name: &str,
+    file: &FileNumbers,
+    from_paths: impl Fn(&str, &str) -> [u64; 2],
+) {
+    for ((caller, callee), (_, times)) in file {
+        let got = from_paths(caller, callee);
+        for (field, (file_s, ns)) in ["tt", "ct"].iter().zip(times.iter().zip(got)) {
+            let diff_us = (file_s * 1e9 - ns as f64).abs() / 1e3;
+            assert!(
+                diff_us < 1.0,
+                "{name}: {field} of {caller} → {callee} off by {diff_us} µs"
+            );
+        }
+    }
 }
 
 /// Two programs with one pstats file (samples/pstats/truth/README.md): the recorded run of
@@ -992,17 +1013,11 @@ fn two_programs_with_one_pstats_file_cap_every_method_s_module_chains() {
     // truths are in ns), so both really have this file.
     let (ta, tb) = (read_truth(a), read_truth(b));
     for (name, truth) in [(a, &ta), (b, &tb)] {
-        let got = times_of_truth(truth);
-        for (k, (_, times)) in &fa {
-            let from_paths = got.get(k).copied().unwrap_or_default();
-            for (field, (file_s, ns)) in ["tt", "ct"].iter().zip(times.iter().zip(from_paths)) {
-                let diff_us = (file_s * 1e9 - ns as f64).abs() / 1e3;
-                assert!(
-                    diff_us < 1.0,
-                    "{name}: {field} of {k:?} off by {diff_us} µs"
-                );
-            }
-        }
+        let got = times_of_truth(truth, &String::new());
+        assert_truth_gives_the_file(name, &fa, |caller, callee| {
+            let key = (caller.to_string(), callee.to_string());
+            got.get(&key).copied().unwrap_or_default()
+        });
     }
     // They differ: two fifths of the time sits in other `<module>` chains.
     let chains = accuracy(&ta, &tb)[3];
@@ -1102,47 +1117,21 @@ fn programs_with_one_pstats_file_cap_every_method_s_whole_stacks_under_half() {
         .map(|(i, k)| (k.as_str(), i as u32))
         .collect();
     const OWN: u32 = u32::MAX; // a function's own entry, as file_numbers' caller "".
+    let id = |key: &str| *index.get(key).unwrap_or(&(OWN - 1));
     let mut totals = Vec::new();
     for k in 0..programs.count {
-        // cProfile's rules, as in times_of_truth: a path's own time counts in tt of its last
-        // function and pair, and in ct of every function and pair on it, once each.
-        let mut got: std::collections::HashMap<(u32, u32), [u64; 2]> =
-            std::collections::HashMap::new();
-        let mut on_path = std::collections::HashSet::new();
-        for (path, times) in &programs.paths {
-            let w = times[k];
-            if w == 0 {
-                continue;
-            }
-            let last = path.len() - 1;
-            got.entry((OWN, path[last])).or_default()[0] += w;
-            if last > 0 {
-                got.entry((path[last - 1], path[last])).or_default()[0] += w;
-            }
-            on_path.clear();
-            for (i, &f) in path.iter().enumerate() {
-                on_path.insert((OWN, f));
-                if i > 0 {
-                    on_path.insert((path[i - 1], f));
-                }
-            }
-            for &pair in &on_path {
-                got.entry(pair).or_default()[1] += w;
-            }
-        }
-        for ((caller, callee), (_, times)) in &file {
-            let id = |key: &str| *index.get(key).unwrap_or(&(OWN - 1));
-            let pair = (if caller.is_empty() { OWN } else { id(caller) }, id(callee));
-            let from_paths = got.get(&pair).copied().unwrap_or_default();
-            for (field, (file_s, ns)) in ["tt", "ct"].iter().zip(times.iter().zip(from_paths)) {
-                let diff_us = (file_s * 1e9 - ns as f64).abs() / 1e3;
-                assert!(
-                    diff_us < 1.0,
-                    "program {k}: {field} of {caller} → {callee} off by {diff_us} µs"
-                );
-            }
-        }
-        totals.push(programs.paths.iter().map(|(_, t)| t[k]).sum::<u64>());
+        let truth: Vec<(Vec<u32>, u64)> = programs
+            .paths
+            .iter()
+            .filter(|(_, times)| times[k] > 0)
+            .map(|(path, times)| (path.clone(), times[k]))
+            .collect();
+        let got = times_of_truth(&truth, &OWN);
+        assert_truth_gives_the_file(&format!("program {k}"), &file, |caller, callee| {
+            let caller = if caller.is_empty() { OWN } else { id(caller) };
+            got.get(&(caller, id(callee))).copied().unwrap_or_default()
+        });
+        totals.push(truth.iter().map(|(_, w)| w).sum::<u64>());
     }
     let total = totals[0];
     assert!(
