@@ -48,6 +48,7 @@ use super::marshal::{DictEntry, Value};
 pub use walk::{Budget, MIN_FLOW, RELATIVE_MIN_FLOW, Step, WalkSummary};
 
 mod ahead;
+mod class_bodies;
 mod contexts;
 mod imports;
 mod margins;
@@ -839,6 +840,52 @@ mod tests {
         assert!(at < 40, "{lines:?}");
         assert!(below_inner > 30, "{lines:?}");
         assert_eq!(weight_where(&lines, |stack| stack.ends_with(";g")), 71);
+    }
+
+    #[test]
+    fn class_bodies_run_under_their_own_files_class_statements() {
+        // pandas' `ArrowExtensionArray` body was drawn under urllib3's `__build_class__`: a
+        // best fit by time alone. Here a.py's body (15 µs) fits b.py's context's room (16 µs)
+        // better than its own file's (79 µs), and the metaclass's 79 µs follow what each
+        // context leaves (64 and 15), not each context's whole time (65.2 and 13.8).
+        const B: &str = "~|<built-in method builtins.__build_class__>";
+        let g = tuple_graph(&[
+            ("m.py|main", 1, 1, 0.0, 97.0, &[]),
+            (
+                "a.py|load_a",
+                1,
+                1,
+                0.0,
+                80.0,
+                &[("m.py|main", 1, 0.0, 80.0)],
+            ),
+            (
+                "b.py|load_b",
+                1,
+                1,
+                0.0,
+                17.0,
+                &[("m.py|main", 1, 0.0, 17.0)],
+            ),
+            (
+                B,
+                2,
+                2,
+                2.0,
+                97.0,
+                &[("a.py|load_a", 1, 1.0, 80.0), ("b.py|load_b", 1, 1.0, 17.0)],
+            ),
+            ("a.py|A", 1, 1, 15.0, 15.0, &[(B, 1, 15.0, 15.0)]),
+            ("b.py|B", 1, 1, 1.0, 1.0, &[(B, 1, 1.0, 1.0)]),
+            ("meta.py|__new__", 2, 2, 79.0, 79.0, &[(B, 2, 79.0, 79.0)]),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let build = "<built-in method builtins.__build_class__>";
+        let at = |stack: String| weight_where(&lines, |s| s == stack);
+        assert_eq!(at(format!("main;load_a;{build};A")), 15, "{lines:?}");
+        assert_eq!(at(format!("main;load_b;{build};B")), 1, "{lines:?}");
+        assert_eq!(at(format!("main;load_a;{build};__new__")), 64, "{lines:?}");
+        assert_eq!(at(format!("main;load_b;{build};__new__")), 15, "{lines:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use ahash::HashMap;
 
 use super::ahead::{Cores, Stop, stopped};
+use super::class_bodies::ClassBodies;
 use super::contexts::Contexts;
 use super::imports::{self, Imports};
 use super::margins::{self, Margins};
@@ -229,26 +230,49 @@ fn unordered_bits(o: u64) -> u64 {
     if o >> 63 == 1 { o & !(1 << 63) } else { !o }
 }
 
+/// The two rules under which what a function calls depends on its caller: importlib's
+/// trampoline runs the work its caller hands it (trampoline.rs), `__build_class__` the class
+/// bodies of its caller's file (class_bodies.rs).
+#[derive(Clone, Copy)]
+struct Handing<'a> {
+    trampolines: &'a Trampolines,
+    class_bodies: &'a ClassBodies,
+}
+
+impl Handing<'_> {
+    /// Whether `f`'s callees depend on its caller.
+    fn depends(&self, f: u32) -> bool {
+        self.trampolines.is_trampoline(f) || self.class_bodies.is_builder(f)
+    }
+
+    /// Whether `callee` can run under `via` when `caller` called it.
+    fn allows(&self, caller: Option<u32>, via: u32, callee: u32) -> bool {
+        self.trampolines.allows(caller, via, callee)
+            && self.class_bodies.allows(caller, via, callee)
+    }
+}
+
 /// Where a function the walk did not reach is attached under its caller `c`: `c`'s heaviest
-/// node, but for importlib's trampoline the heaviest one whose own caller hands it `g`
-/// (trampoline.rs), so that what a walk at a raised flow threshold missed
-/// (`create_module → _call_with_frames_removed → create_builtin`) is not drawn under the
-/// trampoline's heaviest stack, `exec_module → _call_with_frames_removed → exec`'s.
-fn handed_under(nodes: &[PathNode], best: u32, c: u32, g: u32, trampolines: &Trampolines) -> u32 {
-    if best == NONE || !trampolines.is_trampoline(c) {
+/// node, but under a function whose callees depend on its caller ([`Handing`]) the heaviest
+/// one whose own caller can hand it `g`, so that what a walk at a raised flow threshold
+/// missed (`create_module → _call_with_frames_removed → create_builtin`) is not drawn under
+/// the trampoline's heaviest stack, `exec_module → _call_with_frames_removed → exec`'s, nor a
+/// class body under another file's `__build_class__`.
+fn handed_under(nodes: &[PathNode], best: u32, c: u32, g: u32, handing: Handing) -> u32 {
+    if best == NONE || !handing.depends(c) {
         return best;
     }
     let caller_of = |i: usize| {
         let p = nodes[i].parent;
         (p != NONE).then(|| nodes[p as usize].func)
     };
-    if trampolines.allows(caller_of(best as usize), c, g) {
+    if handing.allows(caller_of(best as usize), c, g) {
         return best;
     }
     let mut found: Option<usize> = None;
     for (i, node) in nodes.iter().enumerate() {
         if node.func == c
-            && trampolines.allows(caller_of(i), c, g)
+            && handing.allows(caller_of(i), c, g)
             && found.is_none_or(|b| node.own > nodes[b].own)
         {
             found = Some(i);
@@ -392,6 +416,8 @@ struct Shared<'a> {
     graph: &'a CallGraph,
     budget: Budget,
     imports: &'a Imports,
+    /// Which class bodies each `__build_class__` context can run.
+    class_bodies: &'a ClassBodies,
     hops: &'a Hops,
     /// The profile's own time, seconds.
     own_total: f64,
@@ -662,11 +688,13 @@ impl CallGraph {
         let imports = imports::match_imports(self);
         let contexts = Contexts::new(self, &imports);
         let mut hops = Hops::new(self);
-        hops.fitted = Margins::new(self, &hops, &contexts, &imports);
+        let class_bodies = ClassBodies::new(self, &hops);
+        hops.fitted = Margins::new(self, &hops, &contexts, &imports, &class_bodies);
         let shared = Shared {
             graph: self,
             budget,
             imports: &imports,
+            class_bodies: &class_bodies,
             hops: &hops,
             own_total,
             heavy_flow: HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>(),
@@ -684,8 +712,12 @@ impl CallGraph {
         summary.min_flow = settled.min_flow;
         summary.budget_hit = settled.budget_hit;
         let mut nodes = settled.nodes;
-        self.attach_unreached(&mut nodes, &mut summary, &imports.trampolines);
-        let weights = self.apportion(&mut nodes, &imports.trampolines);
+        let handing = Handing {
+            trampolines: &imports.trampolines,
+            class_bodies: &class_bodies,
+        };
+        self.attach_unreached(&mut nodes, &mut summary, handing);
+        let weights = self.apportion(&mut nodes, handing);
         self.count_exact(&imports, &mut summary);
         let max_depth = max_depth.max(3);
         let mut chain = Vec::new();
@@ -711,6 +743,7 @@ impl CallGraph {
     /// edge's `tt`, and module bodies go under the importer [`imports`] matched them to.
     fn walk(&self, shared: &Shared, walks: &Walks, stop: Option<&Stop>) -> WalkOut {
         let (budget, imports, hops) = (shared.budget, shared.imports, shared.hops);
+        let class_bodies = shared.class_bodies;
         let (min_flow, contexts) = (walks.min_flow, &walks.contexts);
         let placements = walks.placements.as_ref();
         let n = self.funcs.len();
@@ -875,12 +908,14 @@ impl CallGraph {
             // recording (85.2% to 83.3%).
             let mut room = (flow - own).max(0.0);
             fits.clear();
+            let caller = (parent != NONE).then(|| nodes[parent as usize].func);
             if !is_exec && calls_once[f as usize] {
                 let here = hash_at[depth];
                 fit_hops.clear();
                 for (j, h) in out.iter().enumerate() {
                     if contexts.once[h.callee as usize]
                         && !blocked(h.callee)
+                        && class_bodies.allows(caller, f, h.callee)
                         && h.flow >= min_flow
                         // A dispatcher calls each implementation at most once per call: the
                         // context must have been entered that often.
@@ -959,7 +994,6 @@ impl CallGraph {
             // caller can have, taking the time the others' shares would have had.
             let trampolines = &imports.trampolines;
             let handed = if trampolines.is_trampoline(f) {
-                let caller = (parent != NONE).then(|| nodes[parent as usize].func);
                 let (mut all, mut allowed) = (0.0, 0.0);
                 for h in out {
                     all += h.flow;
@@ -984,8 +1018,14 @@ impl CallGraph {
             // stays under the threshold are not looked at (a little more than the product,
             // for its rounding taken the other way round), except the callees called once
             // that fit this context, which go whole.
+            // Class bodies only in their file's contexts, the metaclass calls in what those
+            // leave (class_bodies.rs).
+            let built = class_bodies.context(caller, f, (flow, own, scale));
             let bound = factors.map_or(1.0, |(_, max)| max)
-                * scale.max(string_scale).max(handed.map_or(0.0, |(_, s)| s));
+                * scale
+                    .max(string_scale)
+                    .max(handed.map_or(0.0, |(_, s)| s))
+                    .max(built.map_or(0.0, |b| b.largest(scale)));
             hops.reaching(f, bound * (1.0 + 1e-9), min_flow, &mut reaching);
             if !fits.is_empty() && out.len() >= BY_FLOW_FROM {
                 fit_hops.sort_unstable();
@@ -1004,7 +1044,11 @@ impl CallGraph {
                 let scale = match handed {
                     Some((caller, _)) if !trampolines.allows(caller, f, g) => continue,
                     Some((_, handed_scale)) => handed_scale,
-                    None => scale,
+                    None => match built.map(|b| b.scale_of(class_bodies, g, scale)) {
+                        Some(None) => continue,
+                        Some(Some(share)) => share,
+                        None => scale,
+                    },
                 };
                 // Bodies run under the importer they were matched to; unmatched ones (the
                 // script itself) under a root `exec` only.
@@ -1139,7 +1183,7 @@ impl CallGraph {
         &self,
         nodes: &mut Vec<PathNode>,
         summary: &mut WalkSummary,
-        trampolines: &Trampolines,
+        handing: Handing,
     ) {
         let n = self.funcs.len();
         let mut best: Vec<u32> = vec![NONE; n];
@@ -1152,7 +1196,7 @@ impl CallGraph {
         let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] != NONE)
             .collect();
-        self.spread(nodes, &mut best, &mut queue, summary, false, trampolines);
+        self.spread(nodes, &mut best, &mut queue, summary, false, handing);
         let mut missing: Vec<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] == NONE && self.funcs[f as usize].own_us > 0)
             .collect();
@@ -1178,7 +1222,7 @@ impl CallGraph {
             });
             best[f as usize] = (nodes.len() - 1) as u32;
             queue.push_back(f);
-            self.spread(nodes, &mut best, &mut queue, summary, true, trampolines);
+            self.spread(nodes, &mut best, &mut queue, summary, true, handing);
         }
     }
 
@@ -1190,7 +1234,7 @@ impl CallGraph {
         queue: &mut std::collections::VecDeque<u32>,
         summary: &mut WalkSummary,
         under_no_root: bool,
-        trampolines: &Trampolines,
+        handing: Handing,
     ) {
         while let Some(c) = queue.pop_front() {
             for &e in &self.callees[c as usize] {
@@ -1198,7 +1242,7 @@ impl CallGraph {
                 if best[g as usize] != NONE {
                     continue;
                 }
-                let parent = handed_under(nodes, best[c as usize], c, g, trampolines);
+                let parent = handed_under(nodes, best[c as usize], c, g, handing);
                 nodes.push(PathNode {
                     parent,
                     func: g,
@@ -1225,7 +1269,7 @@ impl CallGraph {
     /// node, so the last two frames hold exactly what the file says. What the edges leave
     /// (root calls, callers given as plain counts) goes to the other nodes; functions whose
     /// caller values carry no own time at all are split over all their nodes.
-    fn apportion(&self, nodes: &mut Vec<PathNode>, trampolines: &Trampolines) -> Vec<u64> {
+    fn apportion(&self, nodes: &mut Vec<PathNode>, handing: Handing) -> Vec<u64> {
         let n = self.funcs.len();
         let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut best: Vec<u32> = vec![NONE; n];
@@ -1315,13 +1359,8 @@ impl CallGraph {
                     None if best[caller as usize] != NONE
                         && repeats(nodes, best[caller as usize], f as u32) < MAX_REPEATS =>
                     {
-                        let parent = handed_under(
-                            nodes,
-                            best[caller as usize],
-                            caller,
-                            f as u32,
-                            trampolines,
-                        );
+                        let parent =
+                            handed_under(nodes, best[caller as usize], caller, f as u32, handing);
                         nodes.push(PathNode {
                             parent,
                             func: f as u32,
