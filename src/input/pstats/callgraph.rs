@@ -365,9 +365,13 @@ mod tests {
     }
 
     /// A pstats key in `m.py`, or in the file before a `|` (`~|<built-in method …>`).
+    /// `file|name@line`; the file is `m.py` and the line 1 unless given.
     fn key(name: &str) -> Value {
         let (file, name) = name.split_once('|').unwrap_or(("m.py", name));
-        Value::Tuple(Arc::from(vec![s(file), Value::Int(1), s(name)]))
+        let (name, line) = name
+            .split_once('@')
+            .map_or((name, 1), |(n, l)| (n, l.parse().unwrap()));
+        Value::Tuple(Arc::from(vec![s(file), Value::Int(line), s(name)]))
     }
 
     pub(super) fn dict(pairs: Vec<(Value, Value)>) -> Value {
@@ -886,6 +890,70 @@ mod tests {
         assert_eq!(at(format!("main;load_b;{build};B")), 1, "{lines:?}");
         assert_eq!(at(format!("main;load_a;{build};__new__")), 64, "{lines:?}");
         assert_eq!(at(format!("main;load_b;{build};__new__")), 15, "{lines:?}");
+    }
+
+    #[test]
+    fn an_extension_s_exec_dynamic_runs_under_the_extension_loader_only() {
+        // Both loaders' `exec_module` hand `_call_with_frames_removed` their work; merged,
+        // the source loader's call (which runs `get_code` first) got most of numpy's and
+        // pandas' `exec_dynamic` time on a recorded pytest run.
+        const EXT: &str = "<frozen importlib._bootstrap_external>";
+        const CWFR: &str = "<frozen importlib._bootstrap>|_call_with_frames_removed";
+        let source = format!("{EXT}|exec_module@934");
+        let extension = format!("{EXT}|exec_module@1233");
+        let get_code = format!("{EXT}|get_code");
+        let g = tuple_graph(&[
+            ("m.py|main", 1, 1, 0.0, 100.0, &[]),
+            (&source, 1, 1, 0.0, 50.0, &[("m.py|main", 1, 0.0, 50.0)]),
+            (&extension, 1, 1, 0.0, 50.0, &[("m.py|main", 1, 0.0, 50.0)]),
+            (&get_code, 1, 1, 10.0, 10.0, &[(&source, 1, 10.0, 10.0)]),
+            (
+                CWFR,
+                2,
+                2,
+                0.0,
+                90.0,
+                &[(&source, 1, 0.0, 40.0), (&extension, 1, 0.0, 50.0)],
+            ),
+            (
+                "~|<built-in method builtins.exec>",
+                1,
+                1,
+                40.0,
+                40.0,
+                &[(CWFR, 1, 40.0, 40.0)],
+            ),
+            (
+                "~|<built-in method _imp.exec_dynamic>",
+                1,
+                1,
+                50.0,
+                50.0,
+                &[(CWFR, 1, 50.0, 50.0)],
+            ),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let ending = |leaf: &str| -> Vec<&String> {
+            lines
+                .iter()
+                .filter(|l| l.rsplit_once(' ').unwrap().0.ends_with(leaf))
+                .collect()
+        };
+        // One stack each, whole: the two `exec_module` frames differ only by line, so two
+        // stacks would mean both loaders got a share.
+        let dynamic =
+            "main;exec_module;_call_with_frames_removed;<built-in method _imp.exec_dynamic>";
+        assert_eq!(
+            ending("exec_dynamic>"),
+            [&format!("{dynamic} 50")],
+            "{lines:?}"
+        );
+        let exec = "main;exec_module;_call_with_frames_removed;<built-in method builtins.exec>";
+        assert_eq!(
+            ending("builtins.exec>"),
+            [&format!("{exec} 40")],
+            "{lines:?}"
+        );
     }
 
     #[test]
