@@ -11,8 +11,10 @@
 //! g)`), enter a function already on the path only past a never-recursive one (a dispatcher
 //! such as pluggy's `_multicall`; cycles are inside the outer call's time, direct recursion
 //! is drawn level under level by the `f → f` edge's share: `contexts.rs`), follow importlib's
-//! `_call_with_frames_removed` only to the work its caller hands it (`trampoline.rs`), and keep the path on an explicit stack (sympy profiles have 17,000
-//! functions). It uses the other constraints of the file too: a context's own time comes from
+//! `_call_with_frames_removed` only to the work its caller hands it (`trampoline.rs`) and
+//! `__build_class__` only to the class bodies of its caller's file (`class_bodies.rs`), and
+//! keep the path on an explicit stack (sympy profiles have 17,000 functions). It uses the
+//! other constraints of the file too: a context's own time comes from
 //! its caller edge's own time (`tt`), a function called once goes whole into the context
 //! that fits it best (`contexts.rs`, `walk.rs`), and module bodies (run once, by `exec`) are
 //! drawn under the importer `imports.rs` matched them to instead of under whichever `exec`

@@ -7,12 +7,12 @@
 //! every caller's `__build_class__` in proportion to its time, and a best fit by time alone
 //! put pandas' `ArrowExtensionArray` under `urllib3/_collections.py`'s class statements. On
 //! the recorded pytest run of `pytest_project` (1,100 class bodies) the frame above
-//! `__build_class__` was wrong for 96% of the time below it.
+//! `__build_class__` was wrong for 96% of its callees' own time.
 //!
 //! So the walk follows `__build_class__ → body` only in contexts whose caller is in the
 //! body's file, and takes the body's time there over those contexts alone: each such
-//! context's share is multiplied by [`ClassBodies::boost`], the builder's cumulative time
-//! over what the body's file's edges into it carry (all of the body's calls are in those
+//! context's share is multiplied by a boost, the builder's cumulative time over what the
+//! body's file's edges into it carry (all of the body's calls are in those
 //! edges). A body called once goes whole into one of those contexts (`contexts.rs`). The
 //! builder's other callees, the metaclass methods, share what each context leaves once its
 //! bodies are placed ([`ClassBodies::context`]).

@@ -1014,13 +1014,13 @@ impl CallGraph {
                     nodes[parent as usize].func
                 },
             );
+            // Class bodies only in their file's contexts, the metaclass calls in what those
+            // leave (class_bodies.rs).
+            let built = class_bodies.context(caller, f, (flow, own, scale));
             // No callee share is multiplied by more than this: hops whose flow times it
             // stays under the threshold are not looked at (a little more than the product,
             // for its rounding taken the other way round), except the callees called once
             // that fit this context, which go whole.
-            // Class bodies only in their file's contexts, the metaclass calls in what those
-            // leave (class_bodies.rs).
-            let built = class_bodies.context(caller, f, (flow, own, scale));
             let bound = factors.map_or(1.0, |(_, max)| max)
                 * scale
                     .max(string_scale)
