@@ -113,25 +113,25 @@ impl ClassBodies {
                 continue;
             }
             home[f] = file[f];
-            let bodies = by_file.entry((b, file[f])).or_insert(FileBodies {
+            by_file.entry((b, file[f])).or_insert(FileBodies {
                 boost: (ct / from_file).max(1.0),
                 flow: 0.0,
             });
-            bodies.flow += hops
-                .of(b)
-                .iter()
-                .filter(|h| h.callee == f as u32 && h.flow.is_finite())
-                .map(|h| h.flow.max(0.0))
-                .sum::<f64>();
         }
+        // One pass over each builder's callees: the placed bodies' time per file, the rest
+        // the metaclass calls'. (Callee edges are in the file's order, so each file's sum
+        // adds its bodies in function order.)
         let mut meta_flow = vec![0.0; n];
         for b in (0..n).filter(|&b| builder[b]) {
-            meta_flow[b] = hops
-                .of(b as u32)
-                .iter()
-                .filter(|h| home[h.callee as usize] == NO_FILE && h.flow.is_finite())
-                .map(|h| h.flow.max(0.0))
-                .sum();
+            for h in hops.of(b as u32).iter().filter(|h| h.flow.is_finite()) {
+                match home[h.callee as usize] {
+                    NO_FILE => meta_flow[b] += h.flow.max(0.0),
+                    at => {
+                        let bodies = by_file.get_mut(&(b as u32, at));
+                        bodies.expect("a placed body's file").flow += h.flow.max(0.0);
+                    }
+                }
+            }
         }
         ClassBodies {
             builder,
