@@ -1039,6 +1039,60 @@ mod tests {
     }
 
     #[test]
+    fn callees_below_an_edge_the_raised_threshold_cut_go_under_that_caller() {
+        // dataclasses' shape: `_init_fn` and `_repr_fn` both make functions through
+        // `_create_fn`, whose `exec` is most of its time. A budget of four paths raises the
+        // threshold past `repr_fn`'s 22 µs, so only `init_fn`'s context is walked; its
+        // edge into `create_fn` still holds a fifth of `create_fn`'s time, and so of `exec`'s.
+        let g = tuple_graph(&[
+            ("main", 1, 1, 0.0, 103.0, &[]),
+            ("init_fn", 1, 1, 1.0, 81.0, &[("main", 1, 1.0, 81.0)]),
+            ("repr_fn", 1, 1, 2.0, 22.0, &[("main", 1, 2.0, 22.0)]),
+            (
+                "create_fn",
+                2,
+                2,
+                10.0,
+                100.0,
+                &[("init_fn", 1, 8.0, 80.0), ("repr_fn", 1, 2.0, 20.0)],
+            ),
+            ("exec", 2, 2, 90.0, 90.0, &[("create_fn", 2, 90.0, 90.0)]),
+        ]);
+        let budget = Budget {
+            paths: 4,
+            edge_visits: 1_000_000,
+            frames: usize::MAX,
+        };
+        let mut lines = Vec::new();
+        let summary = g.infer_within(100, budget, 1, |steps, w| {
+            let names: Vec<&str> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Func(f) => match &g.funcs[*f as usize].key.name {
+                        FuncName::Plain(n) => &**n,
+                        FuncName::Code { name, .. } => &**name,
+                    },
+                    _ => "?",
+                })
+                .collect();
+            lines.push(format!("{} {w}", names.join(";")));
+        });
+        lines.sort();
+        assert!(summary.min_flow > 22e-6, "repr_fn is cut: {summary:?}");
+        assert_eq!(
+            lines,
+            [
+                "main;init_fn 1",
+                "main;init_fn;create_fn 8",
+                "main;init_fn;create_fn;exec 72",
+                "main;repr_fn 2",
+                "main;repr_fn;create_fn 2",
+                "main;repr_fn;create_fn;exec 18",
+            ]
+        );
+    }
+
+    #[test]
     fn walks_redone_beside_each_other_keep_the_one_thread_stacks() {
         // Each walk at a budget a tenth of the last passes it (2^10 paths, then fewer), so
         // the threshold is raised several times: on several threads every coarser walk runs

@@ -12,6 +12,8 @@ use super::margins::{self, Margins};
 use super::trampoline::Trampolines;
 use super::{CallGraph, Edge, NONE};
 
+mod cut;
+
 /// Paths whose incoming cumulative time is below this many seconds are not walked: they would
 /// get less than half a microsecond each. Their functions still get their time (attached under
 /// a caller's heaviest stack when no other path reaches them).
@@ -445,6 +447,8 @@ struct Settled {
     nodes: Vec<PathNode>,
     min_flow: f64,
     budget_hit: bool,
+    /// Per function: placed whole in one context by that walk (`Contexts::once`).
+    once: Vec<bool>,
 }
 
 impl Walks {
@@ -559,6 +563,7 @@ impl Walks {
                     nodes: walked.nodes,
                     min_flow: self.min_flow,
                     budget_hit: walked.budget_hit,
+                    once: std::mem::take(&mut self.contexts.once),
                 });
             }
             self.passes += 1;
@@ -699,7 +704,7 @@ impl CallGraph {
             own_total,
             heavy_flow: HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>(),
         };
-        let settled = Walks {
+        let mut settled = Walks {
             contexts,
             min_flow,
             attempt: 0,
@@ -711,12 +716,20 @@ impl CallGraph {
         .expect("only a walk beside another is stopped");
         summary.min_flow = settled.min_flow;
         summary.budget_hit = settled.budget_hit;
-        let mut nodes = settled.nodes;
+        let mut nodes = std::mem::take(&mut settled.nodes);
         let handing = Handing {
             trampolines: &imports.trampolines,
             class_bodies: &class_bodies,
         };
         self.attach_unreached(&mut nodes, &mut summary, handing);
+        let cut = cut::Cut {
+            imports: &imports,
+            hops: &hops,
+            handing,
+            once: &settled.once,
+            floor: summary.base_flow,
+        };
+        self.fill_cut_paths(&mut nodes, &cut);
         let weights = self.apportion(&mut nodes, handing);
         self.count_exact(&imports, &mut summary);
         let max_depth = max_depth.max(3);
