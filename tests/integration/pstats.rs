@@ -15,6 +15,7 @@ use importflame::model::{Profile, clean_label};
 /// Every `.prof` sample that has a JSON ground truth next to it.
 const WITH_TRUTH: &[&str] = &[
     "samples/pstats/workload.prof",
+    "samples/pstats/pytest_dash_m.prof",
     "samples/pstats/py314_workload.prof",
     "samples/pstats/py37_workload.prof",
     "samples/pstats/workload_profile_module.prof",
@@ -325,6 +326,53 @@ fn the_sampled_marker_is_skipped_and_reported() {
         .collect();
     assert!(!names.iter().any(|n| n.contains("__sampled__")));
     assert!(names.contains(&"<GC>"));
+}
+
+/// The seed workflow's file, `python -m cProfile -m pytest` on `samples/programs/pytest_project`:
+/// pytest's `__main__` ran under runpy (`<string>` body → `run_module` → `_run_code` → `exec`),
+/// the test's lazy `import sympy` under the test, pandas under the fixture that imports it.
+#[test]
+fn a_dash_m_pytest_run_draws_pytest_under_runpy_and_imports_under_their_importers() {
+    let p = parse(Path::new("samples/pstats/pytest_dash_m.prof"));
+    let lines = p.folded_lines();
+    let total: u64 = lines.iter().map(|(_, w)| w).sum();
+    let under = |pattern: &str| -> u64 {
+        lines
+            .iter()
+            .filter(|(l, _)| l.contains(pattern))
+            .map(|(_, w)| w)
+            .sum()
+    };
+    let runpy = "<module> (<string>:1);run_module (<frozen runpy>:201);_run_code (<frozen runpy>:65);\
+                 <built-in method builtins.exec>;<module> (pytest/__main__.py:1)";
+    // 2.82 of 3.30 s; the rest is run_module finding pytest (its imports) and cProfile's own.
+    let main = under(runpy);
+    assert!(main * 100 > total * 80, "{main} of {total} µs under runpy");
+    assert_eq!(
+        under("<module> (pytest/__main__.py:1)"),
+        main,
+        "pytest's main body is drawn nowhere else"
+    );
+    // sympy's body (619 ms) under the test that imports it lazily, pandas' (516 ms) under the
+    // `frame` fixture of conftest.py.
+    let sympy = under("<module> (sympy/__init__.py:1)");
+    let sympy_in_test = under("test_symbolic_lazy_import (test_models.py:26);_find_and_load");
+    assert!(
+        sympy > 500_000 && sympy_in_test >= sympy,
+        "{sympy_in_test} of {sympy}"
+    );
+    let pandas = under("<module> (pandas/__init__.py:1)");
+    let pandas_in_fixture = lines
+        .iter()
+        .filter(|(l, _)| {
+            l.contains("frame (conftest.py:6);") && l.contains("<module> (pandas/__init__.py:1)")
+        })
+        .map(|(_, w)| w)
+        .sum::<u64>();
+    assert!(
+        pandas > 400_000 && pandas_in_fixture == pandas,
+        "{pandas_in_fixture} of {pandas}"
+    );
 }
 
 #[test]

@@ -1039,6 +1039,77 @@ mod tests {
     }
 
     #[test]
+    fn a_module_run_with_dash_m_runs_under_runpy_not_under_the_root_exec() {
+        // `python -m cProfile -m app`: the root `exec` runs the `<string>` body
+        // `run_module(...)`, and runpy's `_run_code` execs app's `__main__` body. That body
+        // is called once, by `exec`, like an imported module's; it ran under runpy.
+        const EXEC: &str = "~|<built-in method builtins.exec>";
+        let g = tuple_graph(&[
+            (
+                EXEC,
+                1,
+                2,
+                0.0,
+                100.0,
+                &[("<frozen runpy>|_run_code@65", 1, 0.0, 95.0)],
+            ),
+            (
+                "<string>|<module>",
+                1,
+                1,
+                1.0,
+                100.0,
+                &[(EXEC, 1, 1.0, 100.0)],
+            ),
+            (
+                "<frozen runpy>|run_module@201",
+                1,
+                1,
+                2.0,
+                99.0,
+                &[("<string>|<module>", 1, 2.0, 99.0)],
+            ),
+            (
+                "<frozen runpy>|_run_code@65",
+                1,
+                1,
+                2.0,
+                97.0,
+                &[("<frozen runpy>|run_module@201", 1, 2.0, 97.0)],
+            ),
+            (
+                "/p/app/__main__.py|<module>",
+                1,
+                1,
+                5.0,
+                95.0,
+                &[(EXEC, 1, 5.0, 95.0)],
+            ),
+            (
+                "/p/app/__main__.py|main@3",
+                1,
+                1,
+                90.0,
+                90.0,
+                &[("/p/app/__main__.py|<module>", 1, 90.0, 90.0)],
+            ),
+        ]);
+        let (lines, _) = stacks(&g, 100);
+        let runpy = "<built-in method builtins.exec>;<module>;run_module;_run_code;\
+                     <built-in method builtins.exec>;<module>";
+        assert_eq!(
+            lines,
+            [
+                "<built-in method builtins.exec>;<module> 1".to_string(),
+                "<built-in method builtins.exec>;<module>;run_module 2".into(),
+                "<built-in method builtins.exec>;<module>;run_module;_run_code 2".into(),
+                format!("{runpy} 5"),
+                format!("{runpy};main 90"),
+            ]
+        );
+    }
+
+    #[test]
     fn callees_below_an_edge_the_raised_threshold_cut_go_under_that_caller() {
         // dataclasses' shape: `_init_fn` and `_repr_fn` both make functions through
         // `_create_fn`, whose `exec` is most of its time. A budget of four paths raises the

@@ -24,7 +24,8 @@
 //!   is in no package. Only then by unrelated code.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
-//! pytest's assertion-rewriting `exec_module`): any other caller of `exec` runs code strings
+//! pytest's assertion-rewriting `exec_module`, and runpy's `_run_code`, which runs the module
+//! of `python -m`): any other caller of `exec` runs code strings
 //! (`dataclasses`, `namedtuple`, sympy's `parse_expr`), whose `<string>` frames are no bodies,
 //! and the walk draws those under that caller's own `exec` (see [`Imports::exec_string_factor`]).
 //!
@@ -196,10 +197,21 @@ fn is_import_system(g: &CallGraph, f: u32) -> bool {
 /// look like an importer with spare capacity for bodies it never loaded.
 /// (`exec` itself does not count: it calls every module body.)
 fn is_loader(g: &CallGraph, system: &[bool], exec: u32, x: u32) -> bool {
-    g.callers[x as usize].iter().any(|&e| {
-        let caller = g.edges[e as usize].caller;
-        system[caller as usize] && caller != exec
-    })
+    is_runpy_runner(g, x)
+        || g.callers[x as usize].iter().any(|&e| {
+            let caller = g.edges[e as usize].caller;
+            system[caller as usize] && caller != exec
+        })
+}
+
+/// Whether `x` is `runpy._run_code`, which `python -m module` (and `-m cProfile -m module`,
+/// `runpy.run_path`) uses to `exec` the module's code as `__main__`: a loader of that one
+/// body, not code that runs strings.
+fn is_runpy_runner(g: &CallGraph, x: u32) -> bool {
+    name(g, x) == "_run_code" && {
+        let file = file(g, x).replace('\\', "/");
+        file.ends_with("/runpy.py") || file == "<frozen runpy>" || file == "runpy.py"
+    }
 }
 
 /// Whether a file is one pytest's assertion-rewriting loader runs: a test module or a
