@@ -434,8 +434,17 @@ mod tests {
     }
 
     fn stacks(g: &CallGraph, max_depth: usize) -> (Vec<String>, WalkSummary) {
+        stacks_within(g, max_depth, Budget::default())
+    }
+
+    /// The inferred stacks as sorted `name;name weight` lines, walked within `budget`.
+    fn stacks_within(
+        g: &CallGraph,
+        max_depth: usize,
+        budget: Budget,
+    ) -> (Vec<String>, WalkSummary) {
         let mut out = Vec::new();
-        let summary = g.infer(max_depth, |steps, w| {
+        let summary = g.infer_within(max_depth, budget, 1, |steps, w| {
             let names: Vec<String> = steps
                 .iter()
                 .map(|s| match s {
@@ -1134,21 +1143,7 @@ mod tests {
             edge_visits: 1_000_000,
             frames: usize::MAX,
         };
-        let mut lines = Vec::new();
-        let summary = g.infer_within(100, budget, 1, |steps, w| {
-            let names: Vec<&str> = steps
-                .iter()
-                .map(|s| match s {
-                    Step::Func(f) => match &g.funcs[*f as usize].key.name {
-                        FuncName::Plain(n) => &**n,
-                        FuncName::Code { name, .. } => &**name,
-                    },
-                    _ => "?",
-                })
-                .collect();
-            lines.push(format!("{} {w}", names.join(";")));
-        });
-        lines.sort();
+        let (lines, summary) = stacks_within(&g, 100, budget);
         assert!(summary.min_flow > 22e-6, "repr_fn is cut: {summary:?}");
         assert_eq!(
             lines,

@@ -254,6 +254,22 @@ impl Handing<'_> {
     }
 }
 
+/// Each function's heaviest node (most own time, the first of equals), [`NONE`] where it has
+/// none: where what attaches to a function goes.
+fn heaviest_nodes(nodes: &[PathNode], n: usize) -> Vec<u32> {
+    let mut best = vec![NONE; n];
+    for (i, node) in nodes.iter().enumerate() {
+        if node.func == NONE {
+            continue;
+        }
+        let b = &mut best[node.func as usize];
+        if *b == NONE || node.own > nodes[*b as usize].own {
+            *b = i as u32;
+        }
+    }
+    best
+}
+
 /// Where a function the walk did not reach is attached under its caller `c`: `c`'s heaviest
 /// node, but under a function whose callees depend on its caller ([`Handing`]) the heaviest
 /// one whose own caller can hand it `g`, so that what a walk at a raised flow threshold
@@ -704,7 +720,12 @@ impl CallGraph {
             own_total,
             heavy_flow: HEAVY_REENTRY_SHARE * self.funcs.iter().map(|f| f.tt.max(0.0)).sum::<f64>(),
         };
-        let mut settled = Walks {
+        let Settled {
+            mut nodes,
+            min_flow,
+            budget_hit,
+            once,
+        } = Walks {
             contexts,
             min_flow,
             attempt: 0,
@@ -714,9 +735,8 @@ impl CallGraph {
         }
         .settle(&shared, cores.as_ref(), None)
         .expect("only a walk beside another is stopped");
-        summary.min_flow = settled.min_flow;
-        summary.budget_hit = settled.budget_hit;
-        let mut nodes = std::mem::take(&mut settled.nodes);
+        summary.min_flow = min_flow;
+        summary.budget_hit = budget_hit;
         let handing = Handing {
             trampolines: &imports.trampolines,
             class_bodies: &class_bodies,
@@ -726,7 +746,7 @@ impl CallGraph {
             imports: &imports,
             hops: &hops,
             handing,
-            once: &settled.once,
+            once: &once,
             floor: summary.base_flow,
         };
         self.fill_cut_paths(&mut nodes, &cut);
@@ -1164,10 +1184,7 @@ impl CallGraph {
                 func.ct.is_finite()
                     && func.ct >= ORPHAN_SHARE * own_total
                     && func.ct > 0.0
-                    && self.real_callers(f).any(|e| {
-                        let caller = self.funcs[e.caller as usize].ct;
-                        e.ct.is_some_and(|ct| ct > caller * 1.01 + 1e-6)
-                    })
+                    && self.real_callers(f).any(|e| self.exceeds_caller(e))
             })
             .collect();
         out.sort_by(|&a, &b| {
@@ -1177,6 +1194,14 @@ impl CallGraph {
                 .then(a.cmp(&b))
         });
         out
+    }
+
+    /// Whether `edge` holds more time than its caller's own entry: cProfile keeps one entry
+    /// per key, and another function of the same key overwrote the caller's, so the edge
+    /// leads to its callee from no path a root reaches.
+    pub(super) fn exceeds_caller(&self, edge: &Edge) -> bool {
+        let caller = self.funcs[edge.caller as usize].ct;
+        edge.ct.is_some_and(|ct| ct > caller * 1.01 + 1e-6)
     }
 
     /// Own time of a root call: what the caller edges' own times leave of the function's,
@@ -1199,13 +1224,7 @@ impl CallGraph {
         handing: Handing,
     ) {
         let n = self.funcs.len();
-        let mut best: Vec<u32> = vec![NONE; n];
-        for (i, node) in nodes.iter().enumerate() {
-            let b = &mut best[node.func as usize];
-            if *b == NONE || node.own > nodes[*b as usize].own {
-                *b = i as u32;
-            }
-        }
+        let mut best = heaviest_nodes(nodes, n);
         let mut queue: std::collections::VecDeque<u32> = (0..n as u32)
             .filter(|&f| best[f as usize] != NONE)
             .collect();
@@ -1285,14 +1304,10 @@ impl CallGraph {
     fn apportion(&self, nodes: &mut Vec<PathNode>, handing: Handing) -> Vec<u64> {
         let n = self.funcs.len();
         let mut by_func: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let mut best: Vec<u32> = vec![NONE; n];
+        let best = heaviest_nodes(nodes, n);
         for (i, node) in nodes.iter().enumerate() {
             if node.func != NONE {
                 by_func[node.func as usize].push(i as u32);
-                let b = &mut best[node.func as usize];
-                if *b == NONE || node.own > nodes[*b as usize].own {
-                    *b = i as u32;
-                }
             }
         }
         let mut weights = vec![0u64; nodes.len()];

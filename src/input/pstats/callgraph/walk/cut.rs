@@ -31,7 +31,7 @@
 use ahash::{HashMap, HashSet};
 
 use super::super::imports::Imports;
-use super::{CallGraph, Handing, Hops, NONE, PathNode};
+use super::{CallGraph, Handing, Hops, NONE, PathNode, heaviest_nodes};
 
 /// What the fill reads besides the nodes.
 pub(super) struct Cut<'a> {
@@ -56,22 +56,14 @@ impl CallGraph {
         } = *cut;
         let n = self.funcs.len();
         let most = nodes.len();
-        // Each function's heaviest node, each pair's (parent's function, function), and
-        // each triple present.
-        let mut best: Vec<u32> = vec![NONE; n];
+        let best = heaviest_nodes(nodes, n);
+        // Each pair's (parent's function, function) heaviest node, and each triple present.
         let mut best_pair: HashMap<(u32, u32), u32> = HashMap::default();
         let mut triples: HashSet<(u32, u32, u32)> = HashSet::default();
         // Every node by (parent node, function): none is added twice under one parent.
         let mut children: HashMap<(u32, u32), u32> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
-            if node.func == NONE {
-                continue;
-            }
-            let heavier = |b: u32| b == NONE || node.own > nodes[b as usize].own;
-            if heavier(best[node.func as usize]) {
-                best[node.func as usize] = i as u32;
-            }
-            if node.parent == NONE {
+            if node.func == NONE || node.parent == NONE {
                 continue;
             }
             children.insert((node.parent, node.func), i as u32);
@@ -87,7 +79,6 @@ impl CallGraph {
             }
         }
         let mut added = 0usize;
-        let mut done: HashSet<(u32, u32)> = HashSet::default();
         for f in 0..n as u32 {
             let func = &self.funcs[f as usize];
             if func.ct <= 0.0
@@ -102,26 +93,22 @@ impl CallGraph {
                 let (Some(ct), Some(tt)) = (e.ct, e.tt) else {
                     continue;
                 };
-                // An edge holding more than its caller's own entry (an entry another function
-                // of the same key overwrote) leads nowhere: the walk made `f` a root instead.
-                let a_ct = self.funcs[a as usize].ct;
+                // An edge holding more than its caller's own entry leads nowhere: the walk
+                // made `f` a root instead.
                 if a == f
                     || best[a as usize] == NONE
                     || handing.depends(a)
-                    || ct > a_ct * (1.0 + 1e-9) + 1e-9
+                    || self.exceeds_caller(e)
                 {
                     continue;
                 }
                 if added >= most {
                     return;
                 }
-                // A caller can come twice (two keys of one function): once is enough.
-                if !done.insert((a, f)) {
-                    continue;
-                }
                 let walked = best_pair.get(&(a, f)).copied();
-                // Under the caller's heaviest node: the node of `f` made there as a callee
-                // of `a`'s own edge above, or a new one.
+                // Under the caller's heaviest node: the node of `f` made there already (as a
+                // callee of `a`'s own edge above, or for a second edge of the pair: a caller
+                // can come twice, two keys of one function), or a new one.
                 let under = match walked {
                     Some(i) => i,
                     None => *children.entry((best[a as usize], f)).or_insert_with(|| {
