@@ -545,7 +545,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         let ct = |b: u32| g.funcs[b as usize].ct;
         if let Some(set) = exact_subset(&candidates, ct, target, slots) {
             for b in set {
-                if !descends(&host_of, b, importers[i].func) {
+                if can_host(g, &host_of, b, importers[i].func) {
                     take(
                         &mut importers,
                         &mut by_left,
@@ -577,10 +577,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .take_while(|&i| importers[i as usize].left <= upper)
             .find(|&i| {
                 let imp = &importers[i as usize];
-                imp.entries <= 2.0
-                    && imp.calls >= 1.0
-                    && imp.func != body
-                    && !descends(&host_of, body, imp.func)
+                imp.entries <= 2.0 && imp.calls >= 1.0 && can_host(g, &host_of, body, imp.func)
             });
         if let Some(i) = found {
             take(
@@ -622,9 +619,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .copied()
             .take_while(|&b| g.funcs[b as usize].ct >= lo)
             .take(SINGLE_SCAN)
-            .filter(|&b| {
-                !out.matched[b as usize] && b != imp.func && !descends(&host_of, b, imp.func)
-            });
+            .filter(|&b| !out.matched[b as usize] && can_host(g, &host_of, b, imp.func));
         let (Some(body), None) = (fitting.next(), fitting.next()) else {
             continue;
         };
@@ -662,7 +657,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         let mut best: Option<(u8, f64, u32)> = None;
         for (t, i) in package_candidates(body) {
             let imp = &importers[i as usize];
-            if t < 3 && imp.fits(ct) && !descends(&host_of, body, imp.func) {
+            if t < 3 && imp.fits(ct) && can_host(g, &host_of, body, imp.func) {
                 let cand = (t, imp.left, i);
                 if best.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
                     best = Some(cand);
@@ -699,7 +694,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             .map(|&(_, i)| i)
             .find(|&i| {
                 let imp = &importers[i as usize];
-                imp.func != body && imp.fits(ct) && !descends(&host_of, body, imp.func)
+                imp.fits(ct) && can_host(g, &host_of, body, imp.func)
             });
         if let Some(i) = found {
             take(
@@ -722,11 +717,11 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
             continue;
         }
         let ct = g.funcs[body as usize].ct;
-        let could = |imp: &Importer| imp.capacity >= ct * 0.999 && imp.func != body;
+        let could = |imp: &Importer| imp.capacity >= ct * 0.999;
         let mut best: Option<(u8, f64, u32)> = None;
         for (t, i) in package_candidates(body) {
             let imp = &importers[i as usize];
-            if could(imp) && !descends(&host_of, body, imp.func) {
+            if could(imp) && can_host(g, &host_of, body, imp.func) {
                 let cand = (t, -imp.left, i);
                 if best.is_none_or(|b| cand < b) {
                     best = Some(cand);
@@ -736,7 +731,7 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
         if best.is_none() {
             for &(_, i) in by_left.iter().rev().take(256) {
                 let imp = &importers[i as usize];
-                if could(imp) && !descends(&host_of, body, imp.func) {
+                if could(imp) && can_host(g, &host_of, body, imp.func) {
                     best = Some((3, -imp.left, i));
                     break;
                 }
@@ -791,6 +786,33 @@ fn take(
     out.hosted[imp.func as usize].push(body);
     out.matched[body as usize] = true;
     host_of[body as usize] = imp.func;
+}
+
+/// Whether importer `x` can have imported `body`: not the body itself, not code that runs
+/// inside it already ([`descends`]), and not code that can only run once `body` has started
+/// ([`started_before`]).
+fn can_host(g: &CallGraph, host_of: &[u32], body: u32, x: u32) -> bool {
+    x != body && !descends(host_of, body, x) && !started_before(file(g, body), file(g, x))
+}
+
+/// Whether the body of the module at `body_path` must have started before any code of the
+/// file at `importer_path` ran, so that this code cannot be what imported it: the same file
+/// (a module's functions exist only once its body has run them into being, as
+/// `pydantic/__init__.py`'s `__getattr__`), or a package's `__init__.py` and a file inside
+/// that package (importlib imports a package before any of its modules, so `pydantic/main.py`
+/// finds `pydantic` in `sys.modules`). A script run by its path from inside a package that
+/// then imports that package is the exception this misses: its package is left to another
+/// importer.
+fn started_before(body_path: &str, importer_path: &str) -> bool {
+    if body_path == importer_path {
+        return true;
+    }
+    let (package, init) = dir_of(body_path);
+    if !init || package.is_empty() {
+        return false;
+    }
+    let dir = dir_of(importer_path).0;
+    dir == package || encloses(package, dir)
 }
 
 /// Whether importer `x` runs inside `body` already (matching `body` under `x` would make a
@@ -1701,5 +1723,80 @@ mod tests {
         let mut want = vec![dataclasses, decimal];
         want.sort();
         assert_eq!(hosted, want);
+    }
+
+    /// The script's `import pkg.main` loads `pkg/__init__.py` and then `pkg/main.py`, which
+    /// imports `/p/q.py`. `pkg/main.py`'s one import (0.52 s) could hold `pkg/__init__.py`
+    /// (0.505 s) by its time, and it is a closer relative than the script.
+    fn own_package_graph() -> CallGraph {
+        const MAIN: &str = "/p/pkg/main.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                4,
+                0.0,
+                1.1,
+                vec![(BOOT, "_call_with_frames_removed", 3, 1.565)],
+            ),
+            (
+                "script.py",
+                "<module>",
+                1,
+                0.025,
+                1.1,
+                vec![("~", EXEC, 1, 1.1)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                3,
+                0.03,
+                1.595,
+                vec![
+                    ("script.py", "<module>", 2, 1.075),
+                    (MAIN, "<module>", 1, 0.52),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                3,
+                0.0,
+                1.565,
+                vec![(BOOT, "_find_and_load", 3, 1.565)],
+            ),
+            body("/p/pkg/__init__.py", 0.505),
+            (MAIN, "<module>", 1, 0.04, 0.56, vec![("~", EXEC, 1, 0.56)]),
+            body("/p/q.py", 0.5),
+        ])
+    }
+
+    #[test]
+    fn a_package_is_never_imported_by_its_own_modules() {
+        let g = own_package_graph();
+        let m = match_imports(&g);
+        let script = find(&g, "script.py", "<module>");
+        let init = find(&g, "/p/pkg/__init__.py", "<module>");
+        let main = find(&g, "/p/pkg/main.py", "<module>");
+        let q = find(&g, "/p/q.py", "<module>");
+        // importlib ran `pkg/__init__.py` before `pkg/main.py` could run at all.
+        assert_eq!(m.hosted[main as usize], [q]);
+        let mut hosted = m.hosted[script as usize].clone();
+        hosted.sort();
+        let mut want = vec![init, main];
+        want.sort();
+        assert_eq!(hosted, want);
+        // The rule itself: the package's own file and every file below it, at any depth, and
+        // on either separator; not a sibling package, a parent's file, or a plain module.
+        assert!(started_before("/p/pkg/__init__.py", "/p/pkg/__init__.py"));
+        assert!(started_before("/p/pkg/__init__.py", "/p/pkg/main.py"));
+        assert!(started_before("/p/pkg/__init__.py", "/p/pkg/sub/deep.py"));
+        assert!(started_before(r"C:\p\pkg\__init__.py", r"C:\p\pkg\main.py"));
+        assert!(started_before("/p/q.py", "/p/q.py"));
+        assert!(!started_before("/p/pkg/__init__.py", "/p/pkgtools/x.py"));
+        assert!(!started_before("/p/pkg/__init__.py", "/p/q.py"));
+        assert!(!started_before("/p/pkg/sub/__init__.py", "/p/pkg/main.py"));
+        assert!(!started_before("/p/q.py", "/p/pkg/main.py"));
     }
 }
