@@ -264,6 +264,13 @@ fn exact_subset(
     }
 }
 
+/// Whether `path` names no file but code the interpreter holds (`<frozen ntpath>`,
+/// `<string>`): such code is in no directory, so it is no sibling of the script, whose
+/// relative path has no directory either.
+fn is_pseudo_file(path: &str) -> bool {
+    path.starts_with('<')
+}
+
 /// The directory of a path and whether the file is a package's `__init__.py`.
 fn dir_of(path: &str) -> (&str, bool) {
     match path.rfind(['/', '\\']) {
@@ -321,6 +328,9 @@ fn tier(
     body_top: Option<&str>,
     importer_top: Option<&str>,
 ) -> u8 {
+    if is_pseudo_file(importer_path) {
+        return 3;
+    }
     let (dir, init) = dir_of(importer_path);
     if dir == body_package {
         return if init { 0 } else { 1 };
@@ -471,9 +481,12 @@ pub(super) fn match_imports(g: &CallGraph) -> Imports {
     // The package-tier candidates of a body: its package's directory, every enclosing one and
     // every subdirectory (see [`tier`] for which of those relate).
     let package_candidates = |body: u32| -> Vec<(u8, u32)> {
+        let mut out = Vec::new();
+        if is_pseudo_file(file(g, body)) {
+            return out;
+        }
         let package = package_of(file(g, body));
         let top = top_package(&packages, package);
-        let mut out = Vec::new();
         // (Unrelated subdirectories, such as all of `site-packages` below the standard
         // library's directory, are left out: only the enclosing walk keeps tier 3.)
         let mut push = |list: &[u32], keep_unrelated: bool| {
@@ -1798,5 +1811,78 @@ mod tests {
         assert!(!started_before("/p/pkg/__init__.py", "/p/q.py"));
         assert!(!started_before("/p/pkg/sub/__init__.py", "/p/pkg/main.py"));
         assert!(!started_before("/p/q.py", "/p/pkg/main.py"));
+    }
+
+    /// The script (a relative path: no directory) imports two packages with its two import
+    /// calls; `b/__init__.py` imports `<frozen ntpath>` and `b/util.py` with its two.
+    fn frozen_graph() -> CallGraph {
+        const B: &str = "/v/site-packages/b/__init__.py";
+        graph(&[
+            (
+                "~",
+                EXEC,
+                5,
+                0.0,
+                2.1,
+                vec![(BOOT, "_call_with_frames_removed", 4, 2.085)],
+            ),
+            (
+                "script.py",
+                "<module>",
+                1,
+                0.015,
+                2.1,
+                vec![("~", EXEC, 1, 2.1)],
+            ),
+            (
+                BOOT,
+                "_find_and_load",
+                4,
+                0.0055,
+                2.0905,
+                vec![
+                    ("script.py", "<module>", 2, 2.085),
+                    (B, "<module>", 2, 0.0055),
+                ],
+            ),
+            (
+                BOOT,
+                "_call_with_frames_removed",
+                4,
+                0.0,
+                2.085,
+                vec![(BOOT, "_find_and_load", 4, 2.085)],
+            ),
+            body("/v/site-packages/a/__init__.py", 1.08),
+            (B, "<module>", 1, 0.9945, 1.0, vec![("~", EXEC, 1, 1.0)]),
+            body("<frozen ntpath>", 0.003),
+            body("/v/site-packages/b/util.py", 0.002),
+        ])
+    }
+
+    #[test]
+    fn a_frozen_module_is_no_sibling_of_a_script_run_by_a_relative_path() {
+        let g = frozen_graph();
+        let m = match_imports(&g);
+        let script = find(&g, "script.py", "<module>");
+        let b = find(&g, "/v/site-packages/b/__init__.py", "<module>");
+        let a = find(&g, "/v/site-packages/a/__init__.py", "<module>");
+        let frozen = find(&g, "<frozen ntpath>", "<module>");
+        let util = find(&g, "/v/site-packages/b/util.py", "<module>");
+        // Taken as the script's sibling, `<frozen ntpath>` spent one of its two calls, and
+        // `a` and `b` went to it only as leftovers.
+        let sorted = |f: u32| {
+            let mut h = m.hosted[f as usize].clone();
+            h.sort();
+            h
+        };
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(sorted(script), want);
+        let mut want = vec![frozen, util];
+        want.sort();
+        assert_eq!(sorted(b), want);
+        assert_eq!(tier("<string>", "", None, None), 3);
+        assert_eq!(tier("helper.py", "", None, None), 1);
     }
 }
