@@ -719,7 +719,7 @@ impl CallGraph {
 
     /// [`CallGraph::infer`] with an explicit walk budget, on up to `threads` threads (1: one;
     /// 0: as many as the machine has). With more than one, what would follow each walk if
-    /// it passed its budget runs beside it, on as many threads at once ([`Walks::settle`]);
+    /// it passed its budget runs beside it, on as many threads at once (`Walks::settle`);
     /// which walk is kept does not change.
     pub fn infer_within(
         &self,
