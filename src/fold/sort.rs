@@ -14,8 +14,8 @@ use crate::model::{FrameId, Profile};
 /// ones; this is the parallel part of the fold (rayon's parallel sort: sorted chunks, merged).
 ///
 /// Every label is `e1;e2;…;ek` with `;`-free, non-empty elements
-/// ([`crate::model::clean_label`]). Comparing two labels byte by byte comes down to comparing, at the first differing element, `e + ";"`
-/// (an inner element) or `e` followed by the end (the last one). So each distinct element gets
+/// ([`crate::model::clean_label`]). Comparing two labels byte by byte comes down to
+/// comparing, at the first differing element, `e + ";"` (an inner element) or `e` followed by the end (the last one). So each distinct element gets
 /// two ranks, one as inner and one as last element, from sorting those few thousand strings
 /// once; a stack becomes a list of ranks, and comparing rank lists gives the same order as
 /// comparing labels (equal lists are equal labels). Callgrind: sorting 433,600 labels of the
