@@ -13,13 +13,13 @@ use crate::model::{FrameId, Profile};
 /// Sorts stacks by their folded label without building the labels first, and adds up equal
 /// ones; this is the parallel part of the fold (rayon's parallel sort: sorted chunks, merged).
 ///
-/// Every label is `e1;e2;…;ek` with `;`-free, non-empty elements
-/// ([`crate::model::clean_label`]). Comparing two labels byte by byte comes down to
-/// comparing, at the first differing element, `e + ";"` (an inner element) or `e` followed by the end (the last one). So each distinct element gets
-/// two ranks, one as inner and one as last element, from sorting those few thousand strings
+/// Every label is `e1;e2;…;ek` with `;`-free, non-empty elements ([`crate::model::clean_label`]).
+/// Comparing two labels byte by byte comes down to comparing, at the first differing element,
+/// `e + ";"` (an inner element) or `e` followed by the end (the last one). So each distinct element
+/// gets two ranks, one as inner and one as last element, from sorting those few thousand strings
 /// once; a stack becomes a list of ranks, and comparing rank lists gives the same order as
-/// comparing labels (equal lists are equal labels). Callgrind: sorting 433,600 labels of the
-/// 31 MB benchmark log was a third of all instructions.
+/// comparing labels (equal lists are equal labels). Callgrind: sorting 433,600 labels of the 31 MB
+/// benchmark log was a third of all instructions.
 #[derive(Default)]
 pub(super) struct Sorter<'a> {
     /// Distinct elements: frame labels of every input and the prefix labels.
