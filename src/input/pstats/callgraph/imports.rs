@@ -21,7 +21,10 @@
 //!   the standard library's directory) only packages relate (`email/utils.py` imports it),
 //!   not `site-packages` inside that directory; packages are the directories of the
 //!   `__init__.py` files in the profile. A relative path such as the script's or `<string>`
-//!   is in no package. Only then by unrelated code.
+//!   is in no package, and code at a `<…>` path (`<frozen ntpath>`) is no sibling of the
+//!   script either. Only then by unrelated code. Never by code that can only run once the
+//!   body has started ([`can_host`]): its own file's functions, and for a package's
+//!   `__init__.py` any module inside the package.
 //!
 //! `exec` counts as an import only for a *loader* (a function importlib calls, such as
 //! pytest's assertion-rewriting `exec_module`, and runpy's `_run_code`, which runs the module
